@@ -1,0 +1,85 @@
+"""wattprint: what running code costs the planet, and how each number was obtained.
+
+Wrap a block, a function or a command; get its energy (measured from
+hardware counters where they exist, estimated with a stated model where they
+don't), its carbon emissions, and the methodology behind every figure::
+
+    from wattprint import Tracker
+
+    with Tracker(project="demo", country="FR") as tracker:
+        train()
+    print(tracker.result.emissions_kg, tracker.result.methodology)
+
+Importing wattprint does no work: no files read, no probes, no network.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .errors import (
+    ConfigError,
+    DataError,
+    MissingDependencyError,
+    ProviderError,
+    SourceUnavailableError,
+    WattprintError,
+)
+
+if TYPE_CHECKING:
+    from .grid.intensity import Intensity
+    from .grid.location import Location
+    from .results import ComponentMethod, Host, Methodology, RunResult, TaskResult
+    from .tracker import Tracker, track
+
+logging.getLogger("wattprint").addHandler(logging.NullHandler())
+
+# Public names loaded on first use (PEP 562), so that ``import wattprint``
+# costs a few milliseconds and a program that never tracks pays nothing.
+_LAZY = {
+    "Intensity": "grid.intensity",
+    "Location": "grid.location",
+    "ComponentMethod": "results",
+    "Host": "results",
+    "Methodology": "results",
+    "RunResult": "results",
+    "TaskResult": "results",
+    "Tracker": "tracker",
+    "track": "tracker",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wattprint' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+__all__ = [
+    "ComponentMethod",
+    "ConfigError",
+    "DataError",
+    "Host",
+    "Intensity",
+    "Location",
+    "Methodology",
+    "MissingDependencyError",
+    "ProviderError",
+    "RunResult",
+    "SourceUnavailableError",
+    "TaskResult",
+    "Tracker",
+    "WattprintError",
+    "__version__",
+    "track",
+]

@@ -1,0 +1,107 @@
+"""How results and diagnoses look in a terminal (rich), and as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from typing import Any
+
+from ..diagnose import Diagnosis
+from ..results import RunResult
+from ..tracker import Tracker
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _energy(kwh: float) -> str:
+    if kwh >= 1:
+        return f"{kwh:.3f} kWh"
+    if kwh >= 1e-3:
+        return f"{kwh * 1e3:.3f} Wh"
+    return f"{kwh * 3.6e6:.1f} J"
+
+
+def _mass(kg: float) -> str:
+    if kg >= 1:
+        return f"{kg:.3f} kg"
+    if kg >= 1e-3:
+        return f"{kg * 1e3:.3f} g"
+    return f"{kg * 1e6:.2f} mg"
+
+
+def print_summary(result: RunResult, tracker: Tracker) -> None:
+    """Print a short summary of a finished run to stderr."""
+    c = _console(stderr=True)
+    m = result.methodology
+    parts = []
+    for comp in m.components:
+        if comp.method == "none":
+            continue
+        how = "measured" if comp.measured else "estimated"
+        energy = getattr(result, f"{comp.component}_energy_kwh")
+        parts.append(f"{comp.component.upper()} {_energy(energy)} ({comp.method}, {how})")
+    i = m.intensity
+    year = f" {i.year}" if i.year else ""
+    c.print(
+        f"[bold]wattprint[/bold] {result.status}: {result.duration_s:.1f} s, "
+        f"{_energy(result.energy_kwh)}, [bold]{_mass(result.emissions_kg)} CO2e[/bold] "
+        f"at {i.intensity_g_per_kwh:g} g/kWh ({result.location.country_name}{year}, {i.source})"
+    )
+    c.print("  " + "; ".join(parts) + f"; mode {result.mode}")
+    for sink in tracker.sinks:
+        target = getattr(sink, "written_to", None)
+        if target is not None:
+            c.print(f"  row written to {target}")
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def print_json(result: RunResult) -> None:
+    """Print the whole result as JSON on stdout."""
+    print(json.dumps(_plain(result), indent=2))
+
+
+def print_diagnosis(d: Diagnosis) -> None:
+    """Print ``wattprint doctor``'s report."""
+    from rich.table import Table
+
+    c = _console()
+    cpu = d.cpu
+    c.print("[bold]Hardware[/bold]")
+    c.print(f"  CPU: {cpu['brand']} ({cpu['sockets']} socket(s), {cpu['logical_cpus']} threads, "
+            f"{cpu['usable_cpus']:g} usable{'; ' + str(cpu['limit']) if cpu['limit'] else ''})")
+    c.print(f"  TDP: {cpu['tdp_detail']}")
+    c.print(f"  RAM: {d.ram_total_gib:g} GiB")
+    table = Table(title="Power sources, in order of preference", title_justify="left")
+    for col in ("probe", "serves", "status", "why"):
+        table.add_column(col)
+    for p in d.probes:
+        style = {"used": "green", "available": "yellow"}.get(p.status, "red")
+        table.add_row(p.probe, ", ".join(p.components), f"[{style}]{p.status}[/{style}]",
+                      p.reason)
+    c.print(table)
+    c.print("[bold]Methods that a run would use[/bold]")
+    for component, method in d.methods.items():
+        c.print(f"  {component}: {method}")
+    loc, inten = d.location, d.intensity
+    c.print("[bold]Location and intensity[/bold]")
+    c.print(f"  {loc['name']} ({loc['country']}): {loc['how']}")
+    c.print(f"  {inten['g_per_kwh']} gCO2e/kWh, {inten['kind']}, {inten['source']} "
+            f"{inten['year'] or ''}")
+    if d.advice:
+        c.print("[bold]How to improve accuracy[/bold]")
+        for line in d.advice:
+            c.print(f"  - {line}")

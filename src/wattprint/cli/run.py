@@ -1,0 +1,117 @@
+"""Run a command under a tracker: signals passed on, exit code kept.
+
+The command inherits stdin, stdout and stderr. SIGTERM is always passed on
+to it. SIGINT is passed on only when it was sent to wattprint alone (by
+``kill``): a Ctrl-C at the terminal already reaches the whole foreground
+process group, the command included, and sending it twice would make many
+programs abort their own clean-up. The sender is told apart with
+``sigtimedwait``, whose ``si_code`` is ``SI_USER`` for ``kill`` and
+``SI_KERNEL`` for the terminal.
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import subprocess
+import threading
+from collections.abc import Sequence
+
+from ..errors import WattprintError
+from ..results import RunResult
+from ..tracker import Tracker
+
+SI_KERNEL = 0x80
+"""``si_code`` of a signal raised by the kernel (e.g. the terminal's Ctrl-C)."""
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM)
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _Forwarder:
+    """Pass SIGINT and SIGTERM on to the child while it runs."""
+
+    def __init__(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+        self.received: list[int] = []
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._old: dict[int, object] = {}
+
+    def __enter__(self) -> _Forwarder:
+        if hasattr(signal, "sigtimedwait"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
+            self._thread = threading.Thread(target=self._wait, name="wattprint-signals",
+                                            daemon=True)
+            self._thread.start()
+        else:  # no siginfo: pass every signal on
+            for sig in FORWARDED:
+                self._old[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def _send(self, sig: int) -> None:
+        if self.child.poll() is None:
+            try:
+                self.child.send_signal(sig)
+            except ProcessLookupError:
+                pass
+
+    def _handler(self, sig: int, frame: object) -> None:
+        self.received.append(sig)
+        self._send(sig)
+
+    def _wait(self) -> None:
+        while not self._done.is_set():
+            info = signal.sigtimedwait(FORWARDED, 0.2)
+            if info is None:
+                continue
+            self.received.append(info.si_signo)
+            if info.si_signo == signal.SIGTERM or info.si_code != SI_KERNEL:
+                self._send(info.si_signo)
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
+        for sig, old in self._old.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
+
+
+def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResult | None]:
+    """Run ``command`` tracked by ``tracker``; return its exit code and the result.
+
+    The exit code is the command's own, or 128 + N when signal N ended it
+    (as shells report it).
+
+    Raises:
+        WattprintError: the command cannot be started (not found: the
+            message says so); nothing was measured then.
+    """
+    _ = tracker.discovery  # probe before the command starts, so nothing is missed
+    cpu_before = _children_cpu_s()
+    try:
+        child = subprocess.Popen(list(command))
+    except FileNotFoundError as err:
+        raise WattprintError(f"command not found: {command[0]!r}") from err
+    except PermissionError as err:
+        raise WattprintError(f"command cannot be run (permission denied): {command[0]!r}") from err
+    except OSError as err:
+        raise WattprintError(f"command {command[0]!r} cannot be started: {err}") from err
+    tracker.pid = child.pid
+    tracker.root_is_new = True
+    with _Forwarder(child) as forwarder:
+        tracker.start()
+        returncode = child.wait()
+    tracker.note_reaped_cpu(_children_cpu_s() - cpu_before)
+    interrupted = bool(forwarder.received) or -returncode in FORWARDED
+    result = tracker.stop("interrupted" if interrupted else "completed")
+    code = 128 - returncode if returncode < 0 else returncode
+    return code, result
+
+
+__all__ = ["run_tracked", "WattprintError"]

@@ -1,0 +1,82 @@
+"""The exceptions wattprint raises.
+
+Every error derives from one root, chosen by what the caller can do about it::
+
+    WattprintError
+    ├── ConfigError (also ValueError)       a bad argument or setting: fix the value
+    ├── SourceUnavailableError              a power source cannot be read here
+    ├── MissingDependencyError (ImportError) an optional extra is not installed
+    ├── ProviderError                       a data provider (API, table) failed
+    └── DataError                           a shipped or stored table is damaged
+
+Messages name the bad value and what would be accepted. Attributes carry the
+same facts in structured form, and every class pickles (so errors cross
+process boundaries intact).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class WattprintError(Exception):
+    """Root of every error raised by wattprint."""
+
+
+class ConfigError(WattprintError, ValueError):
+    """A setting has a value that is not accepted.
+
+    Attributes:
+        key: the setting's name, e.g. ``interval_s``.
+        value: the value that was given.
+        accepted: a human description of what would be accepted.
+    """
+
+    def __init__(self, key: str, value: object, accepted: str) -> None:
+        self.key = key
+        self.value = value
+        self.accepted = accepted
+        super().__init__(key, value, accepted)
+
+    def __str__(self) -> str:
+        return f"invalid {self.key}={self.value!r}: expected {self.accepted}"
+
+
+class SourceUnavailableError(WattprintError):
+    """A power source cannot be used on this machine; ``reason`` says why."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(source, reason)
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+class MissingDependencyError(WattprintError, ImportError):
+    """An optional dependency is needed; the message names the extra to install."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(module, extra)
+
+    def __str__(self) -> str:
+        return (
+            f"the optional module {self.module!r} is not installed; "
+            f'install it with: pip install "wattprint[{self.extra}]"'
+        )
+
+
+class ProviderError(WattprintError):
+    """A data provider (a live API or a lookup) could not answer."""
+
+
+class DataError(WattprintError):
+    """A table wattprint reads is missing or damaged."""
+
+
+def choices(values: Iterable[str]) -> str:
+    """Return ``one of 'a', 'b'`` for an error message's ``accepted`` part."""
+    return "one of " + ", ".join(repr(v) for v in values)

@@ -1,0 +1,185 @@
+"""The shipped table of annual average grid emissions intensity per country.
+
+A country's grid intensity is the greenhouse gas emitted per kilowatt-hour of
+electricity generated there, in gCO2e/kWh. The table holds Ember's lifecycle
+figure for the newest year Ember publishes for each country (2022 to 2024),
+plus a World row (iso3 ``WLD``, no alpha-2 code) to fall back on. Countries
+are looked up by ISO 3166 alpha-3 or alpha-2 code.
+
+The table is ``grid/data/country_intensity.csv``, built by
+``scripts/build_country_intensity.py``; ``grid/data/SOURCES.md`` credits the
+sources (Ember, CC BY 4.0). It is read on first use and cached on the
+:class:`CountryTable` instance.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from wattprint.errors import ConfigError, DataError
+
+WORLD_ISO3 = "WLD"
+"""The code of the World row, a user-assigned alpha-3 code (as the World Bank uses)."""
+
+_TABLE_NAME = "country_intensity.csv"
+_COLUMNS = ("iso3", "iso2", "name", "intensity_g_per_kwh", "year", "source")
+_RESERVED = {"UK": "GB", "EL": "GR"}
+"""Codes ISO 3166 reserves for other uses, with the country code people mean."""
+_ACCEPTED = "an ISO 3166 alpha-3 or alpha-2 code such as 'FRA' or 'FR'"
+
+
+@dataclass(frozen=True, slots=True)
+class CountryIntensity:
+    """The annual average grid emissions intensity of one country.
+
+    Attributes:
+        iso3: ISO 3166-1 alpha-3 code, e.g. ``FRA`` (``WLD`` for the World).
+        iso2: ISO 3166-1 alpha-2 code, e.g. ``FR``; empty when none is known.
+        name: the country's name as the source spells it.
+        intensity_g_per_kwh: lifecycle emissions per unit of electricity
+            generated, annual average. Units: gCO2e/kWh.
+        year: the calendar year the figure describes.
+        source: who published the figure, e.g. ``Ember (2025)``.
+    """
+
+    iso3: str
+    iso2: str
+    name: str
+    intensity_g_per_kwh: float
+    year: int
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    rows: tuple[CountryIntensity, ...]
+    by_code: dict[str, CountryIntensity]
+
+
+class CountryTable:
+    """Look up countries' grid intensity in the shipped (or a given) table.
+
+    The file is read on first use and kept on the instance.
+    """
+
+    __slots__ = ("_path", "_loaded")
+
+    def __init__(self, path: Path | None = None) -> None:
+        """Create a table reading ``path``, or the shipped table when ``None``."""
+        self._path = path
+        self._loaded: _Loaded | None = None
+
+    def lookup(self, code: str) -> CountryIntensity:
+        """Return the row of a country given its alpha-3 or alpha-2 code.
+
+        Case and surrounding spaces are ignored.
+
+        Args:
+            code: an ISO 3166-1 alpha-3 (``FRA``) or alpha-2 (``FR``) code.
+
+        Returns:
+            The country's row.
+
+        Raises:
+            ConfigError: the code is not in the table; the message suggests a
+                close match when there is one.
+        """
+        loaded = self._load()
+        key = code.strip().upper() if isinstance(code, str) else ""
+        found = loaded.by_code.get(key)
+        if found is None:
+            raise ConfigError("country", code, _ACCEPTED + _suggestion(code, loaded.rows))
+        return found
+
+    def world(self) -> CountryIntensity:
+        """Return the World row, the fallback when the country is unknown."""
+        return self.lookup(WORLD_ISO3)
+
+    def __iter__(self) -> Iterator[CountryIntensity]:
+        """Iterate over the rows in table order (by alpha-3 code)."""
+        return iter(self._load().rows)
+
+    def __len__(self) -> int:
+        """Return the number of rows, the World row included."""
+        return len(self._load().rows)
+
+    def _load(self) -> _Loaded:
+        if self._loaded is None:
+            self._loaded = _parse(self._read_text(), self._label())
+        return self._loaded
+
+    def _label(self) -> str:
+        return str(self._path) if self._path is not None else f"wattprint/grid/data/{_TABLE_NAME}"
+
+    def _read_text(self) -> str:
+        try:
+            if self._path is not None:
+                return self._path.read_text(encoding="utf-8")
+            return (
+                resources.files("wattprint.grid")
+                .joinpath("data", _TABLE_NAME)
+                .read_text(encoding="utf-8")
+            )
+        except (OSError, UnicodeDecodeError) as err:
+            raise DataError(f"cannot read the country table {self._label()}: {err}") from err
+
+
+def _parse(text: str, label: str) -> _Loaded:
+    lines = (line for line in io.StringIO(text) if line.strip() and not line.startswith("#"))
+    reader = csv.DictReader(lines)
+    if reader.fieldnames is None or tuple(reader.fieldnames) != _COLUMNS:
+        raise DataError(f"{label}: expected columns {_COLUMNS}, found {reader.fieldnames}")
+    rows: list[CountryIntensity] = []
+    by_code: dict[str, CountryIntensity] = {}
+    for row in reader:
+        try:
+            entry = CountryIntensity(
+                iso3=row["iso3"].strip().upper(),
+                iso2=row["iso2"].strip().upper(),
+                name=row["name"].strip(),
+                intensity_g_per_kwh=float(row["intensity_g_per_kwh"]),
+                year=int(row["year"]),
+                source=row["source"].strip(),
+            )
+        except (TypeError, ValueError) as err:
+            raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}") from err
+        if len(entry.iso3) != 3 or entry.iso2 and len(entry.iso2) != 2:
+            raise DataError(f"{label}, line {reader.line_num}: bad codes {row!r}")
+        for key in (entry.iso3, entry.iso2):
+            if key and by_code.setdefault(key, entry) is not entry:
+                raise DataError(f"{label}: the code {key!r} appears twice")
+        rows.append(entry)
+    if not rows:
+        raise DataError(f"{label}: the table has no rows")
+    return _Loaded(rows=tuple(rows), by_code=by_code)
+
+
+def _suggestion(code: object, rows: tuple[CountryIntensity, ...]) -> str:
+    """Return ``" (did you mean 'FRA' (France)?)"`` for the closest code or name, or ``""``."""
+    if not isinstance(code, str) or not code.strip():
+        return ""
+    wanted = code.strip()
+    if wanted.upper() in _RESERVED:  # 'UK' and 'EL' are not ISO alpha-2 codes
+        return f" (did you mean {_RESERVED[wanted.upper()]!r}?)"
+    by_key: dict[str, CountryIntensity] = {}
+    for row in rows:
+        for key in (row.iso3, row.iso2):
+            if key:
+                by_key.setdefault(key, row)
+        by_key.setdefault(row.name.upper(), row)
+    upper = wanted.upper()
+    if upper in by_key:  # a country name, exactly
+        match = by_key[upper]
+        return f" (did you mean {match.iso3!r} ({match.name})?)"
+    import difflib  # only on this error path, to keep the import cheap
+
+    close = difflib.get_close_matches(upper, list(by_key), n=1, cutoff=0.75)
+    if not close:
+        return ""
+    match = by_key[close[0]]
+    return f" (did you mean {match.iso3!r} ({match.name})?)"

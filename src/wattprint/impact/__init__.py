@@ -1,0 +1,1 @@
+"""Pure formulas from measured figures to impacts: no I/O, no clock, no logging."""

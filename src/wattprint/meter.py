@@ -1,0 +1,186 @@
+"""Read the power sources and attribute their energy to the tracked run.
+
+The meter keeps running totals (``Totals``): cumulative joules per component
+already attributed to the run, plus the CPU and memory figures needed for
+utilisation columns. A task, or the run itself, is the difference between two
+totals, so overlapping tasks never count anything twice.
+
+Attribution in process mode, per interval between two samples:
+
+* CPU (and SoC): machine energy x (tree CPU time / machine busy CPU time),
+  the share of the busy CPU time spent by the tracked process tree;
+* RAM: machine memory energy x (tree resident memory / installed memory),
+  the mean of the interval's two ends, at most 1;
+* GPU: counted in full until per-process GPU data is read.
+
+In machine mode every share is 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .power.base import Component, PowerSource
+from .power.cpu_info import read_ram_used_bytes
+from .power.discovery import Discovery
+from .power.process import MachineCpu, ProcessTree, TreeSample
+from .errors import SourceUnavailableError
+
+logger = logging.getLogger("wattprint")
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Cumulative figures of a run at one sample.
+
+    Attributes:
+        monotonic_s: when the sample was taken. Units: s (monotonic clock).
+        cpu_j: CPU energy attributed so far. Units: J, cumulative.
+        gpu_j: GPU energy attributed so far. Units: J, cumulative.
+        ram_j: memory energy attributed so far. Units: J, cumulative.
+        busy_s: machine busy CPU time so far. Units: s, cumulative.
+        cpu_total_s: machine CPU time (busy + idle) so far. Units: s, cumulative.
+        ram_used_byte_s: memory charged, integrated over time. Units: byte x s.
+        ram_machine_byte_s: machine memory in use, integrated. Units: byte x s.
+    """
+
+    monotonic_s: float
+    cpu_j: float = 0.0
+    gpu_j: float = 0.0
+    ram_j: float = 0.0
+    busy_s: float = 0.0
+    cpu_total_s: float = 0.0
+    ram_used_byte_s: float = 0.0
+    ram_machine_byte_s: float = 0.0
+
+
+def _share(part: float, whole: float) -> float:
+    if whole <= 0:
+        return 1.0 if part > 0 else 0.0
+    return min(1.0, max(0.0, part / whole))
+
+
+class Meter:
+    """Sample the sources and keep the run's attributed totals.
+
+    Args:
+        discovery: the sources chosen for this machine.
+        tree: the tracked process tree, or None in machine mode.
+        procfs_root: where procfs is mounted.
+    """
+
+    def __init__(
+        self,
+        discovery: Discovery,
+        *,
+        tree: ProcessTree | None,
+        procfs_root: Path = Path("/proc"),
+        clock_s: float,
+    ) -> None:
+        self.discovery = discovery
+        self.tree = tree
+        self._procfs_root = procfs_root
+        self._machine = MachineCpu(procfs_root=procfs_root)
+        self._lock = threading.Lock()
+        self._failed: dict[str, str] = {}
+        self._ram_total = discovery.hardware.ram_total_bytes
+        self._last_energy: dict[str, float] = {}
+        for source in discovery.chosen:
+            self._last_energy[source.name] = self._read(source, 0.0)
+        self._last_cpu = self._machine.times()
+        self._last_tree: TreeSample | None = tree.start() if tree else None
+        self._last_ram_used = self._ram_charged(self._last_tree)
+        self._last_ram_machine = float(read_ram_used_bytes(procfs_root))
+        self.totals = Totals(monotonic_s=clock_s)
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """Sources that failed during the run, with the reason."""
+        return dict(self._failed)
+
+    def _read(self, source: PowerSource, fallback_j: float) -> float:
+        try:
+            return source.read().energy_j
+        except SourceUnavailableError as err:
+            reason = err.reason
+        except Exception as err:  # a sensor must never break the user's program
+            reason = f"{type(err).__name__}: {err}"
+        if source.name not in self._failed:
+            self._failed[source.name] = reason
+            logger.warning(
+                "wattprint: reading %s failed (%s); its energy is not counted until it "
+                "reads again, and the result notes the gap",
+                source.name,
+                reason,
+            )
+        return fallback_j
+
+    def _ram_charged(self, tree: TreeSample | None) -> float:
+        if tree is None:
+            return float(self._ram_total)
+        return float(min(tree.rss_bytes, self._ram_total))
+
+    def sample(self, now_s: float) -> Totals:
+        """Read every source now, attribute the energy since the last sample."""
+        with self._lock:
+            return self._sample(now_s)
+
+    def _sample(self, now_s: float) -> Totals:
+        deltas: dict[Component, float] = {}
+        for source in self.discovery.chosen:
+            last = self._last_energy[source.name]
+            energy = self._read(source, last)
+            deltas[source.component] = deltas.get(source.component, 0.0) + max(0.0, energy - last)
+            self._last_energy[source.name] = energy
+        cpu = self._machine.times()
+        busy = max(0.0, cpu.busy_s - self._last_cpu.busy_s)
+        total = max(0.0, cpu.total_s - self._last_cpu.total_s)
+        self._last_cpu = cpu
+        dt = max(0.0, now_s - self.totals.monotonic_s)
+        ram_machine = float(read_ram_used_bytes(self._procfs_root))
+        if self.tree is not None and self._last_tree is not None:
+            tree = self.tree.sample()
+            cpu_share = _share(tree.cpu_s - self._last_tree.cpu_s, busy)
+            self._last_tree = tree
+        else:
+            tree, cpu_share = None, 1.0
+        ram_used = self._ram_charged(tree)
+        ram_mean = (ram_used + self._last_ram_used) / 2
+        ram_share = _share(ram_mean, self._ram_total) if tree is not None else 1.0
+        t = self.totals
+        self.totals = replace(
+            t,
+            monotonic_s=max(now_s, t.monotonic_s),
+            cpu_j=t.cpu_j + (deltas.get("cpu", 0.0) + deltas.get("soc", 0.0)) * cpu_share,
+            gpu_j=t.gpu_j + deltas.get("gpu", 0.0),
+            ram_j=t.ram_j + deltas.get("ram", 0.0) * ram_share,
+            busy_s=t.busy_s + busy,
+            cpu_total_s=t.cpu_total_s + total,
+            ram_used_byte_s=t.ram_used_byte_s + ram_mean * dt,
+            ram_machine_byte_s=t.ram_machine_byte_s
+            + (ram_machine + self._last_ram_machine) / 2 * dt,
+        )
+        self._last_ram_used = ram_used
+        self._last_ram_machine = ram_machine
+        return self.totals
+
+    def close(self) -> None:
+        """Close the sources."""
+        self.discovery.close()
+
+
+def difference(end: Totals, start: Totals) -> Totals:
+    """Return the figures accumulated between two samples (``end - start``)."""
+    return Totals(
+        monotonic_s=end.monotonic_s - start.monotonic_s,
+        cpu_j=end.cpu_j - start.cpu_j,
+        gpu_j=end.gpu_j - start.gpu_j,
+        ram_j=end.ram_j - start.ram_j,
+        busy_s=end.busy_s - start.busy_s,
+        cpu_total_s=end.cpu_total_s - start.cpu_total_s,
+        ram_used_byte_s=end.ram_used_byte_s - start.ram_used_byte_s,
+        ram_machine_byte_s=end.ram_machine_byte_s - start.ram_machine_byte_s,
+    )

@@ -1,0 +1,114 @@
+"""The power-source protocol: what every way of knowing energy must provide.
+
+A source reads one component class (``cpu``, ``gpu``, ``ram`` or ``soc``) and
+reports **cumulative energy in joules** per device since the source was
+opened, together with its method (``rapl``, ``tdp-x-load``, ...) and whether
+that method measures (a hardware counter) or estimates (a model). Counter
+wrap-around, vendor units and power integration are the source's business.
+
+Discovery is data: a probe either returns sources or a human reason why it
+could not, so ``wattprint doctor`` and the tracker see the same list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+Component = Literal["cpu", "gpu", "ram", "soc"]
+COMPONENTS: tuple[Component, ...] = ("cpu", "gpu", "ram", "soc")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEnergy:
+    """Cumulative energy of one device of a source.
+
+    Attributes:
+        device: a stable device label, e.g. ``package-0`` or ``dram-1``.
+        energy_j: energy since the source was opened. Units: J, cumulative.
+    """
+
+    device: str
+    energy_j: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One reading of a source: cumulative joules per device at a moment.
+
+    Attributes:
+        source: the source's ``name``.
+        component: the component class the energy belongs to.
+        monotonic_s: when it was read, on the monotonic clock. Units: s.
+        devices: per-device cumulative energy.
+    """
+
+    source: str
+    component: Component
+    monotonic_s: float
+    devices: tuple[DeviceEnergy, ...]
+
+    @property
+    def energy_j(self) -> float:
+        """Total cumulative energy over the devices. Units: J."""
+        return sum(d.energy_j for d in self.devices)
+
+
+@runtime_checkable
+class PowerSource(Protocol):
+    """A way of knowing the energy of one component class.
+
+    Attributes:
+        name: stable identifier, e.g. ``rapl-package``.
+        component: which component the energy belongs to.
+        method: the method, e.g. ``rapl``, ``tdp-x-load``, ``constant``.
+        measured: True for a hardware counter, False for a model.
+        detail: human description of the inputs (domains read, matched TDP...).
+    """
+
+    name: str
+    component: Component
+    method: str
+    measured: bool
+
+    @property
+    def detail(self) -> str:
+        """Describe what is read or assumed, for the methodology."""
+        ...
+
+    def read(self) -> Reading:
+        """Return cumulative energy since the source was opened.
+
+        Raises:
+            SourceUnavailableError: the source can no longer be read.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release whatever the source holds."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeOutcome:
+    """What one probe found: sources, or the reason why none.
+
+    Attributes:
+        probe: the probe's name, e.g. ``rapl``.
+        components: the component classes this probe can serve.
+        sources: the sources it opened (empty when unusable).
+        reason: why it was not usable, or what it found; for people.
+        advice: how to make it usable (e.g. how to grant RAPL access), if any.
+    """
+
+    probe: str
+    components: tuple[Component, ...]
+    sources: tuple[PowerSource, ...] = ()
+    reason: str = ""
+    advice: str = ""
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def is_available(self) -> bool:
+        """True when the probe opened at least one source."""
+        return bool(self.sources)

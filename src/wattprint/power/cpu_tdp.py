@@ -1,0 +1,88 @@
+"""The CPU power model: TDP x a load curve, over the CPU time actually used.
+
+Where no energy counter can be read, the CPU's power is estimated from its
+thermal design power (TDP, per package, from the shipped table) and its load:
+
+    P(t) = TDP x sockets x (usable CPUs / logical CPUs) x curve(u)
+
+where ``u`` is the busy fraction of the usable CPUs over the interval (from
+the machine's cumulative CPU times, so the average over the interval is
+exact), and ``curve`` is the fraction of TDP drawn at that load, fitted on
+RAPL measurements (see ``power/data/SOURCES.md``). Energy is the integral of
+P over time, accumulated by this source at every read. In process mode the
+tracker then charges the tracked tree its share of the busy CPU time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .base import Component, DeviceEnergy, Reading
+from .cpu_info import CpuInfo
+from .cpu_models import CpuMatch, LoadCurve
+from .process import MachineCpu, MachineCpuTimes
+
+
+class TdpModelSource:
+    """Estimate CPU energy from the matched TDP and the measured CPU load."""
+
+    name = "cpu-tdp-model"
+    component: Component = "cpu"
+    method = "tdp-x-load"
+    measured = False
+
+    def __init__(
+        self,
+        *,
+        cpu: CpuInfo,
+        match: CpuMatch,
+        curve: LoadCurve,
+        machine: MachineCpu,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._cpu = cpu
+        self._match = match
+        self._curve = curve
+        self._machine = machine
+        self._clock = clock
+        self.max_power_w = match.tdp_w * cpu.sockets * cpu.usable_cpus / cpu.logical_cpus
+        self._energy_j = 0.0
+        self._last_s = clock()
+        self._last: MachineCpuTimes = machine.times()
+
+    @property
+    def detail(self) -> str:
+        """Describe the matched CPU, the TDP and the curve."""
+        scope = f"{self._cpu.sockets} socket(s)"
+        if self._cpu.limit:
+            scope += f", scaled to {self._cpu.usable_cpus:g} usable CPUs ({self._cpu.limit})"
+        lo = self._curve.fraction(0.0)
+        return (
+            f"{self._match.detail}; {scope}; up to {self.max_power_w:.1f} W at full load, "
+            f"{lo * 100:.0f} % of that when idle (load curve fitted on RAPL measurements)"
+        )
+
+    def power_w(self, utilization: float) -> float:
+        """Return the modelled power at ``utilization`` (0..1 of usable CPUs). Units: W."""
+        return self.max_power_w * self._curve.fraction(utilization)
+
+    def read(self) -> Reading:
+        """Integrate the model up to now and return the cumulative energy."""
+        now = self._clock()
+        times = self._machine.times()
+        dt = now - self._last_s
+        if dt > 0:
+            busy = max(0.0, times.busy_s - self._last.busy_s)
+            utilization = min(1.0, busy / (dt * self._cpu.usable_cpus))
+            self._energy_j += self.power_w(utilization) * dt
+        self._last_s, self._last = now, times
+        return Reading(
+            source=self.name,
+            component=self.component,
+            monotonic_s=now,
+            devices=(DeviceEnergy("cpu-model", self._energy_j),),
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""

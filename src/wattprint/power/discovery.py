@@ -1,0 +1,164 @@
+"""Find the power sources of this machine, in a fixed order of preference.
+
+Discovery is data: ``PROBES`` is an ordered tuple of probe functions. Each
+returns a :class:`ProbeOutcome` (sources, or the reason why none), and for
+each component the first probe with a source wins: a user-set constant, then
+hardware counters, then models. ``wattprint doctor`` prints the same outcomes
+the tracker uses, so what you see is what is measured.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .base import COMPONENTS, Component, PowerSource, ProbeOutcome
+from .constant import ConstantPowerSource
+from .cpu_info import CpuInfo, read_cpu_info, read_ram_total_bytes
+from .cpu_models import CpuMatch, CpuTable, LoadCurve
+from .cpu_tdp import TdpModelSource
+from .process import MachineCpu
+from .ram import RamModelSource
+from .rapl import probe_rapl
+
+
+@dataclass(frozen=True, slots=True)
+class Hardware:
+    """The machine as discovered.
+
+    Attributes:
+        cpu: brand, sockets and usable CPUs.
+        cpu_match: the TDP table entry the CPU matched (or the default).
+        ram_total_bytes: installed memory. Units: bytes.
+    """
+
+    cpu: CpuInfo
+    cpu_match: CpuMatch
+    ram_total_bytes: int
+
+
+@dataclass(slots=True)
+class ProbeContext:
+    """What the probes may look at: injectable roots, environment and clock."""
+
+    env: Mapping[str, str]
+    procfs_root: Path = Path("/proc")
+    cgroup_root: Path = Path("/sys/fs/cgroup")
+    rapl_dir: Path | None = None
+    force_power_w: Mapping[Component, float] = field(default_factory=dict)
+    cpu_table: CpuTable = field(default_factory=CpuTable)
+    load_curve: LoadCurve = field(default_factory=LoadCurve)
+    clock: Callable[[], float] = time.monotonic
+    _hardware: Hardware | None = None
+
+    @property
+    def hardware(self) -> Hardware:
+        """Read the CPU and memory once, on first use."""
+        if self._hardware is None:
+            cpu = read_cpu_info(procfs_root=self.procfs_root, cgroup_root=self.cgroup_root)
+            match = self.cpu_table.match(cpu.brand, cpu.threads_per_socket)
+            self._hardware = Hardware(
+                cpu=cpu, cpu_match=match, ram_total_bytes=read_ram_total_bytes(self.procfs_root)
+            )
+        return self._hardware
+
+
+def _probe_forced(ctx: ProbeContext) -> ProbeOutcome:
+    sources = tuple(
+        ConstantPowerSource(component=c, power_w=w, clock=ctx.clock)
+        for c, w in ctx.force_power_w.items()
+    )
+    components = tuple(ctx.force_power_w) or ("cpu", "ram")
+    if not sources:
+        return ProbeOutcome("constant", components, reason="no power set by the user")
+    listed = ", ".join(f"{s.component} {s.power_w:g} W" for s in sources)
+    return ProbeOutcome("constant", components, sources, reason=f"set by the user: {listed}")
+
+
+def _probe_rapl(ctx: ProbeContext) -> ProbeOutcome:
+    return probe_rapl(ctx.rapl_dir, ctx.env)
+
+
+def _probe_cpu_model(ctx: ProbeContext) -> ProbeOutcome:
+    hw = ctx.hardware
+    source = TdpModelSource(
+        cpu=hw.cpu,
+        match=hw.cpu_match,
+        curve=ctx.load_curve,
+        machine=MachineCpu(procfs_root=ctx.procfs_root),
+        clock=ctx.clock,
+    )
+    advice = ""
+    if hw.cpu_match.how == "default":
+        advice = (
+            "the CPU is not in the TDP table; set force_cpu_power_w= (or --cpu-power) "
+            "to its known power, or grant RAPL access for a measurement"
+        )
+    return ProbeOutcome("cpu-tdp-model", ("cpu",), (source,), reason=source.detail, advice=advice)
+
+
+def _probe_ram_model(ctx: ProbeContext) -> ProbeOutcome:
+    source = RamModelSource(total_bytes=ctx.hardware.ram_total_bytes, clock=ctx.clock)
+    return ProbeOutcome("ram-model", ("ram",), (source,), reason=source.detail)
+
+
+Probe = tuple[str, tuple[Component, ...], Callable[[ProbeContext], ProbeOutcome]]
+
+PROBES: tuple[Probe, ...] = (
+    ("constant", ("cpu", "ram"), _probe_forced),
+    ("rapl", ("cpu", "ram"), _probe_rapl),
+    ("cpu-tdp-model", ("cpu",), _probe_cpu_model),
+    ("ram-model", ("ram",), _probe_ram_model),
+)
+"""Probes in order of preference: user-set, hardware counters, then models."""
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """Every probe's outcome, and the one source chosen per component.
+
+    Attributes:
+        hardware: the CPU and memory found.
+        outcomes: what each probe found, in probe order.
+        chosen: the source used for each component that has one.
+    """
+
+    hardware: Hardware
+    outcomes: tuple[ProbeOutcome, ...]
+    chosen: tuple[PowerSource, ...]
+
+    def source_for(self, component: Component) -> PowerSource | None:
+        """Return the chosen source of ``component``, if any."""
+        return next((s for s in self.chosen if s.component == component), None)
+
+    def close(self) -> None:
+        """Close the chosen sources."""
+        for source in self.chosen:
+            source.close()
+
+
+def discover(ctx: ProbeContext | None = None) -> Discovery:
+    """Run the probes in order and choose one source per component."""
+    ctx = ctx or ProbeContext(env=os.environ)
+    outcomes: list[ProbeOutcome] = []
+    chosen: dict[Component, PowerSource] = {}
+    for name, components, probe in PROBES:
+        if all(c in chosen for c in components):
+            by = ", ".join(f"{c} by {chosen[c].name}" for c in components)
+            outcomes.append(ProbeOutcome(name, components, reason=f"not needed: {by}"))
+            continue
+        outcome = probe(ctx)
+        outcomes.append(outcome)
+        for source in outcome.sources:
+            if source.component in chosen:
+                source.close()
+            else:
+                chosen[source.component] = source
+    return Discovery(
+        hardware=ctx.hardware,
+        outcomes=tuple(outcomes),
+        chosen=tuple(chosen[c] for c in COMPONENTS if c in chosen),
+    )

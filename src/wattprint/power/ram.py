@@ -1,0 +1,64 @@
+"""The memory power model, used when no DRAM energy counter can be read.
+
+DRAM power is taken to grow linearly with the memory counted:
+
+    P = 0.3725 W/GB x memory (GB)
+
+0.3725 W per GB is the memory power figure of the Green Algorithms calculator
+(Lannelongue, Grealey and Inouye, "Green Algorithms: Quantifying the Carbon
+Footprint of Computation", Advanced Science 8, 2021; reference value
+``memoryPower`` in its data, CC BY 4.0). In machine mode the memory counted is
+all the installed memory (DRAM is refreshed whether used or not); in process
+mode the tracker charges the tracked tree its share of it, by resident memory,
+so the figure never exceeds what the whole installed memory would draw.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ..units import BYTES_PER_GB
+from .base import Component, DeviceEnergy, Reading
+
+W_PER_GB = 0.3725
+"""Memory power per GB (Green Algorithms reference value). Units: W/GB."""
+
+
+class RamModelSource:
+    """Estimate the energy of the installed memory from its size."""
+
+    name = "ram-model"
+    component: Component = "ram"
+    method = "gb-x-w-per-gb"
+    measured = False
+
+    def __init__(
+        self, *, total_bytes: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.total_bytes = total_bytes
+        self.power_w = W_PER_GB * total_bytes / BYTES_PER_GB
+        self._clock = clock
+        self._start_s = clock()
+
+    @property
+    def detail(self) -> str:
+        """Describe the model and its inputs."""
+        gb = self.total_bytes / BYTES_PER_GB
+        return (
+            f"{W_PER_GB} W/GB x {gb:.1f} GB installed = {self.power_w:.2f} W "
+            "(Green Algorithms memory power figure)"
+        )
+
+    def read(self) -> Reading:
+        """Return the energy of constant memory power since the source opened."""
+        now = self._clock()
+        return Reading(
+            source=self.name,
+            component=self.component,
+            monotonic_s=now,
+            devices=(DeviceEnergy("ram-model", self.power_w * (now - self._start_s)),),
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,406 @@
+"""Linux powercap RAPL: CPU package and DRAM energy from hardware counters.
+
+RAPL (Running Average Power Limit) keeps a 32-bit energy counter per domain in
+a model-specific register. Linux shows them through the power capping framework
+(Documentation/power/powercap/powercap.rst) under ``/sys/class/powercap``: one
+directory per zone, ``<control type>:<id>[:<subzone id>]`` (ids in hex), with
+``name``, ``energy_uj`` (the counter, uJ) and ``max_energy_range_uj``.
+
+Intel (Sandy Bridge on) and AMD/Hygon CPUs (family 17h on, Linux 5.8 on) share
+the ``intel_rapl_msr`` driver, so both appear under the ``intel-rapl`` control
+type; there is no ``amd-rapl``. Zones are ``package-N`` (or
+``package-N-die-M``: one socket or die, summed for ``cpu``); ``core`` and
+``uncore`` (inside a package, never added); ``dram`` (the memory of a package
+on Intel servers: ``ram``); ``psys`` (the whole platform on client CPUs: it
+contains the packages, so it serves ``cpu`` only when no package exists). The
+int340x driver may show the package counter again under ``intel-rapl-mmio``;
+such a zone is skipped when ``intel-rapl`` has one of the same name.
+
+The counter holds 32 bits of an energy unit (61.035 uJ on most CPUs, 15.3 uJ
+for Haswell-EP DRAM), so it wraps at ``max_energy_range_uj`` (262143328850 uJ,
+minutes at server load): :class:`RaplSource` remembers the last raw value of
+each domain and fixes wraps itself. Since Linux 5.10 ``energy_uj`` is readable
+by root only (PLATYPUS, CVE-2020-8694): :func:`probe_rapl` then says how to
+grant access. Docker masks ``/sys/devices/virtual/powercap``: mount it
+elsewhere and point ``WATTPRINT_RAPL_DIR`` at it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wattprint.errors import ConfigError, SourceUnavailableError
+from wattprint.power.base import Component, DeviceEnergy, ProbeOutcome, Reading
+from wattprint.units import J_PER_UJ
+
+__all__ = [
+    "DEFAULT_POWERCAP_DIR",
+    "ENV_RAPL_DIR",
+    "PERMISSION_ADVICE",
+    "RaplDomain",
+    "RaplSource",
+    "probe_rapl",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_POWERCAP_DIR = Path("/sys/class/powercap")
+"""Where the kernel's powercap class lives."""
+
+ENV_RAPL_DIR = "WATTPRINT_RAPL_DIR"
+"""Environment variable naming another powercap directory (a mount in a container)."""
+
+_PROBE = "rapl"
+_COMPONENTS: tuple[Component, ...] = ("cpu", "ram")
+_RAPL = "intel-rapl"
+_RAPL_MMIO = "intel-rapl-mmio"
+# Zone directories are named "%s:%x" from their parent (drivers/powercap/powercap_sys.c).
+_ZONE_RE = re.compile(r"^(intel-rapl(?:-mmio)?)((?::[0-9a-f]+)+)$")
+_READ_BYTES = 32  # a u64 in decimal plus a newline is at most 21 bytes
+
+PERMISSION_ADVICE = (
+    "energy_uj is readable by root only since Linux 5.10 (PLATYPUS side channel, "
+    "CVE-2020-8694); granting read access re-opens that channel to local users, so do it on "
+    "machines you trust. Until the next reboot: sudo chmod a+r "
+    "/sys/class/powercap/intel-rapl:*/energy_uj "
+    "/sys/class/powercap/intel-rapl:*/intel-rapl:*/energy_uj . Persistently, put this line in "
+    "/etc/udev/rules.d/99-wattprint-rapl.rules: "
+    'ACTION=="add", SUBSYSTEM=="powercap", KERNEL=="intel-rapl:*", '
+    'RUN+="/bin/chmod a+r /sys%p/energy_uj" '
+    "then run: sudo udevadm trigger --subsystem-match=powercap --action=add . "
+    "In a container, make the host's counters readable that way, mount them "
+    "(docker run -v /sys/devices/virtual/powercap:/host/powercap:ro) and set "
+    f"{ENV_RAPL_DIR}=/host/powercap."
+)
+"""How to grant read access to the RAPL counters, shown by ``wattprint doctor``."""
+
+_MISSING_ADVICE = (
+    "On Linux, load the driver (sudo modprobe intel_rapl_msr). In a container, mount the "
+    "host's counters (docker run -v /sys/devices/virtual/powercap:/host/powercap:ro) and set "
+    f"{ENV_RAPL_DIR}=/host/powercap."
+)
+
+Opener = Callable[[Path], int]
+"""Open a counter file read-only and return its file descriptor."""
+
+
+def _open_counter(path: Path) -> int:
+    """Open ``path`` read-only, not inherited by child processes."""
+    return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+
+
+@dataclass(frozen=True, slots=True)
+class RaplDomain:
+    """One RAPL counter that a source reads.
+
+    Attributes:
+        device: stable device label, e.g. ``package-0`` or ``dram-1``.
+        zone: the powercap zone, e.g. ``intel-rapl:0:1``.
+        energy_path: the zone's ``energy_uj`` file.
+        max_energy_range_uj: the largest value the counter shows. Units: uJ.
+    """
+
+    device: str
+    zone: str
+    energy_path: Path
+    max_energy_range_uj: int
+
+
+class RaplSource:
+    """Cumulative energy of one component from powercap RAPL counters.
+
+    The counters are opened once and re-read with ``os.pread`` at offset 0,
+    which makes sysfs produce a fresh value (a few microseconds per domain).
+    Counts are kept as integer microjoules so that wrap-around arithmetic is
+    exact, and turned into joules on the line that builds each reading.
+
+    Attributes:
+        name: ``rapl-package``, ``rapl-dram`` or ``rapl-psys``.
+        component: ``cpu`` or ``ram``.
+        method: always ``rapl``.
+        measured: always True.
+    """
+
+    __slots__ = (
+        "name", "component", "_domains", "_clock", "_fds", "_lock", "_last_uj", "_total_uj"
+    )
+
+    method = "rapl"
+    measured = True
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        component: Component,
+        domains: Sequence[RaplDomain],
+        clock: Callable[[], float] = time.monotonic,
+        opener: Opener = _open_counter,
+    ) -> None:
+        """Open the counters and take their current values as the zero.
+
+        Args:
+            name: the source's stable name, e.g. ``rapl-package``.
+            component: the component class the energy belongs to.
+            domains: the counters to read; their energies are reported per device.
+            clock: monotonic clock for reading timestamps. Units: s.
+            opener: opens a counter file read-only and returns its descriptor.
+
+        Raises:
+            ConfigError: ``domains`` is empty.
+            SourceUnavailableError: a counter cannot be opened or read; ``__cause__``
+                holds the OS error (``PermissionError`` when access is denied).
+        """
+        if not domains:
+            raise ConfigError("domains", (), "at least one RAPL domain")
+        self.name = name
+        self.component: Component = component
+        self._domains = tuple(domains)
+        self._clock = clock
+        self._fds: list[int] = []
+        self._lock = threading.Lock()
+        opened = False
+        try:
+            for domain in self._domains:
+                try:
+                    self._fds.append(opener(domain.energy_path))
+                except OSError as err:
+                    raise SourceUnavailableError(
+                        name, f"cannot open {domain.energy_path}: {err.strerror or err}"
+                    ) from err
+            self._last_uj = [self._read_uj(i) for i in range(len(self._domains))]
+            opened = True
+        finally:
+            if not opened:
+                self.close()
+        self._total_uj = [0] * len(self._domains)
+
+    @property
+    def detail(self) -> str:
+        """Describe the domains read, e.g. ``RAPL powercap counters: package-0 (intel-rapl:0)``."""
+        listed = ", ".join(f"{d.device} ({d.zone})" for d in self._domains)
+        return f"RAPL powercap counters: {listed}"
+
+    def _read_uj(self, index: int) -> int:
+        """Return the raw counter of domain ``index``. Units: uJ, as the kernel shows it."""
+        domain = self._domains[index]
+        try:
+            return int(os.pread(self._fds[index], _READ_BYTES, 0))
+        except (OSError, ValueError) as err:
+            raise SourceUnavailableError(
+                self.name, f"cannot read {domain.energy_path}: {err}"
+            ) from err
+
+    def read(self) -> Reading:
+        """Return the energy of each domain since the source was opened.
+
+        A raw value lower than the last one means the counter wrapped: it counts
+        from 0 to ``max_energy_range_uj`` inclusive (the kernel reports the range
+        as the all-ones 32-bit register times the energy unit), so one wrap adds
+        ``max_energy_range_uj + 1 - last + new``. The exact period is
+        ``max_energy_range_uj`` plus one energy unit (61 uJ on most CPUs), so a
+        wrap may be counted short by at most one unit, the counter's own
+        resolution (2e-10 of the range). Two wraps between reads cannot be
+        detected; one takes minutes at full load, so sample more often.
+
+        Returns:
+            A reading with one device per domain. Units: J, cumulative.
+
+        Raises:
+            SourceUnavailableError: a counter could not be read (or the source is
+                closed); ``__cause__`` holds the OS or parse error.
+        """
+        with self._lock:
+            if not self._fds:
+                raise SourceUnavailableError(self.name, "the source is closed")
+            raw_uj = [self._read_uj(i) for i in range(len(self._domains))]
+            monotonic_s = self._clock()
+            devices = []
+            for i, domain in enumerate(self._domains):
+                last_uj, new_uj = self._last_uj[i], raw_uj[i]
+                if new_uj >= last_uj:
+                    delta_uj = new_uj - last_uj
+                else:
+                    delta_uj = domain.max_energy_range_uj + 1 - last_uj + new_uj
+                    logger.debug("%s: %s wrapped at %d uJ", self.name, domain.zone, last_uj)
+                self._last_uj[i] = new_uj
+                self._total_uj[i] += delta_uj
+                devices.append(DeviceEnergy(domain.device, self._total_uj[i] * J_PER_UJ))
+        return Reading(
+            source=self.name,
+            component=self.component,
+            monotonic_s=monotonic_s,
+            devices=tuple(devices),
+        )
+
+    def close(self) -> None:
+        """Close the counter files. Safe to call more than once."""
+        with self._lock:
+            fds, self._fds = self._fds, []
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError as err:  # already closed: nothing left to release
+                logger.debug("%s: closing fd %d: %s", self.name, fd, err)
+
+
+@dataclass(frozen=True, slots=True)
+class _Zone:
+    """A powercap zone found on disk."""
+
+    zone: str
+    control_type: str
+    ids: tuple[int, ...]
+    path: Path
+    name: str
+    max_energy_range_uj: int
+
+
+def _find_zone_dirs(root: Path) -> dict[str, Path]:
+    """Map zone directory names to their paths, in either sysfs layout.
+
+    ``/sys/class/powercap`` lists every zone flat (symlinks), while
+    ``/sys/devices/virtual/powercap`` (what a container mounts) nests zones in
+    their control type and subzones in their zone. The first path seen wins.
+    """
+    found: dict[str, Path] = {}
+
+    def visit(directory: Path, depth: int) -> None:
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError as err:
+            logger.debug("cannot list %s: %s", directory, err)
+            return
+        for entry in entries:
+            if _ZONE_RE.match(entry.name) and entry.is_dir():
+                found.setdefault(entry.name, entry)
+                if depth < 3:
+                    visit(entry, depth + 1)
+            elif depth == 0 and entry.name in (_RAPL, _RAPL_MMIO) and entry.is_dir():
+                visit(entry, 1)
+
+    visit(root, 0)
+    return found
+
+
+def _read_zone(item: tuple[str, Path]) -> _Zone | None:
+    """Read a zone's name and range, or None when it has no usable energy counter."""
+    zone, path = item
+    match = _ZONE_RE.match(zone)
+    if match is None or not (path / "energy_uj").exists():
+        return None
+    try:
+        name = (path / "name").read_text().strip()
+        max_uj = int((path / "max_energy_range_uj").read_text())
+    except (OSError, ValueError) as err:
+        logger.debug("skipping powercap zone %s: %s", path, err)
+        return None
+    ids = tuple(int(part, 16) for part in match.group(2).split(":")[1:])
+    return _Zone(zone, match.group(1), ids, path, name, max_uj)
+
+
+def _select(zones: Sequence[_Zone]) -> dict[str, list[RaplDomain]]:
+    """Choose the domains of each source: packages (else psys) for cpu, dram for ram."""
+    msr_names = {z.name for z in zones if z.control_type == _RAPL}
+    by_zone = {z.zone: z for z in zones}
+    kept = [z for z in zones if z.control_type == _RAPL or z.name not in msr_names]
+    kept.sort(key=lambda z: (z.control_type, z.ids))
+
+    def domain(z: _Zone, device: str) -> RaplDomain:
+        return RaplDomain(device, z.zone, z.path / "energy_uj", z.max_energy_range_uj)
+
+    packages = [domain(z, z.name) for z in kept if z.name.startswith("package")]
+    psys = [domain(z, z.name) for z in kept if z.name == "psys"]
+    drams = []
+    for z in kept:
+        if z.name == "dram":
+            parent = by_zone.get(z.zone.rpartition(":")[0])
+            if parent is not None and parent.name.startswith("package"):
+                device = "dram" + parent.name.removeprefix("package")
+            else:
+                device = f"dram-{z.ids[-1]}"
+            drams.append(domain(z, device))
+    selected: dict[str, list[RaplDomain]] = {}
+    if packages:
+        selected["rapl-package"] = packages
+    elif psys:
+        selected["rapl-psys"] = psys
+    if drams:
+        selected["rapl-dram"] = drams
+    return selected
+
+
+def probe_rapl(
+    root: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    opener: Opener = _open_counter,
+) -> ProbeOutcome:
+    """Find the RAPL counters and open one source per component.
+
+    Args:
+        root: the powercap directory; defaults to ``$WATTPRINT_RAPL_DIR`` if set,
+            else ``/sys/class/powercap``.
+        env: the environment to read ``WATTPRINT_RAPL_DIR`` from; defaults to
+            ``os.environ``.
+        clock: monotonic clock handed to the sources. Units: s.
+        opener: opens a counter file read-only (injected by tests).
+
+    Returns:
+        Up to two sources (``cpu`` from ``package-*`` zones, or ``psys`` when
+        there is none; ``ram`` from ``dram`` zones), or none with the reason
+        and, where it helps, advice on how to grant access.
+    """
+    environ = os.environ if env is None else env
+    if root is None:
+        root = Path(environ.get(ENV_RAPL_DIR) or DEFAULT_POWERCAP_DIR)
+    extra = (("root", str(root)),)
+    if not root.is_dir():
+        reason = (
+            f"no powercap RAPL interface at {root} (not Linux, a VM without RAPL, "
+            "or a container without /sys/class/powercap mounted)"
+        )
+        return ProbeOutcome(_PROBE, _COMPONENTS, (), reason, _MISSING_ADVICE, extra)
+    zones = [z for z in map(_read_zone, _find_zone_dirs(root).items()) if z is not None]
+    selected = _select(zones)
+    if not selected:
+        reason = (
+            f"no RAPL package, psys or dram zone with an energy counter under {root} "
+            f"(zones found: {', '.join(sorted({z.name for z in zones})) or 'none'}); the "
+            "intel_rapl_msr driver is not loaded, or a container masks the counters"
+        )
+        return ProbeOutcome(_PROBE, _COMPONENTS, (), reason, _MISSING_ADVICE, extra)
+    sources: list[RaplSource] = []
+    problems: list[str] = []
+    denied = False
+    for name, domains in selected.items():
+        component: Component = "ram" if name == "rapl-dram" else "cpu"
+        try:
+            source = RaplSource(
+                name=name, component=component, domains=domains, clock=clock, opener=opener
+            )
+        except SourceUnavailableError as err:
+            cause = err.__cause__
+            if isinstance(cause, PermissionError):
+                denied = True
+                where = cause.filename or "energy_uj"
+                problems.append(
+                    f"{name}: no read permission on {where} (energy_uj is root-only since "
+                    "Linux 5.10: PLATYPUS, CVE-2020-8694)"
+                )
+            else:
+                problems.append(str(err))
+        else:
+            sources.append(source)
+    found = "; ".join(f"{s.component} from {s.detail}" for s in sources)
+    reason = "; ".join(([found] if found else []) + problems)
+    advice = PERMISSION_ADVICE if denied else ""
+    return ProbeOutcome(_PROBE, _COMPONENTS, tuple(sources), reason, advice, extra)

@@ -1,0 +1,157 @@
+"""What a run or a task cost, and how each figure was obtained.
+
+Results are immutable. Energies are given in kWh and emissions in kg, the
+units people read; the methodology says, per component, whether the figure
+was measured by a counter or estimated by a model, and from which inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from .grid.intensity import Intensity
+from .grid.location import Location
+from .power.base import Component
+
+Status = Literal["running", "completed", "interrupted", "crashed"]
+Mode = Literal["process", "machine"]
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentMethod:
+    """How one component's energy was obtained.
+
+    Attributes:
+        component: ``cpu``, ``gpu`` or ``ram``.
+        method: e.g. ``rapl``, ``tdp-x-load``, ``gb-x-w-per-gb``, ``constant``, ``none``.
+        measured: True for a hardware counter, False for a model or a set value.
+        detail: the inputs: domains read, the matched CPU and its TDP, ...
+        attribution: how the machine's energy was shared out to the run.
+    """
+
+    component: Component
+    method: str
+    measured: bool
+    detail: str
+    attribution: str
+
+
+@dataclass(frozen=True, slots=True)
+class Methodology:
+    """How every number of a result was obtained.
+
+    Attributes:
+        components: one entry per component, in the order cpu, gpu, ram.
+        intensity: the grid intensity used and its source, year and kind.
+        location: how the place was found.
+        notes: anything else a reader should know (gaps, failures, limits).
+    """
+
+    components: tuple[ComponentMethod, ...]
+    intensity: Intensity
+    location: Location
+    notes: tuple[str, ...] = ()
+
+    def component(self, name: Component) -> ComponentMethod | None:
+        """Return the method of component ``name``, if it was tracked."""
+        return next((c for c in self.components if c.component == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """The machine the run was on (the fields CodeCarbon's CSV reports).
+
+    Attributes:
+        os: platform string.
+        python_version: e.g. ``3.11.7``.
+        cpu_model: CPU brand string.
+        cpu_count: logical CPUs of the machine.
+        gpu_count: GPUs tracked.
+        gpu_model: their model names, if any.
+        ram_total_bytes: installed memory. Units: bytes.
+    """
+
+    os: str
+    python_version: str
+    cpu_model: str
+    cpu_count: int
+    gpu_count: int
+    gpu_model: str
+    ram_total_bytes: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Footprint:
+    """Fields shared by a run's and a task's result.
+
+    Energies are IT energy per component; ``energy_kwh`` is their sum times the
+    PUE, and emissions are ``energy_kwh`` times the intensity.
+    """
+
+    run_id: str
+    project: str
+    experiment: str
+    started_at: datetime
+    ended_at: datetime
+    duration_s: float
+    energy_kwh: float
+    cpu_energy_kwh: float
+    gpu_energy_kwh: float
+    ram_energy_kwh: float
+    cpu_power_w: float
+    gpu_power_w: float
+    ram_power_w: float
+    emissions_kg: float
+    intensity_g_per_kwh: float
+    location: Location
+    status: Status
+    methodology: Methodology
+    cpu_utilization_percent: float
+    ram_used_bytes: float
+
+    @property
+    def emissions_rate_kg_per_s(self) -> float:
+        """Mean emissions per second of the run. Units: kg/s."""
+        return self.emissions_kg / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def measured_share(self) -> float:
+        """Fraction of the IT energy that came from hardware counters (0..1)."""
+        total = self.cpu_energy_kwh + self.gpu_energy_kwh + self.ram_energy_kwh
+        if total <= 0:
+            return 0.0
+        by = {"cpu": self.cpu_energy_kwh, "gpu": self.gpu_energy_kwh, "ram": self.ram_energy_kwh}
+        measured = sum(by.get(c.component, 0.0) for c in self.methodology.components if c.measured)
+        return measured / total
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskResult(Footprint):
+    """What one named task within a run cost.
+
+    Attributes:
+        name: the task's name.
+    """
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult(Footprint):
+    """What a whole run cost.
+
+    Attributes:
+        mode: ``process`` (the tracked process tree's share) or ``machine``.
+        pue: the power usage effectiveness applied.
+        host: the machine it ran on.
+        ram_utilization_percent: machine memory in use, mean over the run. Units: %.
+        tasks: the tasks that ended during the run, in the order they ended.
+    """
+
+    mode: Mode
+    pue: float
+    host: Host
+    ram_utilization_percent: float
+    tasks: tuple[TaskResult, ...] = ()

@@ -1,0 +1,1 @@
+"""Where results go: files, logs, services. Sinks never raise into user code."""

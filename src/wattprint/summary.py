@@ -1,0 +1,173 @@
+"""Turn attributed totals into result fields and a methodology.
+
+Kept apart from the tracker so the arithmetic from joules to kWh, watts,
+emissions and utilisation sits in one place that tests can call directly.
+"""
+
+from __future__ import annotations
+
+import platform
+from datetime import datetime
+from typing import TypedDict
+
+from .config import Settings
+from .grid.intensity import GridChoice
+from .grid.location import Location
+from .impact.carbon import emissions_kg, facility_energy_kwh
+from .meter import Totals
+from .power.base import Component
+from .power.discovery import Discovery
+from .results import ComponentMethod, Host, Methodology, Mode, Status
+from .units import j_to_kwh
+
+_NO_SOURCE = {
+    "cpu": "no CPU source could be opened",
+    "gpu": "no GPU source: GPU energy is not counted",
+    "ram": "no memory source could be opened",
+}
+
+
+class FootprintFields(TypedDict):
+    """The keyword arguments shared by RunResult and TaskResult."""
+
+    run_id: str
+    project: str
+    experiment: str
+    started_at: datetime
+    ended_at: datetime
+    duration_s: float
+    energy_kwh: float
+    cpu_energy_kwh: float
+    gpu_energy_kwh: float
+    ram_energy_kwh: float
+    cpu_power_w: float
+    gpu_power_w: float
+    ram_power_w: float
+    emissions_kg: float
+    intensity_g_per_kwh: float
+    location: Location
+    status: Status
+    methodology: Methodology
+    cpu_utilization_percent: float
+    ram_used_bytes: float
+
+
+def _attribution(component: Component, mode: Mode, pid: int) -> str:
+    if mode == "machine":
+        return "whole machine"
+    if component in ("cpu", "soc"):
+        return f"share of the machine's busy CPU time used by process {pid} and its descendants"
+    if component == "ram":
+        return (
+            f"share of the installed memory resident in process {pid} and its descendants"
+        )
+    return "whole device"
+
+
+def build_methodology(
+    discovery: Discovery,
+    *,
+    mode: Mode,
+    pid: int,
+    grid: GridChoice,
+    failures: dict[str, str],
+) -> Methodology:
+    """Describe how each component and the intensity were obtained."""
+    components: list[ComponentMethod] = []
+    for component in ("cpu", "gpu", "ram"):
+        source = discovery.source_for(component)
+        if source is None:
+            components.append(
+                ComponentMethod(component, "none", False, _NO_SOURCE[component], "none")
+            )
+            continue
+        components.append(
+            ComponentMethod(
+                component=component,
+                method=source.method,
+                measured=source.measured,
+                detail=source.detail,
+                attribution=_attribution(component, mode, pid),
+            )
+        )
+    notes = [*grid.warnings]
+    notes += [
+        f"{name} failed during the run ({why}); the gap is not counted"
+        for name, why in failures.items()
+    ]
+    return Methodology(
+        components=tuple(components),
+        intensity=grid.intensity,
+        location=grid.location,
+        notes=tuple(notes),
+    )
+
+
+def build_host(discovery: Discovery) -> Host:
+    """Describe the machine for the result and the CSV's host columns."""
+    hw = discovery.hardware
+    return Host(
+        os=platform.platform(),
+        python_version=platform.python_version(),
+        cpu_model=hw.cpu.brand,
+        cpu_count=hw.cpu.logical_cpus,
+        gpu_count=0,
+        gpu_model="",
+        ram_total_bytes=hw.ram_total_bytes,
+    )
+
+
+def footprint_fields(
+    diff: Totals,
+    *,
+    run_id: str,
+    settings: Settings,
+    grid: GridChoice,
+    methodology: Methodology,
+    started_at: datetime,
+    ended_at: datetime,
+    status: Status,
+    ram_total_bytes: int,
+) -> FootprintFields:
+    """Compute energies, mean powers, emissions and utilisation of a window.
+
+    ``diff.monotonic_s`` is the window's duration (s); energies are J.
+    """
+    duration_s = max(0.0, diff.monotonic_s)
+
+    def mean_w(energy_j: float) -> float:
+        return energy_j / duration_s if duration_s > 0 else 0.0
+
+    it_kwh = j_to_kwh(diff.cpu_j + diff.gpu_j + diff.ram_j)
+    energy_kwh = facility_energy_kwh(it_kwh, settings.pue)
+    intensity = grid.intensity.intensity_g_per_kwh
+    busy_pct = 100.0 * diff.busy_s / diff.cpu_total_s if diff.cpu_total_s > 0 else 0.0
+    return FootprintFields(
+        run_id=run_id,
+        project=settings.project,
+        experiment=settings.experiment,
+        started_at=started_at,
+        ended_at=ended_at,
+        duration_s=duration_s,
+        energy_kwh=energy_kwh,
+        cpu_energy_kwh=j_to_kwh(diff.cpu_j),
+        gpu_energy_kwh=j_to_kwh(diff.gpu_j),
+        ram_energy_kwh=j_to_kwh(diff.ram_j),
+        cpu_power_w=mean_w(diff.cpu_j),
+        gpu_power_w=mean_w(diff.gpu_j),
+        ram_power_w=mean_w(diff.ram_j),
+        emissions_kg=emissions_kg(energy_kwh, intensity),
+        intensity_g_per_kwh=intensity,
+        location=grid.location,
+        status=status,
+        methodology=methodology,
+        cpu_utilization_percent=busy_pct,
+        ram_used_bytes=diff.ram_used_byte_s / duration_s if duration_s > 0 else 0.0,
+    )
+
+
+def ram_utilization_percent(diff: Totals, ram_total_bytes: int) -> float:
+    """Return the machine's mean memory use over the window. Units: %."""
+    if diff.monotonic_s <= 0 or ram_total_bytes <= 0:
+        return 0.0
+    return 100.0 * diff.ram_machine_byte_s / diff.monotonic_s / ram_total_bytes

@@ -1,0 +1,382 @@
+"""The tracker: start, sample in the background, stop, and hand out results.
+
+This is the only stateful part of wattprint. It validates its settings when
+made (so a bad value fails before anything is measured), finds the power
+sources on first start, samples them every ``interval_s`` seconds in a light
+daemon thread, and turns the attributed energy into a :class:`RunResult`
+with its methodology. Tasks are named windows over the same totals, so they
+may nest or overlap and the run is still counted once.
+
+It is also the firewall: a failing source or output is logged once and the
+run goes on; nothing raises into the user's code once tracking has started.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+
+from .config import Settings, make_settings
+from .errors import ConfigError, WattprintError
+from .grid.intensity import GridChoice, choose_grid
+from .meter import Meter, Totals, difference
+from .power.base import Component
+from .power.discovery import Discovery, ProbeContext, discover
+from .power.process import ProcessTree
+from .results import Methodology, RunResult, Status, TaskResult
+from .sinks.base import Sink
+from .sinks.csv_file import CsvSink
+from .summary import (
+    FootprintFields,
+    build_host,
+    build_methodology,
+    footprint_fields,
+    ram_utilization_percent,
+)
+
+logger = logging.getLogger("wattprint")
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """A window that has started: a task, or the run itself."""
+
+    totals: Totals
+    started_at: datetime
+
+
+class Tracker:
+    """Track the energy and emissions of a block of code or a process tree.
+
+    Args:
+        project: project name, for grouping runs.
+        experiment: experiment name within the project.
+        country: ISO 3166 alpha-3 or alpha-2 code of the grid (e.g. ``"FR"``);
+            None uses the world average and warns.
+        region: sub-national region (recorded; regional data comes later).
+        interval_s: seconds between two samples. Units: s, > 0.
+        mode: ``"process"`` charges the tracked process tree its share of the
+            machine; ``"machine"`` counts the whole machine.
+        output_dir: directory of the CSV file; created if missing.
+        output_file: CSV file name.
+        save_to_file: write a row to the CSV file at stop.
+        pue: power usage effectiveness of the facility (>= 1).
+        force_cpu_power_w: use this constant CPU power instead of measuring. Units: W.
+        force_ram_power_w: use this constant memory power. Units: W.
+        force_intensity_g_per_kwh: use this grid intensity. Units: gCO2e/kWh.
+        log_level: level of the ``wattprint`` logger (``"warning"`` ...).
+        pid: root of the tracked process tree; defaults to this process.
+        sinks: extra outputs, each given every finished run.
+        env: environment mapping read by the probes (defaults to ``os.environ``).
+
+    Raises:
+        ConfigError: an argument is not accepted.
+    """
+
+    def __init__(
+        self,
+        *,
+        project: str = "default",
+        experiment: str = "default",
+        country: str | None = None,
+        region: str | None = None,
+        interval_s: float = 5.0,
+        mode: str = "process",
+        output_dir: str | os.PathLike[str] = ".",
+        output_file: str = "emissions.csv",
+        save_to_file: bool = True,
+        pue: float = 1.0,
+        force_cpu_power_w: float | None = None,
+        force_ram_power_w: float | None = None,
+        force_intensity_g_per_kwh: float | None = None,
+        log_level: str | int | None = None,
+        pid: int | None = None,
+        sinks: Sequence[Sink] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings: Settings = make_settings(
+            project=project,
+            experiment=experiment,
+            country=country,
+            region=region,
+            interval_s=interval_s,
+            mode=mode,
+            output_dir=output_dir,
+            output_file=output_file,
+            save_to_file=save_to_file,
+            pue=pue,
+            force_cpu_power_w=force_cpu_power_w,
+            force_ram_power_w=force_ram_power_w,
+            force_intensity_g_per_kwh=force_intensity_g_per_kwh,
+            log_level=log_level,
+        )
+        if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
+            raise ConfigError("pid", pid, "a positive process id")
+        if self.settings.log_level is not None:
+            logger.setLevel(self.settings.log_level)
+        self.grid: GridChoice = choose_grid(
+            country=self.settings.country,
+            region=self.settings.region,
+            force_intensity_g_per_kwh=self.settings.force_intensity_g_per_kwh,
+        )
+        self.pid = pid if pid is not None else os.getpid()
+        self._env = env if env is not None else os.environ
+        out: list[Sink] = []
+        if self.settings.save_to_file:
+            out.append(CsvSink(self.settings.output_dir / self.settings.output_file))
+        self.sinks: tuple[Sink, ...] = (*out, *sinks)
+        self._discovery: Discovery | None = None
+        self._meter: Meter | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._run: _Open | None = None
+        self._run_id = ""
+        self._tasks: dict[str, _Open] = {}
+        self._done_tasks: list[TaskResult] = []
+        self._warned: set[str] = set()
+        self._lock = threading.RLock()
+        self.result: RunResult | None = None
+        self.root_is_new = False
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """True between ``start()`` and ``stop()``."""
+        return self._run is not None
+
+    @property
+    def run_id(self) -> str:
+        """The current (or last) run's id."""
+        return self._run_id
+
+    @property
+    def discovery(self) -> Discovery:
+        """The power sources of this machine, probed on first use."""
+        if self._discovery is None:
+            s = self.settings
+            forced: dict[Component, float] = {}
+            if s.force_cpu_power_w is not None:
+                forced["cpu"] = s.force_cpu_power_w
+            if s.force_ram_power_w is not None:
+                forced["ram"] = s.force_ram_power_w
+            self._discovery = discover(ProbeContext(env=self._env, force_power_w=forced))
+        return self._discovery
+
+    def start(self) -> Tracker:
+        """Start a new run (a stopped tracker starts a fresh one) and return self."""
+        with self._lock:
+            if self._run is not None:
+                self._warn_once("start", "start() called on a running tracker; ignored")
+                return self
+            for message in self.grid.warnings:
+                self._warn_once(message, message)
+            self._run_id = str(uuid.uuid4())
+            self._done_tasks = []
+            self._tasks = {}
+            tree = None
+            if self.settings.mode == "process":
+                tree = ProcessTree(
+                    self.pid,
+                    rescan_s=self.settings.interval_s,
+                    root_is_new=self.root_is_new,
+                )
+            self._meter = Meter(self.discovery, tree=tree, clock_s=time.monotonic())
+            self._run = _Open(self._meter.totals, _now())
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._loop, args=(self._stop, self._meter), name="wattprint", daemon=True
+            )
+            self._thread.start()
+            return self
+
+    def _loop(self, stop: threading.Event, meter: Meter) -> None:
+        while not stop.wait(self.settings.interval_s):
+            try:
+                meter.sample(time.monotonic())
+            except Exception as err:  # the sampler must never die or raise
+                self._warn_once("sample", f"a sample failed ({err!r}); sampling goes on")
+
+    def _sample(self) -> Totals:
+        if self._meter is None:
+            raise WattprintError("the tracker is not running; call start() first")
+        return self._meter.sample(time.monotonic())
+
+    def note_reaped_cpu(self, cpu_s: float) -> None:
+        """Tell the tracker the exact CPU time of the reaped tree (from wait4). Units: s."""
+        if self._meter is not None and self._meter.tree is not None:
+            self._meter.tree.note_reaped_cpu(cpu_s)
+
+    def flush(self) -> RunResult:
+        """Return the run's figures so far, without stopping it (status ``running``)."""
+        with self._lock:
+            if self._run is None:
+                raise WattprintError("flush() needs a running tracker; call start() first")
+            return self._run_result(self._sample(), "running")
+
+    def stop(self, status: Status = "completed") -> RunResult:
+        """Stop the run, write it to the outputs, and return its result.
+
+        Raises:
+            WattprintError: the tracker was never started.
+        """
+        with self._lock:
+            if self._run is None:
+                if self.result is not None:
+                    self._warn_once("stop", "stop() called on a stopped tracker")
+                    return self.result
+                raise WattprintError("stop() called before start()")
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join()
+            end = self._sample()
+            for name in list(self._tasks):
+                self._close_task(name, end)
+            result = self._run_result(end, status)
+            self._run = None
+            self.result = result
+            self._write(result)
+            return result
+
+    def _write(self, result: RunResult) -> None:
+        for sink in self.sinks:
+            try:
+                sink.write(result)
+            except Exception as err:  # an output must never break the user's program
+                self._warn_once(
+                    f"sink:{sink.name}",
+                    f"writing the run to {sink.name} failed ({err}); the result is still "
+                    "returned by stop()",
+                )
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            logger.warning("wattprint: %s", message)
+
+    def __enter__(self) -> Tracker:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop("completed" if exc_type is None else "interrupted")
+
+    # -- tasks -------------------------------------------------------------
+
+    def start_task(self, name: str) -> None:
+        """Open the task ``name`` (starting the run if needed).
+
+        Raises:
+            ConfigError: a task of that name is already open.
+        """
+        with self._lock:
+            if self._run is None:
+                self.start()
+            if name in self._tasks:
+                raise ConfigError("task", name, "a name not already in use by an open task")
+            self._tasks[name] = _Open(self._sample(), _now())
+
+    def stop_task(self, name: str) -> TaskResult:
+        """Close the task ``name`` and return what it cost.
+
+        Raises:
+            ConfigError: no open task has that name.
+        """
+        with self._lock:
+            if name not in self._tasks:
+                open_names = ", ".join(repr(n) for n in self._tasks) or "none"
+                raise ConfigError("task", name, f"the name of an open task ({open_names})")
+            return self._close_task(name, self._sample())
+
+    @contextmanager
+    def task(self, name: str) -> Iterator[Tracker]:
+        """Measure the block as the task ``name``: ``with tracker.task("epoch-1"):``."""
+        self.start_task(name)
+        try:
+            yield self
+        finally:
+            if name in self._tasks:
+                self.stop_task(name)
+
+    def _close_task(self, name: str, end: Totals) -> TaskResult:
+        opened = self._tasks.pop(name)
+        fields = self._fields(difference(end, opened.totals), opened.started_at, "completed")
+        task = TaskResult(name=name, **fields)
+        self._done_tasks.append(task)
+        return task
+
+    # -- results -----------------------------------------------------------
+
+    def _fields(self, diff: Totals, started_at: datetime, status: Status) -> FootprintFields:
+        meter = self._require_meter()
+        return footprint_fields(
+            diff,
+            run_id=self._run_id,
+            settings=self.settings,
+            grid=self.grid,
+            methodology=self._methodology(),
+            started_at=started_at,
+            ended_at=_now(),
+            status=status,
+            ram_total_bytes=meter.discovery.hardware.ram_total_bytes,
+        )
+
+    def _require_meter(self) -> Meter:
+        if self._meter is None:
+            raise WattprintError("the tracker has not been started")
+        return self._meter
+
+    def _methodology(self) -> Methodology:
+        meter = self._require_meter()
+        return build_methodology(
+            meter.discovery,
+            mode=self.settings.mode,
+            pid=self.pid,
+            grid=self.grid,
+            failures=meter.failures,
+        )
+
+    def _run_result(self, end: Totals, status: Status) -> RunResult:
+        if self._run is None:
+            raise WattprintError("the tracker is not running")
+        diff = difference(end, self._run.totals)
+        fields = self._fields(diff, self._run.started_at, status)
+        hardware = self._require_meter().discovery.hardware
+        return RunResult(
+            mode=self.settings.mode,
+            pue=self.settings.pue,
+            host=build_host(self._require_meter().discovery),
+            ram_utilization_percent=ram_utilization_percent(diff, hardware.ram_total_bytes),
+            tasks=tuple(self._done_tasks),
+            **fields,
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def track(
+    func: Callable[..., object] | None = None, /, **tracker_args: object
+) -> Callable[..., object]:
+    """Track each call of a function: ``@track`` or ``@track(project="x")``.
+
+    The arguments are those of :class:`Tracker`, checked when the function is
+    decorated. Each call is one run; the function's return value is unchanged.
+    """
+    from .decorator import make_tracked
+
+    return make_tracked(func, tracker_args)
