@@ -96,6 +96,12 @@ def diagnose(
                 kind = "measured" if source.measured else "estimated"
                 methods[component] = f"{source.method} ({kind})"
         advice = [p.advice for p in probes if p.advice and p.status != "used"]
+        if hw.cpu_match.how == "default" and discovery.source_for("cpu") is not None:
+            advice.append(
+                f"{hw.cpu.brand!r} is not in the CPU table, so its TDP is a per-thread "
+                "default; set force_cpu_power_w= (or --cpu-power) to its known power, or "
+                "grant RAPL access for a measurement"
+            )
         advice += [p.advice for p in probes if p.advice and p.status == "used"]
         advice += list(grid.warnings)
         if all(not s.measured for s in discovery.chosen):

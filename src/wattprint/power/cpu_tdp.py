@@ -18,10 +18,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from typing import TYPE_CHECKING
+
 from .base import Component, DeviceEnergy, Reading
-from .cpu_info import CpuInfo
-from .cpu_models import CpuMatch, LoadCurve
+from .cpu_models import LoadCurve
 from .process import MachineCpu, MachineCpuTimes
+
+if TYPE_CHECKING:
+    from .discovery import Hardware
 
 
 class TdpModelSource:
@@ -35,21 +39,26 @@ class TdpModelSource:
     def __init__(
         self,
         *,
-        cpu: CpuInfo,
-        match: CpuMatch,
+        hardware: Hardware,
         curve: LoadCurve,
         machine: MachineCpu,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._cpu = cpu
-        self._match = match
+        self._hardware = hardware
+        self._cpu = hardware.cpu
         self._curve = curve
         self._machine = machine
         self._clock = clock
-        self.max_power_w = match.tdp_w * cpu.sockets * cpu.usable_cpus / cpu.logical_cpus
         self._energy_j = 0.0
-        self._last_s = clock()
-        self._last: MachineCpuTimes = machine.times()
+        self._last_s = 0.0
+        self._last: MachineCpuTimes | None = None
+
+    @property
+    def max_power_w(self) -> float:
+        """Modelled power at full load of the usable CPUs. Units: W."""
+        cpu = self._cpu
+        tdp_w = self._hardware.cpu_match.tdp_w
+        return tdp_w * cpu.sockets * cpu.usable_cpus / cpu.logical_cpus
 
     @property
     def detail(self) -> str:
@@ -59,8 +68,9 @@ class TdpModelSource:
             scope += f", scaled to {self._cpu.usable_cpus:g} usable CPUs ({self._cpu.limit})"
         lo = self._curve.fraction(0.0)
         return (
-            f"{self._match.detail}; {scope}; up to {self.max_power_w:.1f} W at full load, "
-            f"{lo * 100:.0f} % of that when idle (load curve fitted on RAPL measurements)"
+            f"{self._hardware.cpu_match.detail}; {scope}; up to {self.max_power_w:.1f} W at "
+            f"full load, {lo * 100:.0f} % of that when idle (load curve fitted on RAPL "
+            "measurements)"
         )
 
     def power_w(self, utilization: float) -> float:
@@ -68,11 +78,14 @@ class TdpModelSource:
         return self.max_power_w * self._curve.fraction(utilization)
 
     def read(self) -> Reading:
-        """Integrate the model up to now and return the cumulative energy."""
+        """Integrate the model up to now and return the cumulative energy.
+
+        The first read only takes the starting point (energy 0).
+        """
         now = self._clock()
         times = self._machine.times()
         dt = now - self._last_s
-        if dt > 0:
+        if self._last is not None and dt > 0:
             busy = max(0.0, times.busy_s - self._last.busy_s)
             utilization = min(1.0, busy / (dt * self._cpu.usable_cpus))
             self._energy_j += self.power_w(utilization) * dt

@@ -9,6 +9,7 @@ the tracker uses, so what you see is what is measured.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -25,19 +26,27 @@ from .ram import RamModelSource
 from .rapl import probe_rapl
 
 
-@dataclass(frozen=True, slots=True)
 class Hardware:
     """The machine as discovered.
 
     Attributes:
         cpu: brand, sockets and usable CPUs.
-        cpu_match: the TDP table entry the CPU matched (or the default).
         ram_total_bytes: installed memory. Units: bytes.
     """
 
-    cpu: CpuInfo
-    cpu_match: CpuMatch
-    ram_total_bytes: int
+    def __init__(self, cpu: CpuInfo, ram_total_bytes: int, table: CpuTable) -> None:
+        self.cpu = cpu
+        self.ram_total_bytes = ram_total_bytes
+        self._table = table
+
+    @functools.cached_property
+    def cpu_match(self) -> CpuMatch:
+        """The TDP table entry the CPU matches (or the default), looked up on first use.
+
+        Reading the table takes tens of milliseconds, so it is kept off
+        ``start()``: the model needs the TDP only at its first sample.
+        """
+        return self._table.match(self.cpu.brand, self.cpu.threads_per_socket)
 
 
 @dataclass(slots=True)
@@ -59,9 +68,8 @@ class ProbeContext:
         """Read the CPU and memory once, on first use."""
         if self._hardware is None:
             cpu = read_cpu_info(procfs_root=self.procfs_root, cgroup_root=self.cgroup_root)
-            match = self.cpu_table.match(cpu.brand, cpu.threads_per_socket)
             self._hardware = Hardware(
-                cpu=cpu, cpu_match=match, ram_total_bytes=read_ram_total_bytes(self.procfs_root)
+                cpu, read_ram_total_bytes(self.procfs_root), self.cpu_table
             )
         return self._hardware
 
@@ -85,19 +93,16 @@ def _probe_rapl(ctx: ProbeContext) -> ProbeOutcome:
 def _probe_cpu_model(ctx: ProbeContext) -> ProbeOutcome:
     hw = ctx.hardware
     source = TdpModelSource(
-        cpu=hw.cpu,
-        match=hw.cpu_match,
+        hardware=hw,
         curve=ctx.load_curve,
         machine=MachineCpu(procfs_root=ctx.procfs_root),
         clock=ctx.clock,
     )
-    advice = ""
-    if hw.cpu_match.how == "default":
-        advice = (
-            "the CPU is not in the TDP table; set force_cpu_power_w= (or --cpu-power) "
-            "to its known power, or grant RAPL access for a measurement"
-        )
-    return ProbeOutcome("cpu-tdp-model", ("cpu",), (source,), reason=source.detail, advice=advice)
+    reason = (
+        f"estimates {hw.cpu.brand!r} from its TDP (CPU table) x a load curve "
+        "over the measured CPU time"
+    )
+    return ProbeOutcome("cpu-tdp-model", ("cpu",), (source,), reason=reason)
 
 
 def _probe_ram_model(ctx: ProbeContext) -> ProbeOutcome:

@@ -41,12 +41,8 @@ from wattprint.power.base import Component, DeviceEnergy, ProbeOutcome, Reading
 from wattprint.units import J_PER_UJ
 
 __all__ = [
-    "DEFAULT_POWERCAP_DIR",
-    "ENV_RAPL_DIR",
-    "PERMISSION_ADVICE",
-    "RaplDomain",
-    "RaplSource",
-    "probe_rapl",
+    "DEFAULT_POWERCAP_DIR", "ENV_RAPL_DIR", "PERMISSION_ADVICE",
+    "RaplDomain", "RaplSource", "probe_rapl",
 ]
 
 logger = logging.getLogger(__name__)
@@ -66,18 +62,15 @@ _ZONE_RE = re.compile(r"^(intel-rapl(?:-mmio)?)((?::[0-9a-f]+)+)$")
 _READ_BYTES = 32  # a u64 in decimal plus a newline is at most 21 bytes
 
 PERMISSION_ADVICE = (
-    "energy_uj is readable by root only since Linux 5.10 (PLATYPUS side channel, "
-    "CVE-2020-8694); granting read access re-opens that channel to local users, so do it on "
-    "machines you trust. Until the next reboot: sudo chmod a+r "
-    "/sys/class/powercap/intel-rapl:*/energy_uj "
+    "energy_uj is readable by root only since Linux 5.10 (PLATYPUS side channel, CVE-2020-8694); "
+    "granting read access re-opens that channel to local users, so do it on machines you trust. "
+    "Until the next reboot: sudo chmod a+r /sys/class/powercap/intel-rapl:*/energy_uj "
     "/sys/class/powercap/intel-rapl:*/intel-rapl:*/energy_uj . Persistently, put this line in "
-    "/etc/udev/rules.d/99-wattprint-rapl.rules: "
-    'ACTION=="add", SUBSYSTEM=="powercap", KERNEL=="intel-rapl:*", '
-    'RUN+="/bin/chmod a+r /sys%p/energy_uj" '
-    "then run: sudo udevadm trigger --subsystem-match=powercap --action=add . "
-    "In a container, make the host's counters readable that way, mount them "
-    "(docker run -v /sys/devices/virtual/powercap:/host/powercap:ro) and set "
-    f"{ENV_RAPL_DIR}=/host/powercap."
+    '/etc/udev/rules.d/99-wattprint-rapl.rules: ACTION=="add", SUBSYSTEM=="powercap", '
+    'KERNEL=="intel-rapl:*", RUN+="/bin/chmod a+r /sys%p/energy_uj" then run: sudo udevadm '
+    "trigger --subsystem-match=powercap --action=add . In a container, make the host's counters "
+    "readable that way, mount them (docker run -v /sys/devices/virtual/powercap:/host/powercap:ro)"
+    f" and set {ENV_RAPL_DIR}=/host/powercap."
 )
 """How to grant read access to the RAPL counters, shown by ``wattprint doctor``."""
 
