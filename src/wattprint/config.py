@@ -78,14 +78,14 @@ def check_output_dir(path: Path) -> Path:
     Raises:
         ConfigError: it cannot be created, is not a directory, or is read-only.
     """
+    if path.exists() and not path.is_dir():
+        raise ConfigError("output_dir", str(path), "a directory, not a file")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(
             "output_dir", str(path), f"a directory that can be created ({err.strerror})"
         ) from err
-    if not path.is_dir():
-        raise ConfigError("output_dir", str(path), "a directory, not a file")
     if not os.access(path, os.W_OK | os.X_OK):
         raise ConfigError("output_dir", str(path), "a directory this user can write to")
     return path

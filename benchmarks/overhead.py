@@ -1,0 +1,445 @@
+"""Measure what tracking costs: import time, start/stop latency, CPU and memory.
+
+Run: python benchmarks/overhead.py [--quick | --seconds N] [--json] [--no-codecarbon]
+
+Every figure is the median of several runs, each in a fresh interpreter
+(``sys.executable``), and wattprint is measured side by side with CodeCarbon's
+``OfflineEmissionsTracker`` when CodeCarbon is installed. The two trackers never
+run at the same time. What is measured:
+
+1. import: wall time of ``python -c "import wattprint"`` minus ``python -c "pass"``,
+   the cumulative microseconds that ``python -X importtime`` gives the new top-level
+   imports, and the same for ``from wattprint import Tracker`` (the package loads its
+   public names lazily, so that statement costs more than the bare import);
+2. latency: time of the constructor, of ``start()`` and of ``stop()`` with an explicit
+   country and no network, after a short sleep between the two;
+3. CPU: the process's CPU time (user + system, getrusage) while the main thread sleeps
+   for ``--seconds`` with the tracker running, minus that of a process sleeping as long
+   with no tracker, as a percentage of one core, at interval 1 s and at each tool's
+   default interval (wattprint 5 s, CodeCarbon ``measure_power_secs`` 15 s);
+4. memory: VmRSS after import + start (and a few samples) minus VmRSS of the same
+   interpreter before the import.
+
+Targets for wattprint: import < 20 ms, start() and stop() < 20 ms each, < 0.1 % of one
+core at interval 1 s, < 10 MB of RSS. The script asserts nothing; it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+MARK = "@@overhead@@ "
+CODECARBON_DEFAULT_INTERVAL_S = 15.0  # BaseEmissionsTracker's measure_power_secs default
+MB = 1_000_000  # the memory target is in MB (10^6 bytes)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """How to import, build and label one tracker in a child interpreter."""
+
+    label: str
+    import_stmt: str
+    from_stmt: str
+    make: str  # an expression with {interval} and {outdir}
+    default_interval_s: float
+
+
+def _wattprint_default_interval_s() -> float:
+    import inspect
+
+    from wattprint import Tracker
+
+    return float(inspect.signature(Tracker).parameters["interval_s"].default)
+
+
+def make_tools(mode: str, with_codecarbon: bool) -> list[Tool]:
+    tools = [
+        Tool(
+            "wattprint",
+            "import wattprint",
+            "from wattprint import Tracker",
+            "Tracker(project='overhead', country='FR', interval_s={interval}, "
+            f"mode={mode!r}, save_to_file=False, log_level='error')",
+            _wattprint_default_interval_s(),
+        )
+    ]
+    if with_codecarbon:
+        tools.append(
+            Tool(
+                "CodeCarbon",
+                "import codecarbon",
+                "from codecarbon import OfflineEmissionsTracker",
+                "OfflineEmissionsTracker(country_iso_code='FRA', measure_power_secs={interval}, "
+                "save_to_file=False, output_dir={outdir!r}, log_level='error')",
+                CODECARBON_DEFAULT_INTERVAL_S,
+            )
+        )
+    return tools
+
+
+# -- child processes -------------------------------------------------------
+
+_RSS = """
+def _rss_b():
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) * 1024
+"""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    if importlib.util.find_spec("wattprint") is None:  # run from a checkout, not installed
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _child(code: str, workdir: str, args: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, *args, "-c", code],
+        cwd=workdir,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _result(proc: subprocess.Popen[str]) -> dict[str, float]:
+    out, err = proc.communicate()
+    for line in out.splitlines():
+        if line.startswith(MARK):
+            return dict(json.loads(line[len(MARK) :]))
+    raise RuntimeError(f"child failed (exit {proc.returncode}):\n{err[-3000:]}")
+
+
+def run_child(code: str, workdir: str) -> dict[str, float]:
+    return _result(_child(code, workdir))
+
+
+def _report(names: str) -> str:
+    return f"import json as _j; print({MARK!r} + _j.dumps(dict({names})))"
+
+
+# -- 1. import ---------------------------------------------------------------
+
+
+def _wall_s(code: str, workdir: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=workdir, env=_env(), check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    return time.perf_counter() - start
+
+
+def _importtime(code: str, workdir: str) -> dict[str, int]:
+    """Return the cumulative µs of each top-level import of ``python -X importtime``."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], cwd=workdir, env=_env(),
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    top: dict[str, int] = {}
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, cumulative, name = line.split("|", 2)
+        if not name[1:].startswith(" "):  # nested imports are indented
+            top[name.strip()] = int(cumulative)
+    return top
+
+
+def measure_import(tools: list[Tool], runs: int, workdir: str) -> dict[str, dict[str, list[float]]]:
+    """Return, per tool, per statement, the added ms of each run (wall and importtime)."""
+    stmts = [(t.label, kind, getattr(t, kind)) for t in tools for kind in ("import_stmt", "from_stmt")]
+    for _, _, code in stmts:  # warm the bytecode caches
+        _wall_s(code, workdir)
+    walls: dict[str, list[float]] = {"pass": []}
+    cumul: dict[str, list[float]] = {}
+    for _ in range(runs):  # interleaved so that drift hits every statement alike
+        walls["pass"].append(_wall_s("pass", workdir))
+        bare = set(_importtime("pass", workdir))
+        for _, _, code in stmts:
+            walls.setdefault(code, []).append(_wall_s(code, workdir))
+            added = _importtime(code, workdir)
+            us = sum(v for k, v in added.items() if k not in bare)
+            cumul.setdefault(code, []).append(us / 1000)
+    bare_s = statistics.median(walls["pass"])
+    out: dict[str, dict[str, list[float]]] = {}
+    for label, kind, code in stmts:
+        short = "import" if kind == "import_stmt" else "from"
+        out.setdefault(label, {})[f"{short}_wall_ms"] = [(w - bare_s) * 1000 for w in walls[code]]
+        out[label][f"{short}_importtime_ms"] = cumul[code]
+    return out
+
+
+# -- 2. latency and 4. memory ----------------------------------------------------
+
+
+def _lifecycle_code(tool: Tool, interval_s: float, outdir: str, settle_s: float) -> str:
+    make = tool.make.format(interval=interval_s, outdir=outdir)
+    return f"""{_RSS}
+import time
+_r0 = _rss_b()
+{tool.from_stmt}
+_r1 = _rss_b()
+_t0 = time.perf_counter()
+_tr = {make}
+_t1 = time.perf_counter()
+_tr.start()
+_t2 = time.perf_counter()
+time.sleep({settle_s})
+_r2 = _rss_b()
+_t3 = time.perf_counter()
+_tr.stop()
+_t4 = time.perf_counter()
+{_report("ctor_ms=(_t1-_t0)*1e3, start_ms=(_t2-_t1)*1e3, stop_ms=(_t4-_t3)*1e3, "
+         "rss_import_mb=(_r1-_r0)/1e6, rss_started_mb=(_r2-_r0)/1e6")}
+"""
+
+
+def measure_lifecycle(tools: list[Tool], runs: int, workdir: str) -> dict[str, dict[str, list[float]]]:
+    """Construct, start, sleep 2.5 s at interval 1 s (a few samples), stop; per fresh process."""
+    out: dict[str, dict[str, list[float]]] = {t.label: {} for t in tools}
+    for _ in range(runs):
+        for tool in tools:
+            for key, value in run_child(_lifecycle_code(tool, 1, workdir, 2.5), workdir).items():
+                out[tool.label].setdefault(key, []).append(value)
+    return out
+
+
+# -- 3. CPU ------------------------------------------------------------------------
+
+_CPU = """
+import resource
+def _cpu_s():
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+"""
+
+
+def _cpu_code(tool: Tool | None, interval_s: float, outdir: str, seconds: float) -> str:
+    setup = start = stop = ""
+    if tool is not None:
+        setup = f"{tool.from_stmt}\n_tr = {tool.make.format(interval=interval_s, outdir=outdir)}"
+        start, stop = "_tr.start()", "_tr.stop()"
+    return f"""{_CPU}
+import time
+{setup}
+{start}
+_c0, _w0 = _cpu_s(), time.perf_counter()
+time.sleep({seconds})
+_c1, _w1 = _cpu_s(), time.perf_counter()
+{stop}
+{_report("cpu_s=_c1-_c0, wall_s=_w1-_w0")}
+"""
+
+
+def measure_cpu(
+    tools: list[Tool], runs: int, seconds: float, workdir: str
+) -> dict[str, dict[str, list[float]]]:
+    """Per tool and interval, the CPU % of one core above an idle sleeper's, for each run.
+
+    The idle sleeper runs alongside each tracker (a sleeping process competes for
+    nothing); the trackers themselves run one after another, never together.
+    """
+    raw: dict[tuple[str, str], list[float]] = {}
+    base: list[float] = []
+    for i in range(runs):
+        for interval_name in ("1s", "default"):
+            for tool in tools:
+                interval = 1.0 if interval_name == "1s" else tool.default_interval_s
+                print(f"  cpu run {i + 1}/{runs}: {tool.label} at {interval:g} s, "
+                      f"{seconds:g} s ...", file=sys.stderr, flush=True)  # fmt: skip
+                tracked = _child(_cpu_code(tool, interval, workdir, seconds), workdir)
+                idle = _child(_cpu_code(None, interval, workdir, seconds), workdir)
+                r, b = _result(tracked), _result(idle)
+                raw.setdefault((tool.label, interval_name), []).append(r["cpu_s"] / r["wall_s"])
+                base.append(b["cpu_s"] / b["wall_s"])
+    base_frac = statistics.median(base)
+    out: dict[str, dict[str, list[float]]] = {t.label: {} for t in tools}
+    for (label, interval_name), fracs in raw.items():
+        out[label][f"cpu_{interval_name}_pct"] = [(f - base_frac) * 100 for f in fracs]
+    for tool in tools:
+        out[tool.label]["baseline_pct"] = [base_frac * 100]
+    return out
+
+
+# -- profile of start() --------------------------------------------------------------
+
+
+def profile_start(tool: Tool, workdir: str, top: int) -> str:
+    code = f"""
+import cProfile, io, pstats
+{tool.from_stmt}
+_tr = {tool.make.format(interval=1, outdir=workdir)}
+_p = cProfile.Profile()
+_p.enable(); _tr.start(); _p.disable()
+_tr.stop()
+_s = io.StringIO()
+pstats.Stats(_p, stream=_s).sort_stats('cumulative').print_stats({top})
+print(_s.getvalue())
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=workdir, env=_env(), capture_output=True, text=True
+    )
+    return proc.stdout if proc.returncode == 0 else proc.stderr
+
+
+# -- report ------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the table: a metric, its runs per tool and wattprint's target."""
+
+    key: str
+    name: str
+    unit: str
+    target: float | None = None
+    runs: dict[str, list[float]] = field(default_factory=dict)
+
+    def median(self, label: str) -> float | None:
+        values = self.runs.get(label)
+        return statistics.median(values) if values else None
+
+
+ROWS = [
+    ("import_wall_ms", "`import <pkg>`, wall time added", "ms", 20.0),
+    ("import_importtime_ms", "`import <pkg>`, -X importtime cumulative", "ms", 20.0),
+    ("from_wall_ms", "`from <pkg> import <Tracker>`, wall time added", "ms", 20.0),
+    ("from_importtime_ms", "`from <pkg> import <Tracker>`, -X importtime", "ms", 20.0),
+    ("ctor_ms", "constructor", "ms", None),
+    ("start_ms", "start()", "ms", 20.0),
+    ("stop_ms", "stop()", "ms", 20.0),
+    ("cpu_1s_pct", "CPU at interval 1 s", "% of one core", 0.1),
+    ("cpu_default_pct", "CPU at default interval (wp {wp:g} s, CC {cc:g} s)", "% of one core", None),
+    ("rss_import_mb", "RSS added by the import", "MB", None),
+    ("rss_started_mb", "RSS added by import + start (after 2.5 s at 1 s)", "MB", 10.0),
+]
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if abs(value) < 1 else f"{value:.1f}"
+
+
+def render(rows: list[Row], labels: list[str]) -> str:
+    cc = labels[1] if len(labels) > 1 else None
+    head = ["metric", "wattprint", "target", *([cc, f"{cc} / wattprint"] if cc else [])]
+    lines = [head]
+    for row in rows:
+        wp = row.median("wattprint")
+        target = "-"
+        if row.target is not None and wp is not None:
+            target = f"< {row.target:g} ({'ok' if wp < row.target else 'MISS'})"
+        cells = [f"{row.name} ({row.unit})", _fmt(wp), target]
+        if cc:
+            other = row.median(cc)
+            ratio = "-" if other is None or wp is None or wp <= 0 else f"{other / wp:.1f}x"
+            cells += [_fmt(other), ratio]
+        lines.append(cells)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    text = [
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+        for line in lines
+    ]
+    text.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="tracked sleep per CPU run")
+    parser.add_argument("--quick", action="store_true", help="10 s CPU runs")
+    parser.add_argument("--runs", type=int, default=7, help="fresh processes per latency figure")
+    parser.add_argument("--import-runs", type=int, default=15, help="repetitions per import")
+    parser.add_argument("--cpu-runs", type=int, default=3, help="repetitions per CPU figure")
+    parser.add_argument("--mode", default="process", help="wattprint's mode (process, machine)")
+    parser.add_argument("--json", action="store_true", help="print machine-readable results")
+    parser.add_argument("--no-codecarbon", action="store_true", help="measure wattprint only")
+    parser.add_argument("--profile-start", action="store_true", help="cProfile each start()")
+    args = parser.parse_args(argv)
+    seconds = 10.0 if args.quick else args.seconds
+    has_cc = not args.no_codecarbon and importlib.util.find_spec("codecarbon") is not None
+    tools = make_tools(args.mode, has_cc)
+    labels = [t.label for t in tools]
+    versions = {"wattprint": importlib.metadata.version("wattprint")}
+    if has_cc:
+        versions["CodeCarbon"] = importlib.metadata.version("codecarbon")
+
+    with tempfile.TemporaryDirectory(prefix="wattprint-overhead-") as workdir:
+        log = sys.stderr
+        print(f"import: {args.import_runs} runs ...", file=log, flush=True)
+        results = [measure_import(tools, args.import_runs, workdir)]
+        print(f"latency and memory: {args.runs} runs ...", file=log, flush=True)
+        results.append(measure_lifecycle(tools, args.runs, workdir))
+        print(f"cpu: {args.cpu_runs} runs of {seconds:g} s per figure ...", file=log, flush=True)
+        results.append(measure_cpu(tools, args.cpu_runs, seconds, workdir))
+        profiles = {t.label: profile_start(t, workdir, 15) for t in tools} if args.profile_start else {}
+
+    rows = []
+    defaults = {"wp": tools[0].default_interval_s, "cc": CODECARBON_DEFAULT_INTERVAL_S}
+    for key, name, unit, target in ROWS:
+        row = Row(key, name.format(**defaults), unit, target)
+        for part in results:
+            for label, metrics in part.items():
+                if key in metrics:
+                    row.runs[label] = metrics[key]
+        rows.append(row)
+    baseline_pct = results[2]["wattprint"]["baseline_pct"][0]
+
+    env = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "versions": versions,
+        "seconds": seconds,
+        "runs": {"import": args.import_runs, "latency": args.runs, "cpu": args.cpu_runs},
+        "wattprint_mode": args.mode,
+        "idle_baseline_pct": baseline_pct,
+    }
+    if args.json:
+        metrics = {
+            r.key: {
+                "name": r.name, "unit": r.unit, "target": r.target,
+                **{label: {"median": r.median(label), "runs": r.runs.get(label, [])}
+                   for label in labels},
+            }  # fmt: skip
+            for r in rows
+        }
+        print(json.dumps({"environment": env, "metrics": metrics, "profiles": profiles}, indent=2))
+        return
+    print(render(rows, labels))
+    print(
+        f"\nmedians; import x{args.import_runs}, latency/memory x{args.runs} fresh processes, "
+        f"CPU x{args.cpu_runs} runs of {seconds:g} s (idle sleeper {baseline_pct:.4f} % subtracted)"
+    )
+    print(
+        f"{', '.join(f'{k} {v}' for k, v in versions.items())}; wattprint mode={args.mode}; "
+        f"Python {env['python']}; {env['platform']}; {env['cpu_count']} CPUs"
+    )
+    if has_cc and seconds < CODECARBON_DEFAULT_INTERVAL_S:
+        print(f"note: {seconds:g} s is shorter than CodeCarbon's default interval; "
+              "its default-interval CPU figure holds no sample")  # fmt: skip
+    for label, text in profiles.items():
+        print(f"\n--- cProfile of {label} start() ---\n{text}")
+
+
+if __name__ == "__main__":
+    main()
