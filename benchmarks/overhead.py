@@ -141,18 +141,26 @@ def _report(names: str) -> str:
 def _wall_s(code: str, workdir: str) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", code], cwd=workdir, env=_env(), check=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        cwd=workdir,
+        env=_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
 def _importtime(code: str, workdir: str) -> dict[str, int]:
     """Return the cumulative µs of each top-level import of ``python -X importtime``."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code], cwd=workdir, env=_env(),
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        [sys.executable, "-X", "importtime", "-c", code],
+        cwd=workdir,
+        env=_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     top: dict[str, int] = {}
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -165,7 +173,9 @@ def _importtime(code: str, workdir: str) -> dict[str, int]:
 
 def measure_import(tools: list[Tool], runs: int, workdir: str) -> dict[str, dict[str, list[float]]]:
     """Return, per tool, per statement, the added ms of each run (wall and importtime)."""
-    stmts = [(t.label, kind, getattr(t, kind)) for t in tools for kind in ("import_stmt", "from_stmt")]
+    stmts = [
+        (t.label, kind, getattr(t, kind)) for t in tools for kind in ("import_stmt", "from_stmt")
+    ]
     for _, _, code in stmts:  # warm the bytecode caches
         _wall_s(code, workdir)
     walls: dict[str, list[float]] = {"pass": []}
@@ -207,12 +217,18 @@ _r2 = _rss_b()
 _t3 = time.perf_counter()
 _tr.stop()
 _t4 = time.perf_counter()
-{_report("ctor_ms=(_t1-_t0)*1e3, start_ms=(_t2-_t1)*1e3, stop_ms=(_t4-_t3)*1e3, "
-         "rss_import_mb=(_r1-_r0)/1e6, rss_started_mb=(_r2-_r0)/1e6")}
+{
+        _report(
+            "ctor_ms=(_t1-_t0)*1e3, start_ms=(_t2-_t1)*1e3, stop_ms=(_t4-_t3)*1e3, "
+            "rss_import_mb=(_r1-_r0)/1e6, rss_started_mb=(_r2-_r0)/1e6"
+        )
+    }
 """
 
 
-def measure_lifecycle(tools: list[Tool], runs: int, workdir: str) -> dict[str, dict[str, list[float]]]:
+def measure_lifecycle(
+    tools: list[Tool], runs: int, workdir: str
+) -> dict[str, dict[str, list[float]]]:
     """Construct, start, sleep 2.5 s at interval 1 s (a few samples), stop; per fresh process."""
     out: dict[str, dict[str, list[float]]] = {t.label: {} for t in tools}
     for _ in range(runs):
@@ -263,8 +279,11 @@ def measure_cpu(
         for interval_name in ("1s", "default"):
             for tool in tools:
                 interval = 1.0 if interval_name == "1s" else tool.default_interval_s
-                print(f"  cpu run {i + 1}/{runs}: {tool.label} at {interval:g} s, "
-                      f"{seconds:g} s ...", file=sys.stderr, flush=True)  # fmt: skip
+                print(
+                    f"  cpu run {i + 1}/{runs}: {tool.label} at {interval:g} s, {seconds:g} s ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 tracked = _child(_cpu_code(tool, interval, workdir, seconds), workdir)
                 idle = _child(_cpu_code(None, interval, workdir, seconds), workdir)
                 r, b = _result(tracked), _result(idle)
@@ -327,7 +346,12 @@ ROWS = [
     ("start_ms", "start()", "ms", 20.0),
     ("stop_ms", "stop()", "ms", 20.0),
     ("cpu_1s_pct", "CPU at interval 1 s", "% of one core", 0.1),
-    ("cpu_default_pct", "CPU at default interval (wp {wp:g} s, CC {cc:g} s)", "% of one core", None),
+    (
+        "cpu_default_pct",
+        "CPU at default interval (wp {wp:g} s, CC {cc:g} s)",
+        "% of one core",
+        None,
+    ),
     ("rss_import_mb", "RSS added by the import", "MB", None),
     ("rss_started_mb", "RSS added by import + start (after 2.5 s at 1 s)", "MB", 10.0),
 ]
@@ -356,7 +380,10 @@ def render(rows: list[Row], labels: list[str]) -> str:
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = [
-        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        )
         for line in lines
     ]
     text.insert(1, "  ".join("-" * w for w in widths))
@@ -391,7 +418,9 @@ def main(argv: list[str] | None = None) -> None:
         results.append(measure_lifecycle(tools, args.runs, workdir))
         print(f"cpu: {args.cpu_runs} runs of {seconds:g} s per figure ...", file=log, flush=True)
         results.append(measure_cpu(tools, args.cpu_runs, seconds, workdir))
-        profiles = {t.label: profile_start(t, workdir, 15) for t in tools} if args.profile_start else {}
+        profiles = (
+            {t.label: profile_start(t, workdir, 15) for t in tools} if args.profile_start else {}
+        )
 
     rows = []
     defaults = {"wp": tools[0].default_interval_s, "cc": CODECARBON_DEFAULT_INTERVAL_S}
@@ -417,10 +446,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         metrics = {
             r.key: {
-                "name": r.name, "unit": r.unit, "target": r.target,
-                **{label: {"median": r.median(label), "runs": r.runs.get(label, [])}
-                   for label in labels},
-            }  # fmt: skip
+                "name": r.name,
+                "unit": r.unit,
+                "target": r.target,
+                **{
+                    label: {"median": r.median(label), "runs": r.runs.get(label, [])}
+                    for label in labels
+                },
+            }
             for r in rows
         }
         print(json.dumps({"environment": env, "metrics": metrics, "profiles": profiles}, indent=2))
@@ -435,8 +468,10 @@ def main(argv: list[str] | None = None) -> None:
         f"Python {env['python']}; {env['platform']}; {env['cpu_count']} CPUs"
     )
     if has_cc and seconds < CODECARBON_DEFAULT_INTERVAL_S:
-        print(f"note: {seconds:g} s is shorter than CodeCarbon's default interval; "
-              "its default-interval CPU figure holds no sample")  # fmt: skip
+        print(
+            f"note: {seconds:g} s is shorter than CodeCarbon's default interval; "
+            "its default-interval CPU figure holds no sample"
+        )
     for label, text in profiles.items():
         print(f"\n--- cProfile of {label} start() ---\n{text}")
 

@@ -6,6 +6,7 @@ print ``Error: ...`` and exit 1; usage errors (a bad option value) exit 2.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from .main import cli
@@ -21,6 +22,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _click_exceptions() as err:
         err.show()
         return int(err.exit_code)
+    except _click_abort() as err:
+        # click turns a Ctrl-C (or an EOF at a prompt) into Abort and, outside
+        # its standalone mode, raises it: say so as click would, no traceback.
+        print("Aborted!", file=sys.stderr)
+        return 130 if isinstance(err.__context__, KeyboardInterrupt) else 1
     except KeyboardInterrupt:
         return 130
     return 0
@@ -30,6 +36,12 @@ def _click_exceptions() -> type[Exception]:
     import click
 
     return click.ClickException
+
+
+def _click_abort() -> type[Exception]:
+    import click
+
+    return click.Abort
 
 
 __all__ = ["main"]

@@ -1,19 +1,30 @@
 """Run a command under a tracker: signals passed on, exit code kept.
 
 The command inherits stdin, stdout and stderr. SIGTERM is always passed on
-to it. SIGINT is passed on only when it was sent to wattprint alone (by
-``kill``): a Ctrl-C at the terminal already reaches the whole foreground
-process group, the command included, and sending it twice would make many
-programs abort their own clean-up. The sender is told apart with
-``sigtimedwait``, whose ``si_code`` is ``SI_USER`` for ``kill`` and
-``SI_KERNEL`` for the terminal.
+to it, and the command gets each SIGINT exactly once:
+
+* with a controlling terminal, the command stays in wattprint's process
+  group, so job control (Ctrl-C, Ctrl-Z, reading the terminal) works as
+  without wattprint. A Ctrl-C already reaches the whole foreground group,
+  the command included, and sending it twice would make many programs abort
+  their own clean-up, so SIGINT is passed on only when it did not come from
+  the terminal. The sender is told apart with ``sigtimedwait``, whose
+  ``si_code`` is ``SI_KERNEL`` for the terminal and ``SI_USER`` for
+  ``kill``. (A ``kill`` aimed at the whole foreground group looks like one
+  aimed at wattprint alone, so the command then gets it twice.)
+* without one (CI, batch jobs, services), the command gets a process group of
+  its own and every SIGINT is passed on: a signal sent to wattprint's group,
+  as supervisors send it, then reaches the command once, through wattprint.
+  Signals other than SIGINT and SIGTERM sent to that group do not reach it.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 
@@ -27,16 +38,44 @@ SI_KERNEL = 0x80
 FORWARDED = (signal.SIGINT, signal.SIGTERM)
 
 
+def _has_terminal() -> bool:
+    """Tell whether this process has a controlling terminal."""
+    if os.name != "posix":
+        return True  # no process groups to choose: keep the default
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+def _spawn(command: Sequence[str], *, own_group: bool) -> subprocess.Popen[bytes]:
+    """Start ``command``, in a process group of its own if ``own_group``."""
+    if not own_group:
+        return subprocess.Popen(list(command))
+    if sys.version_info >= (3, 11):
+        return subprocess.Popen(list(command), process_group=0)
+    return subprocess.Popen(list(command), preexec_fn=os.setpgrp)  # pragma: no cover
+
+
 def _children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
 class _Forwarder:
-    """Pass SIGINT and SIGTERM on to the child while it runs."""
+    """Pass SIGINT and SIGTERM on to the child while it runs.
 
-    def __init__(self, child: subprocess.Popen[bytes]) -> None:
+    Args:
+        child: the command's process.
+        own_group: the child has a process group of its own, so no signal
+            reaches it but through wattprint: pass every SIGINT on.
+    """
+
+    def __init__(self, child: subprocess.Popen[bytes], *, own_group: bool) -> None:
         self.child = child
+        self.own_group = own_group
         self.received: list[int] = []
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -70,7 +109,7 @@ class _Forwarder:
             if info is None:
                 continue
             self.received.append(info.si_signo)
-            if info.si_signo == signal.SIGTERM or info.si_code != SI_KERNEL:
+            if self.own_group or info.si_signo == signal.SIGTERM or info.si_code != SI_KERNEL:
                 self._send(info.si_signo)
 
     def __exit__(self, *exc: object) -> None:
@@ -94,8 +133,9 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
     """
     _ = tracker.discovery  # probe before the command starts, so nothing is missed
     cpu_before = _children_cpu_s()
+    own_group = not _has_terminal()
     try:
-        child = subprocess.Popen(list(command))
+        child = _spawn(command, own_group=own_group)
     except FileNotFoundError as err:
         raise WattprintError(f"command not found: {command[0]!r}") from err
     except PermissionError as err:
@@ -104,12 +144,15 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
         raise WattprintError(f"command {command[0]!r} cannot be started: {err}") from err
     tracker.pid = child.pid
     tracker.root_is_new = True
-    with _Forwarder(child) as forwarder:
+    with _Forwarder(child, own_group=own_group) as forwarder:
         tracker.start()
         returncode = child.wait()
-    tracker.note_reaped_cpu(_children_cpu_s() - cpu_before)
-    interrupted = bool(forwarder.received) or -returncode in FORWARDED
-    result = tracker.stop("interrupted" if interrupted else "completed")
+        # Stop while signals are still held: the run ends when the command
+        # does (not when the signal thread notices), and a late SIGTERM
+        # cannot kill wattprint before the row is written.
+        tracker.note_reaped_cpu(_children_cpu_s() - cpu_before)
+        interrupted = bool(forwarder.received) or -returncode in FORWARDED
+        result = tracker.stop("interrupted" if interrupted else "completed")
     code = 128 - returncode if returncode < 0 else returncode
     return code, result
 
