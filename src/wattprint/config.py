@@ -133,7 +133,7 @@ def make_settings(
         interval_s=_number(
             "interval_s", interval_s, minimum=0.0, strict=True, accepted="a number of seconds > 0"
         ),
-        mode=cast(Mode, mode),
+        mode=mode,
         output_dir=out,
         output_file=name,
         save_to_file=save_to_file,

@@ -23,11 +23,11 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .errors import SourceUnavailableError
 from .power.base import Component, PowerSource
 from .power.cpu_info import read_ram_used_bytes
 from .power.discovery import Discovery
 from .power.process import MachineCpu, ProcessTree, TreeSample
-from .errors import SourceUnavailableError
 
 logger = logging.getLogger("wattprint")
 

@@ -27,7 +27,10 @@ def _setup_logging() -> None:
 
 
 def _usage_error(err: ConfigError) -> click.UsageError:
-    option = "--" + err.key.replace("_s", "").replace("_", "-") if err.key else ""
+    """Name the command-line option of the setting ``err`` is about (e.g. --cpu-power)."""
+    ctx = click.get_current_context(silent=True)
+    params = ctx.command.params if ctx is not None else []
+    option = next((p.opts[0] for p in params if p.name == err.key and p.opts), "")
     return click.UsageError(f"{err} (option {option})" if option else str(err))
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-
 from typing import TYPE_CHECKING
 
 from .base import Component, DeviceEnergy, Reading
