@@ -363,6 +363,10 @@ def _fmt(value: float | None) -> str:
     return f"{value:.3f}" if abs(value) < 1 else f"{value:.1f}"
 
 
+def _ratio(value: float) -> str:
+    return f"{value:.1f}x" if abs(value) >= 1 else f"{value:.2g}x"
+
+
 def render(rows: list[Row], labels: list[str]) -> str:
     cc = labels[1] if len(labels) > 1 else None
     head = ["metric", "wattprint", "target", *([cc, f"{cc} / wattprint"] if cc else [])]
@@ -375,7 +379,7 @@ def render(rows: list[Row], labels: list[str]) -> str:
         cells = [f"{row.name} ({row.unit})", _fmt(wp), target]
         if cc:
             other = row.median(cc)
-            ratio = "-" if other is None or wp is None or wp <= 0 else f"{other / wp:.1f}x"
+            ratio = "-" if other is None or wp is None or wp <= 0 else _ratio(other / wp)
             cells += [_fmt(other), ratio]
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
