@@ -45,6 +45,8 @@ class Totals:
         cpu_total_s: machine CPU time (busy + idle) so far. Units: s, cumulative.
         ram_used_byte_s: memory charged, integrated over time. Units: byte x s.
         ram_machine_byte_s: machine memory in use, integrated. Units: byte x s.
+        hourly_j: attributed IT energy per UTC hour, as ``(hour start in epoch
+            seconds, energy)`` pairs in time order. Units: J, cumulative.
     """
 
     monotonic_s: float
@@ -55,6 +57,33 @@ class Totals:
     cpu_total_s: float = 0.0
     ram_used_byte_s: float = 0.0
     ram_machine_byte_s: float = 0.0
+    hourly_j: tuple[tuple[int, float], ...] = ()
+
+
+def split_by_hour(start_s: float, end_s: float, energy_j: float) -> dict[int, float]:
+    """Spread ``energy_j`` evenly over [start_s, end_s] and cut it at UTC hours.
+
+    Returns the energy per hour, keyed by the hour's start in epoch seconds.
+    """
+    if end_s <= start_s:
+        return {int(end_s // 3600) * 3600: energy_j}
+    parts: dict[int, float] = {}
+    t = start_s
+    while t < end_s:
+        hour = int(t // 3600) * 3600
+        upto = min(end_s, hour + 3600)
+        parts[hour] = parts.get(hour, 0.0) + energy_j * (upto - t) / (end_s - start_s)
+        t = upto
+    return parts
+
+
+def _add_hours(
+    hourly: tuple[tuple[int, float], ...], parts: dict[int, float]
+) -> tuple[tuple[int, float], ...]:
+    merged = dict(hourly)
+    for hour, energy in parts.items():
+        merged[hour] = merged.get(hour, 0.0) + energy
+    return tuple(sorted(merged.items()))
 
 
 def _share(part: float, whole: float) -> float:
@@ -79,6 +108,7 @@ class Meter:
         tree: ProcessTree | None,
         procfs_root: Path = Path("/proc"),
         clock_s: float,
+        wall_s: float,
     ) -> None:
         self.discovery = discovery
         self.tree = tree
@@ -95,6 +125,7 @@ class Meter:
         self._last_ram_used = self._ram_charged(self._last_tree)
         self._last_ram_machine = float(read_ram_used_bytes(procfs_root))
         self.totals = Totals(monotonic_s=clock_s)
+        self._last_wall_s = wall_s
 
     @property
     def failures(self) -> dict[str, str]:
@@ -123,12 +154,17 @@ class Meter:
             return float(self._ram_total)
         return float(min(tree.rss_bytes, self._ram_total))
 
-    def sample(self, now_s: float) -> Totals:
-        """Read every source now, attribute the energy since the last sample."""
-        with self._lock:
-            return self._sample(now_s)
+    def sample(self, now_s: float, wall_s: float) -> Totals:
+        """Read every source now, attribute the energy since the last sample.
 
-    def _sample(self, now_s: float) -> Totals:
+        Args:
+            now_s: the monotonic clock now. Units: s.
+            wall_s: the wall clock now (epoch). Units: s.
+        """
+        with self._lock:
+            return self._sample(now_s, wall_s)
+
+    def _sample(self, now_s: float, wall_s: float) -> Totals:
         deltas: dict[Component, float] = {}
         for source in self.discovery.chosen:
             last = self._last_energy[source.name]
@@ -151,12 +187,18 @@ class Meter:
         ram_mean = (ram_used + self._last_ram_used) / 2
         ram_share = _share(ram_mean, self._ram_total) if tree is not None else 1.0
         t = self.totals
+        cpu_j = (deltas.get("cpu", 0.0) + deltas.get("soc", 0.0)) * cpu_share
+        gpu_j = deltas.get("gpu", 0.0)
+        ram_j = deltas.get("ram", 0.0) * ram_share
+        hours = split_by_hour(self._last_wall_s, wall_s, cpu_j + gpu_j + ram_j)
+        self._last_wall_s = max(wall_s, self._last_wall_s)
         self.totals = replace(
             t,
             monotonic_s=max(now_s, t.monotonic_s),
-            cpu_j=t.cpu_j + (deltas.get("cpu", 0.0) + deltas.get("soc", 0.0)) * cpu_share,
-            gpu_j=t.gpu_j + deltas.get("gpu", 0.0),
-            ram_j=t.ram_j + deltas.get("ram", 0.0) * ram_share,
+            cpu_j=t.cpu_j + cpu_j,
+            gpu_j=t.gpu_j + gpu_j,
+            ram_j=t.ram_j + ram_j,
+            hourly_j=_add_hours(t.hourly_j, hours),
             busy_s=t.busy_s + busy,
             cpu_total_s=t.cpu_total_s + total,
             ram_used_byte_s=t.ram_used_byte_s + ram_mean * dt,
@@ -174,6 +216,7 @@ class Meter:
 
 def difference(end: Totals, start: Totals) -> Totals:
     """Return the figures accumulated between two samples (``end - start``)."""
+    before = dict(start.hourly_j)
     return Totals(
         monotonic_s=end.monotonic_s - start.monotonic_s,
         cpu_j=end.cpu_j - start.cpu_j,
@@ -183,4 +226,9 @@ def difference(end: Totals, start: Totals) -> Totals:
         cpu_total_s=end.cpu_total_s - start.cpu_total_s,
         ram_used_byte_s=end.ram_used_byte_s - start.ram_used_byte_s,
         ram_machine_byte_s=end.ram_machine_byte_s - start.ram_machine_byte_s,
+        hourly_j=tuple(
+            (hour, energy - before.get(hour, 0.0))
+            for hour, energy in end.hourly_j
+            if energy > before.get(hour, 0.0)
+        ),
     )

@@ -189,7 +189,9 @@ class Tracker:
                     rescan_s=self.settings.interval_s,
                     root_is_new=self.root_is_new,
                 )
-            self._meter = Meter(self.discovery, tree=tree, clock_s=time.monotonic())
+            self._meter = Meter(
+                self.discovery, tree=tree, clock_s=time.monotonic(), wall_s=time.time()
+            )
             self._run = _Open(self._meter.totals, _now())
             self._stop = threading.Event()
             self._thread = threading.Thread(
@@ -201,14 +203,14 @@ class Tracker:
     def _loop(self, stop: threading.Event, meter: Meter) -> None:
         while not stop.wait(self.settings.interval_s):
             try:
-                meter.sample(time.monotonic())
+                meter.sample(time.monotonic(), time.time())
             except Exception as err:  # the sampler must never die or raise
                 self._warn_once("sample", f"a sample failed ({err!r}); sampling goes on")
 
     def _sample(self) -> Totals:
         if self._meter is None:
             raise WattprintError("the tracker is not running; call start() first")
-        return self._meter.sample(time.monotonic())
+        return self._meter.sample(time.monotonic(), time.time())
 
     def note_reaped_cpu(self, cpu_s: float) -> None:
         """Tell the tracker the exact CPU time of the reaped tree (from wait4). Units: s."""

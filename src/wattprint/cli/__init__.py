@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+import click
+
 from .main import cli
 
 
@@ -19,10 +21,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                  standalone_mode=False)
     except SystemExit as exit_:
         return int(exit_.code or 0) if isinstance(exit_.code, int) or exit_.code is None else 1
-    except _click_exceptions() as err:
+    except click.ClickException as err:
         err.show()
         return int(err.exit_code)
-    except _click_abort() as err:
+    except click.Abort as err:
         # click turns a Ctrl-C (or an EOF at a prompt) into Abort and, outside
         # its standalone mode, raises it: say so as click would, no traceback.
         print("Aborted!", file=sys.stderr)
@@ -30,18 +32,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-def _click_exceptions() -> type[Exception]:
-    import click
-
-    return click.ClickException
-
-
-def _click_abort() -> type[Exception]:
-    import click
-
-    return click.Abort
 
 
 __all__ = ["main"]
