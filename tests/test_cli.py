@@ -33,6 +33,8 @@ FIXTURES = HERE / "fixtures"
 SIGNAL_CHILD = SCRIPTS / "signal_child.py"
 BURN_TREE = SCRIPTS / "burn_tree.py"
 WATTPRINT = [sys.executable, "-m", "wattprint"]
+RUN = ["run", "--country", "FR", "--interval", "0.5"]
+"""``wattprint run`` with a known grid and a short interval; the command follows."""
 
 # Variables that would make the output differ from a plain non-TTY run.
 _COLOUR_VARS = ("FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")
@@ -149,8 +151,8 @@ def start_signal_child(
     """Start ``wattprint run -- signal_child.py`` and wait until the child is ready."""
     box = work / "box"
     box.mkdir()
-    child = [sys.executable, SIGNAL_CHILD, box, str(exit_code)]
-    proc = popen("run", "--country", "FR", "--interval", "0.5", "--", *child)
+    child = [sys.executable, str(SIGNAL_CHILD), str(box), str(exit_code)]
+    proc = popen(*RUN, "--", *child)
     wait_for((box / "ready").exists, proc, "the child was ready")
     return proc, box
 
@@ -190,14 +192,14 @@ def test_main_returns_zero_for_version(capsys: pytest.CaptureFixture[str]) -> No
 def test_run_exits_with_the_command_exit_code(
     command: list[str], expected: int, env: dict[str, str], work: Path
 ) -> None:
-    done = wattprint("run", "--no-save", "--country", "FR", "--", *command, cwd=work, env=env)
+    done = wattprint(*RUN, "--no-save", "--", *command, cwd=work, env=env)
     assert done.returncode == expected, done.stderr.decode()
     assert b"wattprint" in done.stderr  # the summary is still printed
 
 
 def test_run_missing_command_is_an_error(env: dict[str, str], work: Path) -> None:
     missing = f"no-such-command-{uuid.uuid4().hex}"
-    done = wattprint("run", "--country", "FR", "--", missing, cwd=work, env=env)
+    done = wattprint(*RUN, "--", missing, cwd=work, env=env)
     assert done.returncode == 1
     err = done.stderr.decode()
     assert "Error: command not found" in err
@@ -236,9 +238,7 @@ def test_run_usage_errors_exit_2_and_run_nothing(
 
 def test_run_passes_stdin_to_stdout_byte_for_byte(env: dict[str, str], work: Path) -> None:
     data = os.urandom(256 * 1024) + b"\x00\r\n\xff" + bytes(range(256)) * 64
-    done = wattprint(
-        "run", "--no-save", "--country", "FR", "--", "cat", cwd=work, env=env, stdin=data
-    )
+    done = wattprint(*RUN, "--no-save", "--", "cat", cwd=work, env=env, stdin=data)
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout == data  # the summary is not on stdout
     assert b"wattprint completed" in done.stderr
@@ -246,18 +246,8 @@ def test_run_passes_stdin_to_stdout_byte_for_byte(env: dict[str, str], work: Pat
 
 
 def test_run_leaves_the_command_stderr_alone(env: dict[str, str], work: Path) -> None:
-    done = wattprint(
-        "run",
-        "--no-save",
-        "--country",
-        "FR",
-        "--",
-        "sh",
-        "-c",
-        "echo to-err >&2; echo to-out",
-        cwd=work,
-        env=env,
-    )
+    command = ["sh", "-c", "echo to-err >&2; echo to-out"]
+    done = wattprint(*RUN, "--no-save", "--", *command, cwd=work, env=env)
     assert done.returncode == 0
     assert done.stdout == b"to-out\n"
     assert done.stderr.startswith(b"to-err\n")
@@ -265,31 +255,11 @@ def test_run_leaves_the_command_stderr_alone(env: dict[str, str], work: Path) ->
 
 
 def test_run_json_prints_one_document_on_stdout(env: dict[str, str], work: Path) -> None:
-    done = wattprint(
-        "run",
-        "--no-save",
-        "--json",
-        "--country",
-        "FR",
-        "--interval",
-        "0.5",
-        "--",
-        "true",
-        cwd=work,
-        env=env,
-    )
+    done = wattprint(*RUN, "--no-save", "--json", "--", "true", cwd=work, env=env)
     assert done.returncode == 0, done.stderr.decode()
     result = json.loads(done.stdout)
-    for key in (
-        "energy_kwh",
-        "cpu_energy_kwh",
-        "gpu_energy_kwh",
-        "ram_energy_kwh",
-        "emissions_kg",
-        "duration_s",
-        "cpu_power_w",
-        "intensity_g_per_kwh",
-    ):
+    energy_kwh = ["energy_kwh", "cpu_energy_kwh", "gpu_energy_kwh", "ram_energy_kwh"]
+    for key in [*energy_kwh, "emissions_kg", "duration_s", "cpu_power_w", "intensity_g_per_kwh"]:
         assert isinstance(result[key], float), key
         assert result[key] >= 0.0, key
     assert result["status"] == "completed"
@@ -321,26 +291,9 @@ def test_run_counts_the_whole_process_tree(env: dict[str, str], work: Path) -> N
     n_cpus = cpu_lines_in_proc_stat()
     results = {}
     for mode in ("process", "machine"):
-        done = wattprint(
-            "run",
-            "--no-save",
-            "--json",
-            "--country",
-            "FR",
-            "--interval",
-            "0.5",
-            "--mode",
-            mode,
-            "--cpu-power",
-            str(power_w),
-            "--",
-            sys.executable,
-            BURN_TREE,
-            str(children),
-            str(burn_s),
-            cwd=work,
-            env=env,
-        )
+        options = ["--no-save", "--json", "--mode", mode, "--cpu-power", str(power_w)]
+        command = [sys.executable, str(BURN_TREE), str(children), str(burn_s)]
+        done = wattprint(*RUN, *options, "--", *command, cwd=work, env=env)
         assert done.returncode == 0, done.stderr.decode()
         results[mode] = json.loads(done.stdout)
 
@@ -381,21 +334,8 @@ def test_codecarbon_columns_match_codecarbon_3() -> None:
 def test_run_appends_a_row_to_the_csv(env: dict[str, str], work: Path) -> None:
     out = work / "results" / "nested"
     for project in ("first", "second"):
-        done = wattprint(
-            "run",
-            "--country",
-            "FR",
-            "--interval",
-            "0.5",
-            "--project",
-            project,
-            "--output-dir",
-            out,
-            "--",
-            "true",
-            cwd=work,
-            env=env,
-        )
+        options = ["--project", project, "--output-dir", out]
+        done = wattprint(*RUN, *options, "--", "true", cwd=work, env=env)
         assert done.returncode == 0, done.stderr.decode()
     assert b"row written to" in done.stderr
     assert [p.name for p in out.iterdir()] == ["emissions.csv"]
@@ -419,11 +359,9 @@ def test_run_appends_a_row_to_the_csv(env: dict[str, str], work: Path) -> None:
 
 def test_run_no_save_writes_nothing(env: dict[str, str], work: Path) -> None:
     out = work / "out"
-    done = wattprint("run", "--no-save", "--country", "FR", "--", "true", cwd=work, env=env)
+    done = wattprint(*RUN, "--no-save", "--", "true", cwd=work, env=env)
     assert done.returncode == 0
-    done = wattprint(
-        "run", "--no-save", "--country", "FR", "--output-dir", out, "--", "true", cwd=work, env=env
-    )
+    done = wattprint(*RUN, "--no-save", "--output-dir", out, "--", "true", cwd=work, env=env)
     assert done.returncode == 0
     assert list(work.iterdir()) == []
     assert b"row written" not in done.stderr
@@ -481,31 +419,15 @@ _WITH_TERMINAL = (
 
 @posix_signals
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-def test_ctrl_c_at_a_terminal_reaches_the_command_once(
-    popen: Callable[..., subprocess.Popen[bytes]], work: Path, env: dict[str, str]
-) -> None:
+def test_ctrl_c_at_a_terminal_reaches_the_command_once(env: dict[str, str], work: Path) -> None:
     """The terminal sends SIGINT to the foreground group (si_code SI_KERNEL): no forwarding."""
+    launcher = [sys.executable, "-c", _WITH_TERMINAL]
     master, slave = os.openpty()
     box = work / "box"
     box.mkdir()
     try:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                _WITH_TERMINAL,
-                *WATTPRINT,
-                "run",
-                "--country",
-                "FR",
-                "--interval",
-                "0.5",
-                "--",
-                sys.executable,
-                SIGNAL_CHILD,
-                box,
-                "5",
-            ],
+            [*launcher, *WATTPRINT, *RUN, "--", sys.executable, SIGNAL_CHILD, box, "5"],
             cwd=work,
             env=env,
             stdin=slave,
@@ -547,7 +469,7 @@ def _drain(master: int) -> str:
 
 
 @posix_signals
-@pytest.mark.parametrize("args", [["run", "--country", "FR"], ["doctor"]], ids=["run", "doctor"])
+@pytest.mark.parametrize("args", [RUN, ["doctor"]], ids=["run", "doctor"])
 def test_ctrl_c_while_probing_exits_130_without_traceback(
     args: list[str],
     popen: Callable[..., subprocess.Popen[bytes]],
@@ -580,7 +502,7 @@ def test_ctrl_c_while_probing_exits_130_without_traceback(
     try:
         wait_for(reader_is_waiting, proc, "wattprint opened the RAPL zone")
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
+        _, err = proc.communicate(timeout=15)
     finally:
         for fd in fds:
             os.close(fd)
@@ -604,7 +526,7 @@ def _table_rows(text: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_doctor_lists_every_probe(env: dict[str, str], work: Path, no_rapl: Path) -> None:
+def test_doctor_lists_every_probe(env: dict[str, str], work: Path) -> None:
     done = wattprint("doctor", cwd=work, env=env)
     assert done.returncode == 0, done.stderr.decode()
     text = done.stdout.decode()
@@ -624,12 +546,8 @@ def test_doctor_json(env: dict[str, str], work: Path, no_rapl: Path) -> None:
     report = json.loads(done.stdout)
     assert {"cpu", "probes", "methods", "location", "intensity", "advice"} <= report.keys()
     probes = {p["probe"]: p for p in report["probes"]}
-    assert [p["probe"] for p in report["probes"]][:4] == [
-        "constant",
-        "rapl",
-        "cpu-tdp-model",
-        "ram-model",
-    ]
+    names = [p["probe"] for p in report["probes"]]
+    assert names[:4] == ["constant", "rapl", "cpu-tdp-model", "ram-model"]
     for probe in probes.values():
         assert probe["status"] in ("used", "available", "unavailable")
         assert probe["reason"]

@@ -1,147 +1,250 @@
-"""Tracker settings, validated once into a frozen object.
+"""Settings, resolved once into a frozen object, with where each value came from.
 
-Every value is checked when the tracker is made, before anything is
-measured, and a bad one raises :class:`ConfigError` naming the setting, the
-value and what would be accepted.
+Each setting is taken from the first of these that has it:
+
+1. an argument (``Tracker(country="FR")``, ``--country FR``);
+2. an environment variable ``WATTPRINT_<NAME>`` (``WATTPRINT_COUNTRY``);
+3. ``./.wattprint.toml``, then ``[tool.wattprint]`` in ``./pyproject.toml``,
+   then ``$XDG_CONFIG_HOME/wattprint/config.toml`` (``~/.config/...``);
+4. for people switching from CodeCarbon: ``CODECARBON_<NAME>`` variables, then
+   ``.codecarbon.config`` (``[codecarbon]`` section) in the current directory
+   and the home directory, with the key names mapped to wattprint's;
+5. the default.
+
+Every value is checked before anything is measured: a bad one raises
+:class:`ConfigError` naming the setting, the value, where it came from and
+what is accepted; an unknown key in a wattprint file names the closest valid
+key.
 """
 
 from __future__ import annotations
 
+import configparser
+import enum
 import logging
-import math
 import os
-from dataclasses import dataclass
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import cast
+from typing import Any
 
-from .errors import ConfigError, choices
+from .errors import ConfigError
 from .results import Mode
+from .settings_keys import CODECARBON_NAMES, KEYS, ENV_ONLY, parse, suggest
 
-MODES: tuple[Mode, ...] = ("process", "machine")
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+logger = logging.getLogger("wattprint")
+
+
+class Unset(enum.Enum):
+    """Marks an argument that was not given (None is a value a user may set)."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Resolved tracker settings. See :class:`wattprint.Tracker` for each."""
+    """Resolved settings. See :class:`wattprint.Tracker` for what each means.
+
+    ``sources`` says where each value came from, e.g.
+    ``("country", "environment variable WATTPRINT_COUNTRY")``.
+    """
 
     project: str = "default"
     experiment: str = "default"
     country: str | None = None
     region: str | None = None
+    cloud: str | None = None
+    cloud_provider: str | None = None
+    cloud_region: str | None = None
+    geoip: bool = False
+    live_provider: str | None = None
+    electricitymaps_token: str | None = None
     interval_s: float = 5.0
     mode: Mode = "process"
     output_dir: Path = Path(".")
     output_file: str = "emissions.csv"
     save_to_file: bool = True
-    pue: float = 1.0
+    pue: float | None = None
+    wue: float | None = None
     force_cpu_power_w: float | None = None
     force_ram_power_w: float | None = None
     force_intensity_g_per_kwh: float | None = None
     log_level: int | None = None
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def source_of(self, key: str) -> str:
+        """Return where ``key``'s value came from (``default`` if nowhere)."""
+        return dict(self.sources).get(key, "default")
 
 
-def _number(key: str, value: object, *, minimum: float, strict: bool, accepted: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(key, value, accepted)
-    number = float(value)
-    if not math.isfinite(number) or number < minimum or (strict and number == minimum):
-        raise ConfigError(key, value, accepted)
-    return number
+_Layer = tuple[str, Mapping[str, Any], bool]  # (source, values, values_are_text)
 
 
-def _optional(key: str, value: object, accepted: str) -> float | None:
-    if value is None:
-        return None
-    return _number(key, value, minimum=0.0, strict=False, accepted=accepted)
+def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError:
+        return {}
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError("config file", str(path), f"valid TOML ({err})") from err
 
 
-def _text(key: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(key, value, "a non-empty string")
-    return value.strip()
+def _check_known(values: Mapping[str, Any], source: str) -> None:
+    for key in values:
+        if key not in KEYS:
+            raise ConfigError(key, values[key], f"a known setting{suggest(key)}", source)
 
 
-def _log_level(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in LOG_LEVELS:
-        return cast(int, getattr(logging, value.upper()))
-    raise ConfigError("log_level", value, choices(LOG_LEVELS) + " or a logging level number")
+def _file_layers(cwd: Path, env: Mapping[str, str], home: Path) -> list[_Layer]:
+    layers: list[_Layer] = []
+    local = cwd / ".wattprint.toml"
+    if local.is_file():
+        values = _read_toml(local)
+        _check_known(values, str(local))
+        layers.append((str(local), values, False))
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        tool = _read_toml(pyproject).get("tool", {})
+        values = tool.get("wattprint", {}) if isinstance(tool, dict) else {}
+        if values:
+            source = f"{pyproject} [tool.wattprint]"
+            _check_known(values, source)
+            layers.append((source, values, False))
+    config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+    user = config_home / "wattprint" / "config.toml"
+    if user.is_file():
+        values = _read_toml(user)
+        _check_known(values, str(user))
+        layers.append((str(user), values, False))
+    return layers
 
 
-def check_output_dir(path: Path) -> Path:
+def _env_layer(env: Mapping[str, str]) -> _Layer:
+    values: dict[str, str] = {}
+    for name, value in env.items():
+        if not name.startswith("WATTPRINT_") or name in ENV_ONLY:
+            continue
+        key = name[len("WATTPRINT_") :].lower()
+        if key in KEYS:
+            values[key] = value
+        else:
+            logger.warning(
+                "wattprint: ignoring unknown environment variable %s%s",
+                name,
+                suggest(key, prefix="WATTPRINT_"),
+            )
+    return ("environment", values, True)
+
+
+def _codecarbon_layers(cwd: Path, env: Mapping[str, str], home: Path) -> list[_Layer]:
+    from_env = {
+        CODECARBON_NAMES[name[len("CODECARBON_") :].lower()]: value
+        for name, value in env.items()
+        if name.startswith("CODECARBON_") and name[len("CODECARBON_") :].lower() in CODECARBON_NAMES
+    }
+    layers: list[_Layer] = [("CodeCarbon environment", from_env, True)]
+    for directory in (cwd, home):
+        path = directory / ".codecarbon.config"
+        if not path.is_file():
+            continue
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.Error as err:
+            raise ConfigError("config file", str(path), f"a valid INI file ({err})") from err
+        if parser.has_section("codecarbon"):
+            section = parser["codecarbon"]
+            values = {CODECARBON_NAMES[k]: v for k, v in section.items() if k in CODECARBON_NAMES}
+            layers.append((str(path), values, True))
+    return layers
+
+
+def _where(layer_source: str, key: str) -> str:
+    if layer_source == "environment":
+        return f"environment variable WATTPRINT_{key.upper()}"
+    if layer_source == "CodeCarbon environment":
+        names = [n for n, k in CODECARBON_NAMES.items() if k == key]
+        return f"environment variable CODECARBON_{names[0].upper()}"
+    return layer_source
+
+
+def resolve_settings(
+    arguments: Mapping[str, object],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    home: Path | None = None,
+) -> Settings:
+    """Resolve every setting from arguments, environment, files and defaults.
+
+    Args:
+        arguments: the values given explicitly (``UNSET`` ones are skipped).
+        env: the environment (default ``os.environ``).
+        cwd: where ``.wattprint.toml`` and ``pyproject.toml`` are looked for.
+        home: the home directory (user config and ``~/.codecarbon.config``).
+
+    Raises:
+        ConfigError: a value is not accepted, or a file holds an unknown key.
+    """
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    home = Path.home() if home is None else home
+    given = {k: v for k, v in arguments.items() if v is not UNSET}
+    _check_known(given, "argument")
+    layers: list[_Layer] = [("argument", given, False), _env_layer(env)]
+    layers += _file_layers(cwd, env, home)
+    layers += _codecarbon_layers(cwd, env, home)
+    values: dict[str, object] = {}
+    sources: list[tuple[str, str]] = []
+    for key in KEYS:
+        for layer_source, layer, is_text in layers:
+            if key in layer:
+                where = _where(layer_source, key)
+                values[key] = parse(key, layer[key], where, from_text=is_text)
+                sources.append((key, where))
+                break
+    settings = Settings(**values, sources=tuple(sources))  # type: ignore[arg-type]
+    if settings.save_to_file:
+        check_output_dir(settings.output_dir, settings.source_of("output_dir"))
+    return settings
+
+
+def check_output_dir(path: Path, source: str = "") -> Path:
     """Create ``path`` if needed and check it is a writable directory.
 
     Raises:
         ConfigError: it cannot be created, is not a directory, or is read-only.
     """
     if path.exists() and not path.is_dir():
-        raise ConfigError("output_dir", str(path), "a directory, not a file")
+        raise ConfigError("output_dir", str(path), "a directory, not a file", source)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ConfigError(
-            "output_dir", str(path), f"a directory that can be created ({err.strerror})"
-        ) from err
+        accepted = f"a directory that can be created ({err.strerror})"
+        raise ConfigError("output_dir", str(path), accepted, source) from err
     if not os.access(path, os.W_OK | os.X_OK):
-        raise ConfigError("output_dir", str(path), "a directory this user can write to")
+        raise ConfigError("output_dir", str(path), "a directory this user can write to", source)
     return path
 
 
-def make_settings(
-    *,
-    project: object = "default",
-    experiment: object = "default",
-    country: object = None,
-    region: object = None,
-    interval_s: object = 5.0,
-    mode: object = "process",
-    output_dir: object = ".",
-    output_file: object = "emissions.csv",
-    save_to_file: object = True,
-    pue: object = 1.0,
-    force_cpu_power_w: object = None,
-    force_ram_power_w: object = None,
-    force_intensity_g_per_kwh: object = None,
-    log_level: object = None,
-) -> Settings:
-    """Validate the tracker's arguments into :class:`Settings`.
-
-    Raises:
-        ConfigError: a value is not accepted; the message says what would be.
-    """
-    if mode not in MODES:
-        raise ConfigError("mode", mode, choices(MODES))
-    if not isinstance(output_dir, (str, os.PathLike)):
-        raise ConfigError("output_dir", output_dir, "a path")
-    name = _text("output_file", output_file)
-    if Path(name).name != name:
-        raise ConfigError("output_file", output_file, "a file name without directories")
-    if not isinstance(save_to_file, bool):
-        raise ConfigError("save_to_file", save_to_file, "True or False")
-    out = Path(output_dir)
-    if save_to_file:
-        out = check_output_dir(out)
-    return Settings(
-        project=_text("project", project),
-        experiment=_text("experiment", experiment),
-        country=None if country is None else _text("country", country),
-        region=None if region is None else _text("region", region),
-        interval_s=_number(
-            "interval_s", interval_s, minimum=0.0, strict=True, accepted="a number of seconds > 0"
-        ),
-        mode=mode,
-        output_dir=out,
-        output_file=name,
-        save_to_file=save_to_file,
-        pue=_number("pue", pue, minimum=1.0, strict=False, accepted="a number >= 1.0"),
-        force_cpu_power_w=_optional("force_cpu_power_w", force_cpu_power_w, "watts >= 0 or None"),
-        force_ram_power_w=_optional("force_ram_power_w", force_ram_power_w, "watts >= 0 or None"),
-        force_intensity_g_per_kwh=_optional(
-            "force_intensity_g_per_kwh", force_intensity_g_per_kwh, "gCO2e/kWh >= 0 or None"
-        ),
-        log_level=_log_level(log_level),
-    )
+def describe(settings: Settings) -> list[tuple[str, str, str]]:
+    """Return ``(key, value, source)`` rows for ``wattprint config show`` (secrets masked)."""
+    rows = []
+    for f in fields(settings):
+        if f.name == "sources":
+            continue
+        value = getattr(settings, f.name)
+        shown = "***" if f.name.endswith("token") and value else repr(value)
+        if isinstance(value, Path):
+            shown = str(value)
+        rows.append((f.name, shown, settings.source_of(f.name)))
+    return rows

@@ -30,16 +30,20 @@ class ConfigError(WattprintError, ValueError):
         key: the setting's name, e.g. ``interval_s``.
         value: the value that was given.
         accepted: a human description of what would be accepted.
+        source: where the value came from (an argument, an environment
+            variable, a file), when known.
     """
 
-    def __init__(self, key: str, value: object, accepted: str) -> None:
+    def __init__(self, key: str, value: object, accepted: str, source: str = "") -> None:
         self.key = key
         self.value = value
         self.accepted = accepted
-        super().__init__(key, value, accepted)
+        self.source = source
+        super().__init__(key, value, accepted, source)
 
     def __str__(self) -> str:
-        return f"invalid {self.key}={self.value!r}: expected {self.accepted}"
+        where = f" (from {self.source})" if self.source else ""
+        return f"invalid {self.key}={self.value!r}{where}: expected {self.accepted}"
 
 
 class SourceUnavailableError(WattprintError):

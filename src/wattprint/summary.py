@@ -139,7 +139,7 @@ def footprint_fields(
         return energy_j / duration_s if duration_s > 0 else 0.0
 
     it_kwh = j_to_kwh(diff.cpu_j + diff.gpu_j + diff.ram_j)
-    energy_kwh = facility_energy_kwh(it_kwh, settings.pue)
+    energy_kwh = facility_energy_kwh(it_kwh, grid.pue)
     intensity = grid.intensity.intensity_g_per_kwh
     busy_pct = 100.0 * diff.busy_s / diff.cpu_total_s if diff.cpu_total_s > 0 else 0.0
     return FootprintFields(

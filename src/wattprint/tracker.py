@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import TracebackType
 
-from .config import Settings, make_settings
+from .config import UNSET, Settings, Unset, resolve_settings
 from .errors import ConfigError, WattprintError
 from .grid.intensity import GridChoice, choose_grid
 from .meter import Meter, Totals, difference
@@ -84,39 +84,57 @@ class Tracker:
     def __init__(
         self,
         *,
-        project: str = "default",
-        experiment: str = "default",
-        country: str | None = None,
-        region: str | None = None,
-        interval_s: float = 5.0,
-        mode: str = "process",
-        output_dir: str | os.PathLike[str] = ".",
-        output_file: str = "emissions.csv",
-        save_to_file: bool = True,
-        pue: float = 1.0,
-        force_cpu_power_w: float | None = None,
-        force_ram_power_w: float | None = None,
-        force_intensity_g_per_kwh: float | None = None,
-        log_level: str | int | None = None,
+        project: str | Unset = UNSET,
+        experiment: str | Unset = UNSET,
+        country: str | None | Unset = UNSET,
+        region: str | None | Unset = UNSET,
+        cloud: str | None | Unset = UNSET,
+        cloud_provider: str | None | Unset = UNSET,
+        cloud_region: str | None | Unset = UNSET,
+        geoip: bool | Unset = UNSET,
+        live_provider: str | None | Unset = UNSET,
+        electricitymaps_token: str | None | Unset = UNSET,
+        interval_s: float | Unset = UNSET,
+        mode: str | Unset = UNSET,
+        output_dir: str | os.PathLike[str] | Unset = UNSET,
+        output_file: str | Unset = UNSET,
+        save_to_file: bool | Unset = UNSET,
+        pue: float | None | Unset = UNSET,
+        wue: float | None | Unset = UNSET,
+        force_cpu_power_w: float | None | Unset = UNSET,
+        force_ram_power_w: float | None | Unset = UNSET,
+        force_intensity_g_per_kwh: float | None | Unset = UNSET,
+        log_level: str | int | None | Unset = UNSET,
         pid: int | None = None,
         sinks: Sequence[Sink] = (),
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self.settings: Settings = make_settings(
-            project=project,
-            experiment=experiment,
-            country=country,
-            region=region,
-            interval_s=interval_s,
-            mode=mode,
-            output_dir=output_dir,
-            output_file=output_file,
-            save_to_file=save_to_file,
-            pue=pue,
-            force_cpu_power_w=force_cpu_power_w,
-            force_ram_power_w=force_ram_power_w,
-            force_intensity_g_per_kwh=force_intensity_g_per_kwh,
-            log_level=log_level,
+        self._env = env if env is not None else os.environ
+        self.settings: Settings = resolve_settings(
+            {
+                "project": project,
+                "experiment": experiment,
+                "country": country,
+                "region": region,
+                "cloud": cloud,
+                "cloud_provider": cloud_provider,
+                "cloud_region": cloud_region,
+                "geoip": geoip,
+                "live_provider": live_provider,
+                "electricitymaps_token": electricitymaps_token,
+                "interval_s": interval_s,
+                "mode": mode,
+                "output_dir": output_dir,
+                "output_file": output_file,
+                "save_to_file": save_to_file,
+                "pue": pue,
+                "wue": wue,
+                "force_cpu_power_w": force_cpu_power_w,
+                "force_ram_power_w": force_ram_power_w,
+                "force_intensity_g_per_kwh": force_intensity_g_per_kwh,
+                "log_level": log_level,
+            },
+            env=self._env,
         )
         if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
             raise ConfigError("pid", pid, "a positive process id")
@@ -126,9 +144,9 @@ class Tracker:
             country=self.settings.country,
             region=self.settings.region,
             force_intensity_g_per_kwh=self.settings.force_intensity_g_per_kwh,
+            pue=self.settings.pue,
         )
         self.pid = pid if pid is not None else os.getpid()
-        self._env = env if env is not None else os.environ
         out: list[Sink] = []
         if self.settings.save_to_file:
             out.append(CsvSink(self.settings.output_dir / self.settings.output_file))
@@ -358,7 +376,7 @@ class Tracker:
         hardware = self._require_meter().discovery.hardware
         return RunResult(
             mode=self.settings.mode,
-            pue=self.settings.pue,
+            pue=self.grid.pue,
             host=build_host(self._require_meter().discovery),
             ram_utilization_percent=ram_utilization_percent(diff, hardware.ram_total_bytes),
             tasks=tuple(self._done_tasks),

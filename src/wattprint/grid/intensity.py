@@ -37,11 +37,21 @@ class Intensity:
 
 @dataclass(frozen=True, slots=True)
 class GridChoice:
-    """The place and intensity chosen for a run, and warnings to give once."""
+    """The place and intensity chosen for a run, and warnings to give once.
+
+    Attributes:
+        location: where, and how it was found.
+        intensity: the carbon intensity and its provenance.
+        warnings: things to tell the user once.
+        pue: power usage effectiveness applied (>= 1).
+        pue_source: where the PUE comes from.
+    """
 
     location: Location
     intensity: Intensity
     warnings: tuple[str, ...]
+    pue: float = 1.0
+    pue_source: str = "default for a private machine"
 
 
 def _location(row: CountryIntensity, how: str, region: str | None) -> Location:
@@ -59,6 +69,7 @@ def choose_grid(
     country: str | None,
     region: str | None = None,
     force_intensity_g_per_kwh: float | None = None,
+    pue: float | None = None,
     table: CountryTable | None = None,
 ) -> GridChoice:
     """Resolve the place and the intensity from explicit settings, offline.
@@ -105,4 +116,10 @@ def choose_grid(
                 f"{row.intensity_g_per_kwh:g} gCO2e/kWh ({row.source})"
             ),
         )
-    return GridChoice(location=location, intensity=intensity, warnings=tuple(warnings))
+    return GridChoice(
+        location=location,
+        intensity=intensity,
+        warnings=tuple(warnings),
+        pue=pue if pue is not None else 1.0,
+        pue_source="set by the user" if pue is not None else "default for a private machine",
+    )
