@@ -1,9 +1,11 @@
 """Tests for the command line, run as real processes (``python -m wattprint``).
 
-Every run is hermetic: it works in a temporary directory, and the RAPL probe
-is pointed at an empty directory (``WATTPRINT_RAPL_DIR``), so the same
-methods are used on any machine, with or without RAPL, GPU or network. The
-commands tracked are small scripts in ``tests/scripts/``.
+Every run is hermetic: it works in a temporary directory with an empty home
+(no user config, no ``.codecarbon.config``), without WATTPRINT_* or
+CODECARBON_* variables from outside, and the RAPL probe is pointed at an
+empty directory (``WATTPRINT_RAPL_DIR``), so the same methods are used on any
+machine, with or without RAPL, GPU or network. The commands tracked are
+small scripts in ``tests/scripts/``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import errno
 import json
 import os
 import signal
+import site
 import subprocess
 import sys
 import time
@@ -53,15 +56,24 @@ def no_rapl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("no-rapl")
 
 
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty home directory: no user configuration file is found."""
+    return tmp_path_factory.mktemp("home")
+
+
 @pytest.fixture
-def env(no_rapl: Path) -> dict[str, str]:
-    """The environment of a run: no WATTPRINT_* or colour settings from outside."""
+def env(no_rapl: Path, home: Path) -> dict[str, str]:
+    """The environment of a run: no settings or colour choices from outside."""
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("WATTPRINT_") and k not in _COLOUR_VARS
+        if not k.startswith(("WATTPRINT_", "CODECARBON_")) and k not in _COLOUR_VARS
     }
     clean["WATTPRINT_RAPL_DIR"] = str(no_rapl)
+    clean["HOME"] = str(home)
+    clean["XDG_CONFIG_HOME"] = str(home / ".config")
+    clean.setdefault("PYTHONUSERBASE", site.getuserbase())  # packages installed with --user
     return clean
 
 

@@ -78,6 +78,7 @@ def request(
     Raises:
         ProviderError: the request failed, timed out, or got a non-2xx status.
     """
+    import http.client
     import urllib.error
     import urllib.request
 
@@ -98,7 +99,7 @@ def request(
     except urllib.error.HTTPError as err:
         detail = err.read()[:200].decode("utf-8", "replace") if err.fp else ""
         raise ProviderError(f"{method} {url}: HTTP {err.code} {detail}".rstrip()) from err
-    except (urllib.error.URLError, OSError, ValueError) as err:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)
         raise ProviderError(f"{method} {url}: {reason}") from err
 

@@ -4,15 +4,12 @@ A cloud provider's grid is known by its region (``us-east-1``,
 ``europe-west1``, ``westeurope``), not by the country the user lives in. A
 virtual machine can learn both facts itself, without asking the user:
 
-1. **The provider, from DMI.** The firmware tables the kernel shows in
-   ``/sys/class/dmi/id`` carry strings each provider sets: Azure's chassis
-   asset tag ``7783-7084-3265-9085-8269-3286-77``; ``Google Compute Engine``
-   as the product name on GCP (or ``Google`` as BIOS vendor, or a product
-   serial starting ``GoogleCloud-``); ``Amazon EC2`` as system or BIOS vendor
-   on AWS Nitro instances, ``amazon`` in the BIOS version of the older Xen
-   ones (``4.2.amazon``), or a product UUID and serial that both start with
-   ``ec2``. These are the rules cloud-init's ``ds-identify`` applies. Reading
-   them costs nothing and touches no network.
+1. **The provider, from DMI** (``/sys/class/dmi/id``), with the rules of
+   cloud-init's ``ds-identify``: Azure's chassis asset tag
+   ``7783-7084-3265-9085-8269-3286-77``; GCP's product name ``Google Compute
+   Engine`` (or BIOS vendor ``Google``, or a ``GoogleCloud-`` serial); AWS's
+   system or BIOS vendor ``Amazon EC2`` (Nitro), ``amazon`` in the BIOS
+   version (Xen, ``4.2.amazon``), or UUID and serial starting ``ec2``.
 2. **The region, from the provider's metadata service**, asked only when DMI
    named that provider, and only that provider's service:
 
@@ -27,17 +24,17 @@ virtual machine can learn both facts itself, without asking the user:
    - Azure: ``GET /metadata/instance/compute/location?api-version=...&format=text``
      with ``Metadata: true``; the answer is the location (``westeurope``).
 
-   All requests together get one small time budget (1 s by default), bypass
-   the user's proxy, and any failure still leaves the provider known.
+   All requests share one time budget (1 s by default) and bypass the
+   user's proxy; when they fail, the provider is still known.
 
-The answer is cached on the :class:`CloudDetector` instance and, when it names
-a region, in a small JSON file in the user's cache directory, keyed by the
-kernel's boot id and the DMI evidence: a VM cannot change region without a
-reboot, and a new boot asks again.
+The answer is cached on the :class:`CloudDetector` and, when it names a
+region, in the user's cache directory keyed by the boot id and the DMI
+evidence: a VM changes region only through a reboot, which asks again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -170,15 +167,18 @@ def _region_text(text: str, url: str) -> str:
 
 def _aws_region(base_url: str, budget: _Budget) -> tuple[str, str]:
     token_url = f"{base_url}/latest/api/token"
-    token = net.request(
-        token_url,
-        method="PUT",
-        headers={"X-aws-ec2-metadata-token-ttl-seconds": str(AWS_TOKEN_TTL_S)},
-        body=b"",
-        timeout_s=budget.timeout_s(),
-        use_proxy=False,
-    ).text()
-    token = token.strip()
+    token = (
+        net.request(
+            token_url,
+            method="PUT",
+            headers={"X-aws-ec2-metadata-token-ttl-seconds": str(AWS_TOKEN_TTL_S)},
+            body=b"",
+            timeout_s=budget.timeout_s(),
+            use_proxy=False,
+        )
+        .text()
+        .strip()
+    )
     if not token:
         raise ProviderError(f"PUT {token_url}: empty IMDSv2 token")
     url = f"{base_url}/latest/meta-data/placement/region"
@@ -213,8 +213,7 @@ def _gcp_region(base_url: str, budget: _Budget) -> tuple[str, str]:
 
 def _azure_region(base_url: str, budget: _Budget) -> tuple[str, str]:
     url = (
-        f"{base_url}/metadata/instance/compute/location"
-        f"?api-version={AZURE_API_VERSION}&format=text"
+        f"{base_url}/metadata/instance/compute/location?api-version={AZURE_API_VERSION}&format=text"
     )
     answer = net.request(
         url,
@@ -256,22 +255,11 @@ def default_cache_path(env: Mapping[str, str] | None = None) -> Path | None:
 class CloudDetector:
     """Find the cloud provider (from DMI) and its region (from its metadata service).
 
-    Nothing touches the network unless DMI names AWS, GCP or Azure; then only
-    that provider's metadata service is asked, within ``budget_s`` for all
-    requests together. The answer is kept on the instance, so a detector asks
-    at most once, and one naming a region is also kept on disk for this boot.
+    The network is touched only when DMI names AWS, GCP or Azure. A detector
+    asks at most once; an answer naming a region is also kept on disk.
     """
 
-    __slots__ = (
-        "_boot_id_path",
-        "_budget_s",
-        "_cache_path",
-        "_clock",
-        "_dmi_dir",
-        "_done",
-        "_endpoints",
-        "_result",
-    )
+    __slots__ = ("_answer", "_boot_id", "_budget_s", "_cache_path", "_clock", "_dmi_dir", "_urls")
 
     def __init__(
         self,
@@ -309,14 +297,13 @@ class CloudDetector:
         if unknown:
             raise ConfigError("endpoints", unknown[0], "a provider among 'aws', 'gcp', 'azure'")
         merged = {**DEFAULT_ENDPOINTS, **(endpoints or {})}
-        self._endpoints = {name: url.rstrip("/") for name, url in merged.items()}
+        self._urls = {name: url.rstrip("/") for name, url in merged.items()}
         self._dmi_dir = dmi_dir
         self._budget_s = float(budget_s)
         self._cache_path = cache_path if cache_path is not None else default_cache_path(env)
-        self._boot_id_path = boot_id_path
+        self._boot_id = boot_id_path
         self._clock = clock
-        self._done = False
-        self._result: CloudGuess | None = None
+        self._answer: tuple[CloudGuess | None] | None = None  # (answer,) once detected
 
     def detect(self) -> CloudGuess | None:
         """Return the provider and region, or None when DMI names no known cloud.
@@ -324,10 +311,9 @@ class CloudDetector:
         Never raises: when the metadata service fails, the guess still names
         the provider, with ``region`` None and the reason in ``how``.
         """
-        if not self._done:
-            self._result = self._detect()
-            self._done = True
-        return self._result
+        if self._answer is None:
+            self._answer = (self._detect(),)
+        return self._answer[0]
 
     def _detect(self) -> CloudGuess | None:
         from http.client import HTTPException
@@ -342,7 +328,7 @@ class CloudDetector:
             return cached
         budget = _Budget(self._budget_s, self._clock)
         try:
-            region, source = _FETCHERS[provider](self._endpoints[provider], budget)
+            region, source = _FETCHERS[provider](self._urls[provider], budget)
         except (ProviderError, HTTPException) as err:
             reason = str(err) or type(err).__name__
             log.debug("cloud metadata for %s failed: %s", provider, reason)
@@ -360,7 +346,7 @@ class CloudDetector:
 
     def _cache_key(self, provider: str, evidence: str) -> str | None:
         try:
-            boot_id = self._boot_id_path.read_text(encoding="utf-8").strip()
+            boot_id = self._boot_id.read_text(encoding="utf-8").strip()
         except OSError:
             return None  # without a boot id a cached answer could be stale: skip the cache
         return f"{boot_id}|{provider}|{evidence}" if boot_id else None
@@ -402,7 +388,5 @@ class CloudDetector:
             os.replace(tmp, path)
         except OSError as err:  # a cache that cannot be written is skipped
             log.debug("cannot write the cloud cache %s: %s", path, err)
-            try:
+            with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
-            except OSError:
-                pass

@@ -1,0 +1,262 @@
+"""Build ``src/wattprint/grid/data/region_intensity.csv``: sub-national grid intensity.
+
+Rows (``country_iso3, code, name, intensity_g_per_kwh, year, source``):
+
+- US states, DC and Puerto Rico (``US-CA`` ...): Ember's US state overview,
+  newest year (2024). Ember's state figure is CO2 from in-state generation
+  divided by in-state generation (its ``demand_gwh`` column equals the
+  state's generation), not a lifecycle figure: the US total is 345.6 g/kWh
+  in 2024 against 383.6 in Ember's lifecycle country table.
+- Indian states and union territories (``IN-MH`` ...): Ember's sub-national
+  overview, newest year there (2021); same kind of figure as the US one.
+- Canadian provinces and territories (``CA-QC`` ...): CodeCarbon's 2023
+  generation shares (MIT) times per-source lifecycle factors (below).
+- Swedish and Norwegian electricity bidding zones (``SE-SE1`` ... ``SE-SE4``,
+  ``NO-NO1`` ... ``NO-NO5``): CodeCarbon's ``nordic_emissions.json`` (MIT,
+  "based on historical averages from ENTSO-E data", year 2024). Finland's
+  entry is a whole country and is left out.
+
+Run from the repository root (defaults point at ``../shared/data``)::
+
+    python scripts/build_region_intensity.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_ROOT = REPO_ROOT.parent / "shared" / "data"
+OUTPUT = REPO_ROOT / "src" / "wattprint" / "grid" / "data" / "region_intensity.csv"
+
+COLUMNS = ("country_iso3", "code", "name", "intensity_g_per_kwh", "year", "source")
+HEADER_COMMENT = (
+    "# Sub-national grid emissions intensity, gCO2e/kWh (SOURCES.md says what each measures).",
+    "# US and Indian states: Ember (2025), CC BY 4.0. Canada, Nordic zones: CodeCarbon, MIT.",
+    "# Built by scripts/build_region_intensity.py; see SOURCES.md in this folder.",
+)
+SOURCE_EMBER = "Ember (2025), state generation CO2"
+SOURCE_CANADA = "CodeCarbon 2023 mix (MIT) x lifecycle factors per source"
+SOURCE_NORDIC = "CodeCarbon nordic_emissions.json (MIT), ENTSO-E averages"
+
+# Ember's state name -> (ISO 3166-2 code, ISO name). Ember writes "Washington, D.C.".
+US_STATES: dict[str, tuple[str, str]] = {
+    "Alabama": ("US-AL", "Alabama"), "Alaska": ("US-AK", "Alaska"),
+    "Arizona": ("US-AZ", "Arizona"), "Arkansas": ("US-AR", "Arkansas"),
+    "California": ("US-CA", "California"), "Colorado": ("US-CO", "Colorado"),
+    "Connecticut": ("US-CT", "Connecticut"), "Delaware": ("US-DE", "Delaware"),
+    "Florida": ("US-FL", "Florida"), "Georgia": ("US-GA", "Georgia"),
+    "Hawaii": ("US-HI", "Hawaii"), "Idaho": ("US-ID", "Idaho"),
+    "Illinois": ("US-IL", "Illinois"), "Indiana": ("US-IN", "Indiana"),
+    "Iowa": ("US-IA", "Iowa"), "Kansas": ("US-KS", "Kansas"),
+    "Kentucky": ("US-KY", "Kentucky"), "Louisiana": ("US-LA", "Louisiana"),
+    "Maine": ("US-ME", "Maine"), "Maryland": ("US-MD", "Maryland"),
+    "Massachusetts": ("US-MA", "Massachusetts"), "Michigan": ("US-MI", "Michigan"),
+    "Minnesota": ("US-MN", "Minnesota"), "Mississippi": ("US-MS", "Mississippi"),
+    "Missouri": ("US-MO", "Missouri"), "Montana": ("US-MT", "Montana"),
+    "Nebraska": ("US-NE", "Nebraska"), "Nevada": ("US-NV", "Nevada"),
+    "New Hampshire": ("US-NH", "New Hampshire"), "New Jersey": ("US-NJ", "New Jersey"),
+    "New Mexico": ("US-NM", "New Mexico"), "New York": ("US-NY", "New York"),
+    "North Carolina": ("US-NC", "North Carolina"), "North Dakota": ("US-ND", "North Dakota"),
+    "Ohio": ("US-OH", "Ohio"), "Oklahoma": ("US-OK", "Oklahoma"),
+    "Oregon": ("US-OR", "Oregon"), "Pennsylvania": ("US-PA", "Pennsylvania"),
+    "Rhode Island": ("US-RI", "Rhode Island"), "South Carolina": ("US-SC", "South Carolina"),
+    "South Dakota": ("US-SD", "South Dakota"), "Tennessee": ("US-TN", "Tennessee"),
+    "Texas": ("US-TX", "Texas"), "Utah": ("US-UT", "Utah"),
+    "Vermont": ("US-VT", "Vermont"), "Virginia": ("US-VA", "Virginia"),
+    "Washington": ("US-WA", "Washington"), "West Virginia": ("US-WV", "West Virginia"),
+    "Wisconsin": ("US-WI", "Wisconsin"), "Wyoming": ("US-WY", "Wyoming"),
+    "Washington, D.C.": ("US-DC", "District of Columbia"),
+    "Puerto Rico": ("US-PR", "Puerto Rico"),
+}
+
+# Ember's spelling -> (ISO 3166-2:IN code, ISO name). Codes after the 2023-11 ISO
+# update (Chhattisgarh IN-CG, was IN-CT; Odisha IN-OD, was IN-OR; Telangana IN-TS,
+# was IN-TG; Uttarakhand IN-UK, was IN-UT). Ember's "Others" row has no figure.
+INDIA_STATES: dict[str, tuple[str, str]] = {
+    "Andaman and Nicobar": ("IN-AN", "Andaman and Nicobar Islands"),
+    "Andhra Pradesh": ("IN-AP", "Andhra Pradesh"),
+    "Arunachal Pradesh": ("IN-AR", "Arunachal Pradesh"),
+    "Assam": ("IN-AS", "Assam"), "Bihar": ("IN-BR", "Bihar"),
+    "Chandigarh": ("IN-CH", "Chandigarh"), "Chhattisgarh": ("IN-CG", "Chhattisgarh"),
+    "Dadra and Nagar Haveli and Daman and Diu": (
+        "IN-DH", "Dadra and Nagar Haveli and Daman and Diu"),
+    "Delhi": ("IN-DL", "Delhi"), "Goa": ("IN-GA", "Goa"), "Gujarat": ("IN-GJ", "Gujarat"),
+    "Haryana": ("IN-HR", "Haryana"), "Himachal Pradesh": ("IN-HP", "Himachal Pradesh"),
+    "Jammu and Kashmir": ("IN-JK", "Jammu and Kashmir"), "Jharkhand": ("IN-JH", "Jharkhand"),
+    "Karnataka": ("IN-KA", "Karnataka"), "Kerala": ("IN-KL", "Kerala"),
+    "Ladakh": ("IN-LA", "Ladakh"), "Lakshadweep": ("IN-LD", "Lakshadweep"),
+    "Madhya Pradesh": ("IN-MP", "Madhya Pradesh"), "Maharashtra": ("IN-MH", "Maharashtra"),
+    "Manipur": ("IN-MN", "Manipur"), "Meghalaya": ("IN-ML", "Meghalaya"),
+    "Mizoram": ("IN-MZ", "Mizoram"), "Nagaland": ("IN-NL", "Nagaland"),
+    "Odisha": ("IN-OD", "Odisha"), "Puducherry": ("IN-PY", "Puducherry"),
+    "Punjab": ("IN-PB", "Punjab"), "Rajasthan": ("IN-RJ", "Rajasthan"),
+    "Sikkim": ("IN-SK", "Sikkim"), "Tamil Nadu": ("IN-TN", "Tamil Nadu"),
+    "Telangana": ("IN-TS", "Telangana"), "Tripura": ("IN-TR", "Tripura"),
+    "Uttar Pradesh": ("IN-UP", "Uttar Pradesh"), "Uttarakhand": ("IN-UK", "Uttarakhand"),
+    "West Bengal": ("IN-WB", "West Bengal"),
+}
+
+# CodeCarbon's lower-case province name -> (ISO 3166-2:CA code, name).
+CANADA_PROVINCES: dict[str, tuple[str, str]] = {
+    "alberta": ("CA-AB", "Alberta"), "british columbia": ("CA-BC", "British Columbia"),
+    "manitoba": ("CA-MB", "Manitoba"), "new brunswick": ("CA-NB", "New Brunswick"),
+    "newfoundland and labrador": ("CA-NL", "Newfoundland and Labrador"),
+    "nova scotia": ("CA-NS", "Nova Scotia"),
+    "northwest territories": ("CA-NT", "Northwest Territories"),
+    "nunavut": ("CA-NU", "Nunavut"), "ontario": ("CA-ON", "Ontario"),
+    "prince edward island": ("CA-PE", "Prince Edward Island"), "quebec": ("CA-QC", "Quebec"),
+    "saskatchewan": ("CA-SK", "Saskatchewan"), "yukon": ("CA-YT", "Yukon"),
+}
+# Share key in canada_energy_mix.json -> key in carbon_intensity_per_source.json.
+CANADA_SOURCE_KEYS = {
+    "coal": "coal", "petroleum": "petroleum", "naturalGas": "natural_gas",
+    "hydro": "hydroelectricity", "nuclear": "nuclear", "solar": "solar", "wind": "wind",
+}
+# Factors CodeCarbon's file lacks, gCO2e/kWh: IPCC AR5 WGIII Annex III (Schlömer et al.
+# 2014), Table A.III.2 lifecycle medians: "biomass - dedicated" 230, "ocean" 17.
+EXTRA_FACTORS = {"biomass": 230.0, "tidal": 17.0}
+# "other" has no factor: its share is 0 in every province in the 2023 file; the
+# build stops if that changes.
+
+# Bidding zone -> (region code, name, country); the name gives the zone's main city.
+NORDIC_ZONES: dict[str, tuple[str, str, str]] = {
+    "SE1": ("SE-SE1", "Bidding zone SE1 (Luleå)", "SWE"),
+    "SE2": ("SE-SE2", "Bidding zone SE2 (Sundsvall)", "SWE"),
+    "SE3": ("SE-SE3", "Bidding zone SE3 (Stockholm)", "SWE"),
+    "SE4": ("SE-SE4", "Bidding zone SE4 (Malmö)", "SWE"),
+    "NO1": ("NO-NO1", "Bidding zone NO1 (Oslo)", "NOR"),
+    "NO2": ("NO-NO2", "Bidding zone NO2 (Kristiansand)", "NOR"),
+    "NO3": ("NO-NO3", "Bidding zone NO3 (Trondheim)", "NOR"),
+    "NO4": ("NO-NO4", "Bidding zone NO4 (Tromsø)", "NOR"),
+    "NO5": ("NO-NO5", "Bidding zone NO5 (Bergen)", "NOR"),
+}
+
+Row = tuple[str, str, str, str, str, str]
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def ember_states(
+    path: Path, country: str, iso3: str, names: dict[str, tuple[str, str]]
+) -> list[Row]:
+    """Return one row per state of ``country`` for Ember's newest year in ``path``."""
+    rows = [r for r in _read_csv(path) if r["country"] == country]
+    newest = max(int(r["year"]) for r in rows)
+    table: list[Row] = []
+    seen: set[str] = set()
+    for row in rows:
+        if int(row["year"]) != newest or not row["emissions_intensity_gco2_per_kwh"].strip():
+            continue
+        state = row["state"].strip()
+        if state.endswith(" Total"):
+            continue
+        if state not in names:
+            raise SystemExit(f"error: no ISO 3166-2 code for {country} state {state!r}")
+        code, name = names[state]
+        seen.add(state)
+        value = float(row["emissions_intensity_gco2_per_kwh"])
+        table.append((iso3, code, name, f"{value:.2f}", str(newest), SOURCE_EMBER))
+    missing = sorted(set(names) - seen)
+    if missing:
+        raise SystemExit(f"error: {country} {newest}: no figure for {missing}")
+    return table
+
+
+def canada_rows(mix_path: Path, factors_path: Path) -> list[Row]:
+    """Return provinces' intensity: generation-share-weighted lifecycle factors."""
+    mix = json.loads(mix_path.read_text(encoding="utf-8"))
+    per_source = json.loads(factors_path.read_text(encoding="utf-8"))
+    factors = {key: float(per_source[src]) for key, src in CANADA_SOURCE_KEYS.items()}
+    factors.update(EXTRA_FACTORS)
+    table: list[Row] = []
+    for province, shares in mix.items():
+        code, name = CANADA_PROVINCES[province]
+        weighted = total = 0.0
+        for key, share in shares.items():
+            if key == "total":
+                continue
+            if key not in factors:
+                if share:
+                    raise SystemExit(f"error: {province}: no factor for {key} ({share} %)")
+                continue
+            weighted += float(share) * factors[key]
+            total += float(share)
+        value = weighted / total  # normalised: the shares sum to 99.8..100.2
+        table.append(("CAN", code, name, f"{value:.2f}", "2023", SOURCE_CANADA))
+    return table
+
+
+def nordic_rows(path: Path) -> list[Row]:
+    """Return the Swedish and Norwegian bidding zones (Finland is a whole country)."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    table: list[Row] = []
+    for zone, entry in data.items():
+        if zone not in NORDIC_ZONES:
+            continue  # FI: the whole of Finland, already in country_intensity.csv
+        code, name, iso3 = NORDIC_ZONES[zone]
+        value = float(entry["emission_factor"])
+        table.append((iso3, code, name, f"{value:.2f}", str(entry["year"]), SOURCE_NORDIC))
+    return table
+
+
+def build(args: argparse.Namespace) -> None:
+    """Write the region table and print a summary."""
+    table = (
+        ember_states(args.ember_usa, "United States", "USA", US_STATES)
+        + ember_states(args.ember_subnational, "India", "IND", INDIA_STATES)
+        + canada_rows(args.canada_mix, args.factors)
+        + nordic_rows(args.nordic)
+    )
+    table.sort(key=lambda row: (row[0], row[1]))
+    codes = [row[1] for row in table]
+    if len(set(codes)) != len(codes):
+        raise SystemExit("error: a region code appears twice")
+    output: Path = args.output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        for line in HEADER_COMMENT:
+            handle.write(line + "\n")
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(table)
+    print(f"wrote {output} ({len(table)} rows)")
+    for iso3 in sorted({row[0] for row in table}):
+        rows = [row for row in table if row[0] == iso3]
+        low = min(rows, key=lambda row: float(row[3]))
+        high = max(rows, key=lambda row: float(row[3]))
+        print(
+            f"{iso3}: {len(rows)} regions, year {rows[0][4]}, "
+            f"lowest {low[1]} {low[3]}, highest {high[1]} {high[3]} gCO2e/kWh"
+        )
+    for code in ("US-CA", "US-VA", "IN-MH", "CA-QC", "CA-ON", "CA-AB", "SE-SE3"):
+        row = next(row for row in table if row[1] == code)
+        print(f"{code} {row[2]}: {row[3]} gCO2e/kWh ({row[4]})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the arguments and build the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ember = DATA_ROOT / "ember"
+    infra = DATA_ROOT / "codecarbon" / "private_infra"
+    parser.add_argument("--ember-usa", type=Path, default=ember / "api_overview_usa_yearly.csv")
+    parser.add_argument(
+        "--ember-subnational", type=Path, default=ember / "api_subnational_overview_yearly.csv"
+    )
+    parser.add_argument(
+        "--canada-mix", type=Path, default=infra / "2023" / "canada_energy_mix.json"
+    )
+    parser.add_argument("--factors", type=Path, default=infra / "carbon_intensity_per_source.json")
+    parser.add_argument("--nordic", type=Path, default=infra / "nordic_emissions.json")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="CSV file to write")
+    build(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
