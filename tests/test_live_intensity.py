@@ -105,6 +105,13 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy_for_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep a proxy set in the environment away from the local test server."""
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+
+
 @pytest.fixture
 def api() -> Iterator[FakeApi]:
     fake = FakeApi()
@@ -222,6 +229,15 @@ def test_electricitymaps_needs_a_token() -> None:
         ElectricityMaps(token="  ")
     assert info.value.key == "electricitymaps_token"
     assert "WATTPRINT_ELECTRICITYMAPS_TOKEN" in str(info.value)
+
+
+def test_an_answer_for_another_zone_is_refused(api: FakeApi, clock: Clock) -> None:
+    api.serve("/v3/carbon-intensity/latest?zone=FR", "em_latest_DE.json")
+    with pytest.raises(ProviderError, match="asked for zone 'FR', answered for zone 'DE'"):
+        em(api, clock).latest("FR")
+    with pytest.raises(ConfigError, match="zone"):
+        em(api, clock).latest(" ")  # the API would guess a zone from the caller's IP
+    assert len(api.requests) == 1
 
 
 def test_the_token_is_never_shown(api: FakeApi, clock: Clock) -> None:
@@ -518,7 +534,8 @@ def test_the_argument_wins_over_the_environment(tmp_path: Path) -> None:
 def test_unknown_provider_names_list_the_accepted_ones() -> None:
     with pytest.raises(ConfigError) as info:
         make_provider(provider=None, env={"WATTPRINT_LIVE_PROVIDER": "watttime"})
-    assert info.value.key == "WATTPRINT_LIVE_PROVIDER"
+    assert info.value.key == "live_provider"
+    assert info.value.source == "environment variable WATTPRINT_LIVE_PROVIDER"
     for name in ("'electricitymaps'", "'uk'", "'neso'", "'carbonintensity'", "'watttime'"):
         assert name in str(info.value)
     with pytest.raises(ConfigError, match="live_provider"):

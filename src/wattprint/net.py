@@ -99,7 +99,9 @@ def request(
     except urllib.error.HTTPError as err:
         detail = err.read()[:200].decode("utf-8", "replace") if err.fp else ""
         raise ProviderError(f"{method} {url}: HTTP {err.code} {detail}".rstrip()) from err
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
+    except http.client.HTTPException as err:  # a garbled answer (bad status line...)
+        raise ProviderError(f"{method} {url}: {type(err).__name__}: {err!r}") from err
+    except (urllib.error.URLError, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)
         raise ProviderError(f"{method} {url}: {reason}") from err
 

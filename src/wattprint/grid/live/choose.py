@@ -61,15 +61,20 @@ _SAME_CODES = frozenset({"CA", "AU"})
 """Countries whose ISO 3166-2 subdivision codes are Electricity Maps zones (CA-ON, AU-NSW)."""
 
 
-def canonical_provider(name: str, *, setting: str = "live_provider") -> str:
+def canonical_provider(name: str, *, source: str = "") -> str:
     """Return the canonical provider name (``electricitymaps`` or ``uk``) for ``name``.
 
+    Args:
+        name: a provider name, any case.
+        source: where the name came from, for the error message.
+
     Raises:
-        ConfigError: ``name`` is not an accepted provider name.
+        ConfigError: ``name`` is not an accepted provider name (setting
+            ``live_provider``).
     """
     canonical = PROVIDER_NAMES.get(name.strip().lower())
     if canonical is None:
-        raise ConfigError(setting, name, choices(PROVIDER_NAMES))
+        raise ConfigError("live_provider", name, choices(PROVIDER_NAMES), source)
     return canonical
 
 
@@ -78,7 +83,7 @@ def _url(env: Mapping[str, str], key: str, default: str) -> str:
     if not value:
         return default
     if not value.startswith(("http://", "https://")):
-        raise ConfigError(key, value, "an http:// or https:// URL")
+        raise ConfigError(key, value, "an http:// or https:// URL", "environment variable")
     return value
 
 
@@ -99,15 +104,15 @@ def make_provider(
         ConfigError: an unknown provider name, a bad base URL, or Electricity
             Maps chosen without a token.
     """
-    setting, chosen = "live_provider", provider
+    source, chosen = "", provider
     if chosen is None or not chosen.strip():
-        setting, chosen = PROVIDER_ENV, env.get(PROVIDER_ENV)
+        source, chosen = f"environment variable {PROVIDER_ENV}", env.get(PROVIDER_ENV)
     token = env.get(TOKEN_ENV, "").strip()
     if chosen is None or not chosen.strip():
         if not token:
             return None
         chosen = "electricitymaps"
-    name = canonical_provider(chosen, setting=setting)
+    name = canonical_provider(chosen, source=source)
     cache = LiveCache(directory=cache_dir if cache_dir is not None else default_cache_dir(env))
     if name == "electricitymaps":
         return ElectricityMaps(

@@ -203,8 +203,19 @@ class ElectricityMaps:
         parse: Callable[[object], _T],
         ttl_s: Callable[[_T], float | None],
     ) -> _T:
+        zone = params["zone"]
+        if not zone.strip():
+            # An empty zone would make the API guess one from the caller's IP address.
+            raise ConfigError("zone", zone, "an Electricity Maps zone code such as 'FR'")
         endpoint = f"{self.base_url}/{path}"
         url = f"{endpoint}?{urlencode(params)}"
+
+        def checked(payload: object) -> _T:
+            answered = json_object(payload, "answer").get("zone")
+            if isinstance(answered, str) and answered.upper() != zone.upper():
+                raise ProviderError(f"asked for zone {zone!r}, answered for zone {answered!r}")
+            return parse(payload)
+
         return get_or_fetch(
             self._cache,
             CacheKey.of(self.name, endpoint, params),
@@ -212,7 +223,7 @@ class ElectricityMaps:
             fetch=lambda: net.get_json(
                 url, headers={"auth-token": self._token}, timeout_s=self.timeout_s
             ),
-            parse=parse,
+            parse=checked,
             ttl_s=ttl_s,
         )
 
@@ -225,7 +236,7 @@ def _step(item: Mapping[str, object], default: timedelta) -> timedelta:
 
 
 def _source(item: Mapping[str, object]) -> str:
-    factor = item.get("emissionFactorType")
+    factor = item.get("emissionFactorType")  # absent in forecasts: the API default, lifecycle
     details = [factor if isinstance(factor, str) and factor else "lifecycle"]
     if item.get("isEstimated") is True:
         method = item.get("estimationMethod")
