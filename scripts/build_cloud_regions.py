@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -268,8 +269,9 @@ def build(args: argparse.Namespace) -> None:
         print(f"{provider}: PUE {pue}, WUE {wue} L/kWh ({year})")
 
 
-def _write(path: Path, columns: tuple[str, ...], rows: list[Row] | list[tuple[str, ...]],
-           header: tuple[str, ...]) -> None:
+def _write(
+    path: Path, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], header: tuple[str, ...]
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         for line in header:

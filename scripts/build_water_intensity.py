@@ -202,11 +202,12 @@ def build(args: argparse.Namespace) -> None:
             table.append((code, f"{water:.3f}", str(year), SRC_EMBER, detail))
     canada = json.loads(args.canada_mix.read_text(encoding="utf-8"))
     for province, shares in sorted(canada.items()):
-        mix: Mix = {}
+        shares_by_fuel: Mix = {}
         for key, share in shares.items():
             if key != "total":
-                mix[CANADA_KEYS[key]] = mix.get(CANADA_KEYS[key], 0.0) + float(share)
-        water, detail = intensity(mix, factors, "2023")
+                fuel = CANADA_KEYS[key]
+                shares_by_fuel[fuel] = shares_by_fuel.get(fuel, 0.0) + float(share)
+        water, detail = intensity(shares_by_fuel, factors, "2023")
         table.append((CANADA_PROVINCES[province][0], f"{water:.3f}", "2023", SRC_CANADA, detail))
     keys = [row[0] for row in table]
     if len(set(keys)) != len(keys):

@@ -513,18 +513,8 @@ def test_ctrl_c_while_probing_exits_130_without_traceback(
 
     try:
         wait_for(reader_is_waiting, proc, "wattprint opened the RAPL zone")
-        status0 = Path(f"/proc/{proc.pid}/status").read_text()
         proc.send_signal(signal.SIGINT)
-        try:
-            _, err = proc.communicate(timeout=5)
-        except subprocess.TimeoutExpired:
-            st = Path(f"/proc/{proc.pid}/status").read_text()
-            wchan = Path(f"/proc/{proc.pid}/wchan").read_text()
-            import glob
-            tasks = glob.glob(f"/proc/{proc.pid}/task/*")
-            syscalls = {t: Path(t + "/syscall").read_text() if os.path.exists(t+"/syscall") else "" for t in tasks}
-            fdl = {f: os.readlink(f) for f in glob.glob(f"/proc/{proc.pid}/fd/*")}
-            raise AssertionError(f"BEFORE:{status0}\nAFTER:{st}\nwchan={wchan}\n{syscalls}\n{fdl}")
+        _, err = proc.communicate(timeout=15)
     finally:
         for fd in fds:
             os.close(fd)

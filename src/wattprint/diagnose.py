@@ -11,7 +11,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
-from .grid.intensity import GridChoice, choose_grid
+from .config import resolve_settings
+from .grid.plan import GridPlan, plan_grid
 from .power.base import ProbeOutcome
 from .power.discovery import Discovery, ProbeContext, discover
 from .units import BYTES_PER_GIB
@@ -82,7 +83,11 @@ def diagnose(
         ConfigError: ``country`` is not a known ISO 3166 code.
     """
     env = env if env is not None else os.environ
-    grid: GridChoice = choose_grid(country=country or env.get("WATTPRINT_COUNTRY") or None)
+    arguments: dict[str, object] = {"save_to_file": False}
+    if country is not None:
+        arguments["country"] = country
+    settings = resolve_settings(arguments, env=env)
+    grid: GridPlan = plan_grid(settings, env=env)
     discovery = discover(ProbeContext(env=env))
     try:
         hw = discovery.hardware
@@ -126,13 +131,19 @@ def diagnose(
             location={
                 "country": grid.location.country_iso3,
                 "name": grid.location.country_name,
+                "region": grid.location.region,
+                "cloud_provider": grid.location.cloud_provider,
+                "cloud_region": grid.location.cloud_region,
                 "how": grid.location.how,
+                "pue": grid.pue,
+                "pue_source": grid.pue_source,
             },
             intensity={
                 "g_per_kwh": grid.intensity.intensity_g_per_kwh,
                 "source": grid.intensity.source,
                 "year": grid.intensity.year,
                 "kind": grid.intensity.kind,
+                "detail": grid.intensity.detail,
             },
             advice=tuple(dict.fromkeys(advice)),
         )

@@ -46,12 +46,16 @@ class Methodology:
         components: one entry per component, in the order cpu, gpu, ram.
         intensity: the grid intensity used and its source, year and kind.
         location: how the place was found.
+        pue_source: where the PUE comes from.
+        water: how the water figure was obtained (grid water intensity, WUE).
         notes: anything else a reader should know (gaps, failures, limits).
     """
 
     components: tuple[ComponentMethod, ...]
     intensity: Intensity
     location: Location
+    pue_source: str = ""
+    water: str = ""
     notes: tuple[str, ...] = ()
 
     def component(self, name: Component) -> ComponentMethod | None:
@@ -87,7 +91,10 @@ class Footprint:
     """Fields shared by a run's and a task's result.
 
     Energies are IT energy per component; ``energy_kwh`` is their sum times the
-    PUE, and emissions are ``energy_kwh`` times the intensity.
+    PUE; emissions are ``energy_kwh`` times the intensity of each hour, and
+    ``intensity_g_per_kwh`` their energy-weighted mean; ``water_l`` is the
+    water consumed on site and at the power plants. Units: kWh, W, kg,
+    gCO2e/kWh, L.
     """
 
     run_id: str
@@ -105,6 +112,7 @@ class Footprint:
     ram_power_w: float
     emissions_kg: float
     intensity_g_per_kwh: float
+    water_l: float
     location: Location
     status: Status
     methodology: Methodology
@@ -145,6 +153,7 @@ class RunResult(Footprint):
     Attributes:
         mode: ``process`` (the tracked process tree's share) or ``machine``.
         pue: the power usage effectiveness applied.
+        wue_l_per_kwh: the on-site water usage effectiveness applied. Units: L/kWh.
         host: the machine it ran on.
         ram_utilization_percent: machine memory in use, mean over the run. Units: %.
         tasks: the tasks that ended during the run, in the order they ended.
@@ -152,6 +161,7 @@ class RunResult(Footprint):
 
     mode: Mode
     pue: float
+    wue_l_per_kwh: float
     host: Host
     ram_utilization_percent: float
     tasks: tuple[TaskResult, ...] = ()

@@ -16,7 +16,6 @@ from .errors import ConfigError, choices
 
 MODES = ("process", "machine")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
-LIVE_PROVIDERS = ("electricitymaps", "uk")
 
 _Parser = Callable[[str, object, str, bool], object]
 
@@ -126,7 +125,7 @@ KEYS: dict[str, _Parser] = {
     "cloud_provider": _optional_text,
     "cloud_region": _optional_text,
     "geoip": _bool,
-    "live_provider": _choice(LIVE_PROVIDERS, optional=True),
+    "live_provider": _optional_text,
     "electricitymaps_token": _optional_text,
     "interval_s": _POSITIVE,
     "mode": _choice(MODES),

@@ -11,9 +11,11 @@ from datetime import datetime
 from typing import TypedDict
 
 from .config import Settings
-from .grid.intensity import GridChoice
 from .grid.location import Location
-from .impact.carbon import emissions_kg, facility_energy_kwh
+from .grid.plan import GridPlan
+from .grid.timeline import Resolved
+from .impact.carbon import facility_energy_kwh
+from .impact.water import water_l
 from .meter import Totals
 from .power.base import Component
 from .power.discovery import Discovery
@@ -45,6 +47,7 @@ class FootprintFields(TypedDict):
     ram_power_w: float
     emissions_kg: float
     intensity_g_per_kwh: float
+    water_l: float
     location: Location
     status: Status
     methodology: Methodology
@@ -69,7 +72,8 @@ def build_methodology(
     *,
     mode: Mode,
     pid: int,
-    grid: GridChoice,
+    plan: GridPlan,
+    resolved: Resolved,
     failures: dict[str, str],
 ) -> Methodology:
     """Describe how each component and the intensity were obtained."""
@@ -90,16 +94,31 @@ def build_methodology(
                 attribution=_attribution(component, mode, pid),
             )
         )
-    notes = [*grid.warnings]
+    notes = [*plan.warnings, *resolved.notes]
     notes += [
         f"{name} failed during the run ({why}); the gap is not counted"
         for name, why in failures.items()
     ]
     return Methodology(
         components=tuple(components),
-        intensity=grid.intensity,
-        location=grid.location,
+        intensity=resolved.intensity,
+        location=plan.location,
+        pue_source=plan.pue_source,
+        water=_water_detail(plan),
         notes=tuple(notes),
+    )
+
+
+def _water_detail(plan: GridPlan) -> str:
+    grid = plan.grid_water
+    at_plants = (
+        f"grid {grid.water_l_per_kwh:g} L/kWh ({grid.detail}; {grid.source}, {grid.year})"
+        if grid is not None
+        else "grid water intensity unknown (0 used)"
+    )
+    return (
+        f"IT energy x (WUE {plan.wue_l_per_kwh:g} L/kWh [{plan.wue_source}] + "
+        f"PUE {plan.pue:g} x {at_plants})"
     )
 
 
@@ -122,7 +141,8 @@ def footprint_fields(
     *,
     run_id: str,
     settings: Settings,
-    grid: GridChoice,
+    plan: GridPlan,
+    resolved: Resolved,
     methodology: Methodology,
     started_at: datetime,
     ended_at: datetime,
@@ -139,8 +159,8 @@ def footprint_fields(
         return energy_j / duration_s if duration_s > 0 else 0.0
 
     it_kwh = j_to_kwh(diff.cpu_j + diff.gpu_j + diff.ram_j)
-    energy_kwh = facility_energy_kwh(it_kwh, grid.pue)
-    intensity = grid.intensity.intensity_g_per_kwh
+    energy_kwh = facility_energy_kwh(it_kwh, plan.pue)
+    grid_water = plan.grid_water.water_l_per_kwh if plan.grid_water is not None else 0.0
     busy_pct = 100.0 * diff.busy_s / diff.cpu_total_s if diff.cpu_total_s > 0 else 0.0
     return FootprintFields(
         run_id=run_id,
@@ -156,9 +176,12 @@ def footprint_fields(
         cpu_power_w=mean_w(diff.cpu_j),
         gpu_power_w=mean_w(diff.gpu_j),
         ram_power_w=mean_w(diff.ram_j),
-        emissions_kg=emissions_kg(energy_kwh, intensity),
-        intensity_g_per_kwh=intensity,
-        location=grid.location,
+        emissions_kg=resolved.emissions_kg,
+        intensity_g_per_kwh=resolved.intensity.intensity_g_per_kwh,
+        water_l=water_l(
+            it_kwh, pue=plan.pue, wue_l_per_kwh=plan.wue_l_per_kwh, grid_water_l_per_kwh=grid_water
+        ),
+        location=plan.location,
         status=status,
         methodology=methodology,
         cpu_utilization_percent=busy_pct,

@@ -26,7 +26,8 @@ from types import TracebackType
 
 from .config import UNSET, Settings, Unset, resolve_settings
 from .errors import ConfigError, WattprintError
-from .grid.intensity import GridChoice, choose_grid
+from .grid.plan import GridPlan, default_tables, plan_grid
+from .grid.timeline import IntensityTimeline, Resolved, live_for
 from .meter import Meter, Totals, difference
 from .power.base import Component
 from .power.discovery import Discovery, ProbeContext, discover
@@ -140,12 +141,9 @@ class Tracker:
             raise ConfigError("pid", pid, "a positive process id")
         if self.settings.log_level is not None:
             logger.setLevel(self.settings.log_level)
-        self.grid: GridChoice = choose_grid(
-            country=self.settings.country,
-            region=self.settings.region,
-            force_intensity_g_per_kwh=self.settings.force_intensity_g_per_kwh,
-            pue=self.settings.pue,
-        )
+        self.grid: GridPlan = plan_grid(self.settings, env=self._env)
+        self._live = live_for(self.settings, self.grid.location, self._env)
+        self._timeline = IntensityTimeline(self.grid, default_tables(), *self._live)
         self.pid = pid if pid is not None else os.getpid()
         out: list[Sink] = []
         if self.settings.save_to_file:
@@ -198,6 +196,7 @@ class Tracker:
             for message in self.grid.warnings:
                 self._warn_once(message, message)
             self._run_id = str(uuid.uuid4())
+            self._timeline = IntensityTimeline(self.grid, default_tables(), *self._live)
             self._done_tasks = []
             self._tasks = {}
             tree = None
@@ -341,12 +340,15 @@ class Tracker:
 
     def _fields(self, diff: Totals, started_at: datetime, status: Status) -> FootprintFields:
         meter = self._require_meter()
+        pue = self.grid.pue
+        resolved = self._timeline.resolve([(h, e * pue) for h, e in diff.hourly_j])
         return footprint_fields(
             diff,
             run_id=self._run_id,
             settings=self.settings,
-            grid=self.grid,
-            methodology=self._methodology(),
+            plan=self.grid,
+            resolved=resolved,
+            methodology=self._methodology(resolved),
             started_at=started_at,
             ended_at=_now(),
             status=status,
@@ -358,13 +360,14 @@ class Tracker:
             raise WattprintError("the tracker has not been started")
         return self._meter
 
-    def _methodology(self) -> Methodology:
+    def _methodology(self, resolved: Resolved) -> Methodology:
         meter = self._require_meter()
         return build_methodology(
             meter.discovery,
             mode=self.settings.mode,
             pid=self.pid,
-            grid=self.grid,
+            plan=self.grid,
+            resolved=resolved,
             failures=meter.failures,
         )
 
@@ -377,6 +380,7 @@ class Tracker:
         return RunResult(
             mode=self.settings.mode,
             pue=self.grid.pue,
+            wue_l_per_kwh=self.grid.wue_l_per_kwh,
             host=build_host(self._require_meter().discovery),
             ram_utilization_percent=ram_utilization_percent(diff, hardware.ram_total_bytes),
             tasks=tuple(self._done_tasks),

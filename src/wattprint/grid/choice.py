@@ -1,0 +1,88 @@
+"""Which intensity, PUE and WUE apply at a place, and from which data."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..config import Settings
+from ..errors import ConfigError
+from .intensity import Intensity
+from .location import Location
+
+if TYPE_CHECKING:
+    from .plan import GridTables
+
+PRIVATE_PUE = 1.0
+"""PUE assumed for a private machine: its overhead is not known, so none is added."""
+
+
+def choose_intensity(
+    settings: Settings, location: Location, tables: GridTables
+) -> tuple[Intensity, str | None, str | None]:
+    """Return the base intensity, the country whose monthly figures apply, and a note.
+
+    The monthly figures apply only to a country-level, table-based intensity.
+    """
+    if settings.force_intensity_g_per_kwh is not None:
+        value = settings.force_intensity_g_per_kwh
+        return (
+            Intensity(value, "set by the user", None, "average",
+                      f"{value:g} gCO2e/kWh ({settings.source_of('force_intensity_g_per_kwh')})"),
+            None,
+            None,
+        )
+    if location.cloud_provider and location.cloud_region:
+        region = tables.clouds.lookup(location.cloud_provider, location.cloud_region)
+        if region.provider_intensity_g_per_kwh is not None:
+            value = region.provider_intensity_g_per_kwh
+            cfe = f", {region.cfe_share:.0%} carbon-free" if region.cfe_share is not None else ""
+            return (
+                Intensity(value, region.source, region.year, "average",
+                          f"{region.provider} {region.region} grid intensity {value:g} "
+                          f"gCO2e/kWh{cfe} ({region.source}, {region.year})"),
+                None,
+                None,
+            )
+    note = None
+    if location.region:
+        try:
+            row = tables.regions.lookup(location.country_iso3, location.region)
+        except ConfigError:
+            note = (f"no regional intensity for {location.region!r}: the "
+                    f"{location.country_name} average is used")
+        else:
+            return (
+                Intensity(row.intensity_g_per_kwh, row.source, row.year, "average",
+                          f"{row.name} ({row.code}) annual average {row.year}, "
+                          f"{row.intensity_g_per_kwh:g} gCO2e/kWh ({row.source})"),
+                None,
+                None,
+            )
+    country = tables.countries.lookup(location.country_iso3)
+    detail = (f"{country.name} annual average {country.year}, lifecycle, "
+              f"{country.intensity_g_per_kwh:g} gCO2e/kWh ({country.source})")
+    intensity = Intensity(country.intensity_g_per_kwh, country.source, country.year,
+                          "average", detail)
+    monthly = None if location.is_world else country.iso3
+    return intensity, monthly, note
+
+
+def choose_efficiency(
+    settings: Settings, provider: str | None, tables: GridTables
+) -> tuple[float, str, float, str]:
+    """Return ``(pue, pue_source, wue_l_per_kwh, wue_source)`` for the run."""
+    eff = tables.clouds.efficiency(provider) if provider else None
+    if settings.pue is not None:
+        pue, pue_source = settings.pue, f"set by the user ({settings.source_of('pue')})"
+    elif eff is not None:
+        pue, pue_source = eff.pue, f"{eff.provider} fleet average {eff.year} ({eff.source})"
+    else:
+        pue, pue_source = PRIVATE_PUE, "1.0 for a private machine (set pue= if known)"
+    if settings.wue is not None:
+        wue, wue_source = settings.wue, f"set by the user ({settings.source_of('wue')})"
+    elif eff is not None:
+        wue, wue_source = (eff.wue_l_per_kwh,
+                           f"{eff.provider} fleet average {eff.year} ({eff.source})")
+    else:
+        wue, wue_source = 0.0, "no on-site cooling water assumed for a private machine"
+    return pue, pue_source, wue, wue_source
