@@ -11,7 +11,9 @@ from wattprint.config import UNSET, describe, resolve_settings
 from wattprint.errors import ConfigError
 
 
-def _resolve(tmp_path: Path, args: dict[str, object] | None = None, env: dict[str, str] | None = None):
+def _resolve(
+    tmp_path: Path, args: dict[str, object] | None = None, env: dict[str, str] | None = None
+):
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     cwd = tmp_path / "work"
@@ -38,23 +40,36 @@ def test_precedence_argument_env_files_codecarbon(tmp_path: Path) -> None:
         "[codecarbon]\nproject_name = cc\nmeasure_power_secs = 30\nforce_cpu_power = 42\n"
         "api_key = ignored\n"
     )
-    env = {"WATTPRINT_INTERVAL_S": "3", "CODECARBON_COUNTRY_ISO_CODE": "FRA",
-           "CODECARBON_TRACKING_MODE": "process"}
-    s = resolve_settings({"project": "arg", "region": UNSET, "output_dir": str(tmp_path)},
-                         env=env, cwd=work, home=home)
+    env = {
+        "WATTPRINT_INTERVAL_S": "3",
+        "CODECARBON_COUNTRY_ISO_CODE": "FRA",
+        "CODECARBON_TRACKING_MODE": "process",
+    }
+    s = resolve_settings(
+        {"project": "arg", "region": UNSET, "output_dir": str(tmp_path)},
+        env=env,
+        cwd=work,
+        home=home,
+    )
     assert s.project == "arg" and s.source_of("project") == "argument"
-    assert s.interval_s == 3.0 and s.source_of("interval_s") == "environment variable WATTPRINT_INTERVAL_S"
+    assert (
+        s.interval_s == 3.0
+        and s.source_of("interval_s") == "environment variable WATTPRINT_INTERVAL_S"
+    )
     assert s.country == "DE" and s.source_of("country").endswith(".wattprint.toml")
     assert s.experiment == "from-pyproject" and "[tool.wattprint]" in s.source_of("experiment")
     assert s.mode == "machine" and s.pue == 1.2  # user file beats CodeCarbon's env
-    assert s.force_cpu_power_w == 42.0 and s.source_of("force_cpu_power_w").endswith(".codecarbon.config")
+    assert s.force_cpu_power_w == 42.0 and s.source_of("force_cpu_power_w").endswith(
+        ".codecarbon.config"
+    )
     rows = {k: (v, src) for k, v, src in describe(s)}
     assert rows["interval_s"] == ("3.0", "environment variable WATTPRINT_INTERVAL_S")
 
 
 def test_codecarbon_env_names_are_mapped(tmp_path: Path) -> None:
-    s = _resolve(tmp_path, env={"CODECARBON_MEASURE_POWER_SECS": "7",
-                                "CODECARBON_PROJECT_NAME": "cc"})
+    s = _resolve(
+        tmp_path, env={"CODECARBON_MEASURE_POWER_SECS": "7", "CODECARBON_PROJECT_NAME": "cc"}
+    )
     assert s.interval_s == 7.0 and s.project == "cc"
     assert s.source_of("interval_s") == "environment variable CODECARBON_MEASURE_POWER_SECS"
 
@@ -91,8 +106,9 @@ def test_damaged_toml_names_the_file(tmp_path: Path) -> None:
 
 
 def test_bool_and_none_from_text(tmp_path: Path) -> None:
-    s = _resolve(tmp_path, env={"WATTPRINT_SAVE_TO_FILE": "no", "WATTPRINT_GEOIP": "1",
-                                "WATTPRINT_PUE": ""})
+    s = _resolve(
+        tmp_path, env={"WATTPRINT_SAVE_TO_FILE": "no", "WATTPRINT_GEOIP": "1", "WATTPRINT_PUE": ""}
+    )
     assert s.save_to_file is False and s.geoip is True and s.pue is None
 
 

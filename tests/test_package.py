@@ -36,7 +36,9 @@ def test_all_matches_the_public_names() -> None:
 def _loaded_after(code: str) -> list[str]:
     out = subprocess.run(
         [sys.executable, "-c", f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.splitlines()[-1])
 
@@ -142,7 +144,10 @@ def test_tracker_measures_with_rapl_counters(tmp_path: Path) -> None:
     """With the recorded RAPL tree, the run says measured, and counts deltas only."""
     tree = _rapl_tree(tmp_path)
     tracker = wattprint.Tracker(
-        country="FR", mode="machine", save_to_file=False, interval_s=0.05,
+        country="FR",
+        mode="machine",
+        save_to_file=False,
+        interval_s=0.05,
         env={"WATTPRINT_RAPL_DIR": str(tree)},
     )
     package = tree / "intel-rapl" / "intel-rapl:0" / "energy_uj"

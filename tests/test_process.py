@@ -28,8 +28,16 @@ class FakeProc:
         (self.root / "uptime").write_text(f"{seconds:.2f} 0.00\n")
 
     def proc(
-        self, pid: int, ppid: int, *, start: int, utime: int, stime: int = 0,
-        cutime: int = 0, cstime: int = 0, rss_pages: int = 100,
+        self,
+        pid: int,
+        ppid: int,
+        *,
+        start: int,
+        utime: int,
+        stime: int = 0,
+        cutime: int = 0,
+        cstime: int = 0,
+        rss_pages: int = 100,
     ) -> None:
         fields = ["S", str(ppid)] + ["0"] * 9 + [str(utime), str(stime), str(cutime), str(cstime)]
         fields += ["20", "0", "1", "0", str(start), "0", str(rss_pages)]

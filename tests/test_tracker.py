@@ -139,7 +139,11 @@ def test_flush_reports_so_far_without_stopping(tmp_path: Path) -> None:
 
 def test_forced_power_in_machine_mode_is_power_times_time(tmp_path: Path) -> None:
     tracker = _tracker(
-        tmp_path, mode="machine", force_cpu_power_w=10.0, force_ram_power_w=2.0, pue=1.5,
+        tmp_path,
+        mode="machine",
+        force_cpu_power_w=10.0,
+        force_ram_power_w=2.0,
+        pue=1.5,
         force_intensity_g_per_kwh=100.0,
     )
     with tracker:
@@ -160,7 +164,9 @@ def _start_outsider(tmp_path: Path, seconds: float) -> int:
     script.write_text(BURN.format(s=seconds))
     out = subprocess.run(
         ["sh", "-c", f"{sys.executable} {script} >/dev/null 2>&1 & echo $!"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return int(out.stdout.strip())
 
@@ -173,9 +179,10 @@ def test_process_mode_charges_only_the_tree_share(tmp_path: Path) -> None:
     try:
         time.sleep(0.2)
         kwargs = {"force_cpu_power_w": 10.0, "save_to_file": False, "interval_s": 0.1}
-        with _tracker(tmp_path, mode="process", **kwargs) as process_mode, _tracker(
-            tmp_path, mode="machine", **kwargs
-        ) as machine_mode:
+        with (
+            _tracker(tmp_path, mode="process", **kwargs) as process_mode,
+            _tracker(tmp_path, mode="machine", **kwargs) as machine_mode,
+        ):
             time.sleep(0.6)  # this process is idle: the outsider is busy
     finally:
         os.kill(outsider, signal.SIGKILL)

@@ -31,7 +31,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .results import Mode
-from .settings_keys import CODECARBON_NAMES, KEYS, ENV_ONLY, parse, suggest
+from .settings_keys import CODECARBON_NAMES, ENV_ONLY, KEYS, parse, suggest
 
 logger = logging.getLogger("wattprint")
 

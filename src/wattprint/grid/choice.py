@@ -26,8 +26,13 @@ def choose_intensity(
     if settings.force_intensity_g_per_kwh is not None:
         value = settings.force_intensity_g_per_kwh
         return (
-            Intensity(value, "set by the user", None, "average",
-                      f"{value:g} gCO2e/kWh ({settings.source_of('force_intensity_g_per_kwh')})"),
+            Intensity(
+                value,
+                "set by the user",
+                None,
+                "average",
+                f"{value:g} gCO2e/kWh ({settings.source_of('force_intensity_g_per_kwh')})",
+            ),
             None,
             None,
         )
@@ -37,9 +42,14 @@ def choose_intensity(
             value = region.provider_intensity_g_per_kwh
             cfe = f", {region.cfe_share:.0%} carbon-free" if region.cfe_share is not None else ""
             return (
-                Intensity(value, region.source, region.year, "average",
-                          f"{region.provider} {region.region} grid intensity {value:g} "
-                          f"gCO2e/kWh{cfe} ({region.source}, {region.year})"),
+                Intensity(
+                    value,
+                    region.source,
+                    region.year,
+                    "average",
+                    f"{region.provider} {region.region} grid intensity {value:g} "
+                    f"gCO2e/kWh{cfe} ({region.source}, {region.year})",
+                ),
                 None,
                 None,
             )
@@ -48,21 +58,31 @@ def choose_intensity(
         try:
             row = tables.regions.lookup(location.country_iso3, location.region)
         except ConfigError:
-            note = (f"no regional intensity for {location.region!r}: the "
-                    f"{location.country_name} average is used")
+            note = (
+                f"no regional intensity for {location.region!r}: the "
+                f"{location.country_name} average is used"
+            )
         else:
             return (
-                Intensity(row.intensity_g_per_kwh, row.source, row.year, "average",
-                          f"{row.name} ({row.code}) annual average {row.year}, "
-                          f"{row.intensity_g_per_kwh:g} gCO2e/kWh ({row.source})"),
+                Intensity(
+                    row.intensity_g_per_kwh,
+                    row.source,
+                    row.year,
+                    "average",
+                    f"{row.name} ({row.code}) annual average {row.year}, "
+                    f"{row.intensity_g_per_kwh:g} gCO2e/kWh ({row.source})",
+                ),
                 None,
                 None,
             )
     country = tables.countries.lookup(location.country_iso3)
-    detail = (f"{country.name} annual average {country.year}, lifecycle, "
-              f"{country.intensity_g_per_kwh:g} gCO2e/kWh ({country.source})")
-    intensity = Intensity(country.intensity_g_per_kwh, country.source, country.year,
-                          "average", detail)
+    detail = (
+        f"{country.name} annual average {country.year}, lifecycle, "
+        f"{country.intensity_g_per_kwh:g} gCO2e/kWh ({country.source})"
+    )
+    intensity = Intensity(
+        country.intensity_g_per_kwh, country.source, country.year, "average", detail
+    )
     monthly = None if location.is_world else country.iso3
     return intensity, monthly, note
 
@@ -81,8 +101,10 @@ def choose_efficiency(
     if settings.wue is not None:
         wue, wue_source = settings.wue, f"set by the user ({settings.source_of('wue')})"
     elif eff is not None:
-        wue, wue_source = (eff.wue_l_per_kwh,
-                           f"{eff.provider} fleet average {eff.year} ({eff.source})")
+        wue, wue_source = (
+            eff.wue_l_per_kwh,
+            f"{eff.provider} fleet average {eff.year} ({eff.source})",
+        )
     else:
         wue, wue_source = 0.0, "no on-site cooling water assumed for a private machine"
     return pue, pue_source, wue, wue_source

@@ -138,7 +138,9 @@ class _Finder:
             return _from_country(row, how, region=regional.code)
         if s.region:
             raise ConfigError(
-                "region", s.region, "a region with its country, e.g. 'US-CA' or country='US'",
+                "region",
+                s.region,
+                "a region with its country, e.g. 'US-CA' or country='US'",
                 s.source_of("region"),
             )
         return None
@@ -245,7 +247,7 @@ def plan_grid(
             location = step()
             if location is not None:
                 break
-    from .choice import choose_intensity, choose_efficiency
+    from .choice import choose_efficiency, choose_intensity
 
     if location is None:
         world = tables.countries.world()

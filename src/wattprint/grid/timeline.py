@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from ..config import Settings
 from ..errors import ConfigError, ProviderError
 from ..impact.hourly import hourly_emissions_kg
 from ..units import j_to_kwh
-from ..config import Settings
 from .intensity import Intensity
-from .location import Location
 from .live.base import LiveProvider, hourly_means
+from .location import Location
 from .plan import GridPlan, GridTables
 
 logger = logging.getLogger("wattprint")
@@ -143,8 +143,13 @@ class IntensityTimeline:
         years = {v.year for v in values.values() if v.year is not None}
         mean = emissions * 1000 / total
         if len(sources) == 1 and next(iter(sources)) == self.plan.intensity.source:
-            summary = Intensity(mean, self.plan.intensity.source, self.plan.intensity.year,
-                                self.plan.intensity.kind, self.plan.intensity.detail)
+            summary = Intensity(
+                mean,
+                self.plan.intensity.source,
+                self.plan.intensity.year,
+                self.plan.intensity.kind,
+                self.plan.intensity.detail,
+            )
         else:
             share = "; ".join(f"{s} for {e / total:.0%} of the energy" for s, e in sources.items())
             summary = Intensity(
