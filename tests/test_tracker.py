@@ -360,9 +360,16 @@ def test_a_failing_sensor_is_logged_once_and_noted(
     assert any("flaky failed" in note for note in r.methodology.notes)
 
 
-def test_world_average_when_no_country(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_world_average_when_no_country(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wattprint.grid import plan as plan_module
+
+    # No cloud and no time zone to guess from: the place is not known.
+    monkeypatch.setattr(plan_module, "_default_timezone", lambda env: lambda: None)
+    monkeypatch.setattr(plan_module, "_default_cloud_detector", lambda env: lambda: None)
     with caplog.at_level(logging.WARNING, "wattprint"):
-        with Tracker(output_dir=tmp_path, interval_s=0.1) as tracker:
+        with Tracker(output_dir=tmp_path, interval_s=0.1, env={}) as tracker:
             pass
     r = tracker.result
     assert r is not None and r.location.is_world and r.location.country_iso3 == "WLD"
