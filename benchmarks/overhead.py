@@ -7,16 +7,18 @@ Every figure is the median of several runs, each in a fresh interpreter
 ``OfflineEmissionsTracker`` when CodeCarbon is installed. The two trackers never
 run at the same time. What is measured:
 
-1. import: wall time of ``python -c "import wattprint"`` minus ``python -c "pass"``,
-   the cumulative microseconds that ``python -X importtime`` gives the new top-level
-   imports, and the same for ``from wattprint import Tracker`` (the package loads its
-   public names lazily, so that statement costs more than the bare import);
+1. import: wall time of ``python -c "import wattprint"`` minus ``python -c "pass"``
+   and the cumulative microseconds that ``python -X importtime`` gives the new
+   top-level imports; for ``from wattprint import Tracker`` (the package loads its
+   public names lazily, so that statement costs more than the bare import) the wall
+   time added and the statement timed inside the fresh interpreter;
 2. latency: time of the constructor, of ``start()`` and of ``stop()`` with an explicit
    country and no network, after a short sleep between the two;
 3. CPU: the process's CPU time (user + system, getrusage) while the main thread sleeps
    for ``--seconds`` with the tracker running, minus that of a process sleeping as long
    with no tracker, as a percentage of one core, at interval 1 s and at each tool's
-   default interval (wattprint 5 s, CodeCarbon ``measure_power_secs`` 15 s);
+   default interval (wattprint 5 s, CodeCarbon ``measure_power_secs`` 15 s); at 1 s
+   also leaving out the first 2.5 s (one-off work on the first samples: the steady state);
 4. memory: VmRSS after import + start (and a few samples) minus VmRSS of the same
    interpreter before the import.
 
@@ -43,7 +45,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src"
 MARK = "@@overhead@@ "
 CODECARBON_DEFAULT_INTERVAL_S = 15.0  # BaseEmissionsTracker's measure_power_secs default
-MB = 1_000_000  # the memory target is in MB (10^6 bytes)
+WARMUP_S = 2.5  # the steady-state CPU figure leaves out the first 2.5 s after start()
 
 
 @dataclass(frozen=True)
@@ -171,29 +173,43 @@ def _importtime(code: str, workdir: str) -> dict[str, int]:
     return top
 
 
+def _inproc_ms(stmt: str, workdir: str) -> float:
+    """Time ``stmt`` inside a fresh interpreter, in ms."""
+    code = f"import time\n_t = time.perf_counter()\n{stmt}\n_t = time.perf_counter() - _t\n"
+    return run_child(code + _report("ms=_t * 1e3"), workdir)["ms"]
+
+
 def measure_import(tools: list[Tool], runs: int, workdir: str) -> dict[str, dict[str, list[float]]]:
-    """Return, per tool, per statement, the added ms of each run (wall and importtime)."""
-    stmts = [
-        (t.label, kind, getattr(t, kind)) for t in tools for kind in ("import_stmt", "from_stmt")
-    ]
-    for _, _, code in stmts:  # warm the bytecode caches
+    """Return, per tool, the ms each run adds: wall time and -X importtime or in-process.
+
+    ``-X importtime`` does not log a module loaded by ``importlib.import_module``
+    (wattprint's lazy ``__getattr__``), only what that module imports: for the
+    ``from`` statement the import is timed inside the child instead.
+    """
+    stmts = [t.import_stmt for t in tools] + [t.from_stmt for t in tools]
+    for code in stmts:  # warm the bytecode caches
         _wall_s(code, workdir)
     walls: dict[str, list[float]] = {"pass": []}
-    cumul: dict[str, list[float]] = {}
+    other: dict[str, list[float]] = {}
     for _ in range(runs):  # interleaved so that drift hits every statement alike
         walls["pass"].append(_wall_s("pass", workdir))
         bare = set(_importtime("pass", workdir))
-        for _, _, code in stmts:
-            walls.setdefault(code, []).append(_wall_s(code, workdir))
-            added = _importtime(code, workdir)
+        for tool in tools:
+            for code in (tool.import_stmt, tool.from_stmt):
+                walls.setdefault(code, []).append(_wall_s(code, workdir))
+            added = _importtime(tool.import_stmt, workdir)
             us = sum(v for k, v in added.items() if k not in bare)
-            cumul.setdefault(code, []).append(us / 1000)
+            other.setdefault(tool.import_stmt, []).append(us / 1000)
+            other.setdefault(tool.from_stmt, []).append(_inproc_ms(tool.from_stmt, workdir))
     bare_s = statistics.median(walls["pass"])
     out: dict[str, dict[str, list[float]]] = {}
-    for label, kind, code in stmts:
-        short = "import" if kind == "import_stmt" else "from"
-        out.setdefault(label, {})[f"{short}_wall_ms"] = [(w - bare_s) * 1000 for w in walls[code]]
-        out[label][f"{short}_importtime_ms"] = cumul[code]
+    for tool in tools:
+        out[tool.label] = {
+            "import_wall_ms": [(w - bare_s) * 1000 for w in walls[tool.import_stmt]],
+            "import_importtime_ms": other[tool.import_stmt],
+            "from_wall_ms": [(w - bare_s) * 1000 for w in walls[tool.from_stmt]],
+            "from_inproc_ms": other[tool.from_stmt],
+        }
     return out
 
 
@@ -258,10 +274,12 @@ import time
 {setup}
 {start}
 _c0, _w0 = _cpu_s(), time.perf_counter()
-time.sleep({seconds})
+time.sleep({WARMUP_S})
+_cw, _ww = _cpu_s(), time.perf_counter()
+time.sleep({seconds - WARMUP_S})
 _c1, _w1 = _cpu_s(), time.perf_counter()
 {stop}
-{_report("cpu_s=_c1-_c0, wall_s=_w1-_w0")}
+{_report("cpu_s=_c1-_c0, wall_s=_w1-_w0, steady_cpu_s=_c1-_cw, steady_wall_s=_w1-_ww")}
 """
 
 
@@ -274,7 +292,7 @@ def measure_cpu(
     nothing); the trackers themselves run one after another, never together.
     """
     raw: dict[tuple[str, str], list[float]] = {}
-    base: list[float] = []
+    base: dict[str, list[float]] = {"": [], "_steady": []}
     for i in range(runs):
         for interval_name in ("1s", "default"):
             for tool in tools:
@@ -287,14 +305,17 @@ def measure_cpu(
                 tracked = _child(_cpu_code(tool, interval, workdir, seconds), workdir)
                 idle = _child(_cpu_code(None, interval, workdir, seconds), workdir)
                 r, b = _result(tracked), _result(idle)
-                raw.setdefault((tool.label, interval_name), []).append(r["cpu_s"] / r["wall_s"])
-                base.append(b["cpu_s"] / b["wall_s"])
-    base_frac = statistics.median(base)
+                for suffix, prefix in (("", ""), ("_steady", "steady_")):
+                    frac = r[f"{prefix}cpu_s"] / r[f"{prefix}wall_s"]
+                    raw.setdefault((tool.label, interval_name + suffix), []).append(frac)
+                    base[suffix].append(b[f"{prefix}cpu_s"] / b[f"{prefix}wall_s"])
+    base_frac = {part: statistics.median(values) for part, values in base.items()}
     out: dict[str, dict[str, list[float]]] = {t.label: {} for t in tools}
-    for (label, interval_name), fracs in raw.items():
-        out[label][f"cpu_{interval_name}_pct"] = [(f - base_frac) * 100 for f in fracs]
+    for (label, name), fracs in raw.items():
+        idle = base_frac["_steady" if name.endswith("_steady") else ""]
+        out[label][f"cpu_{name}_pct"] = [(f - idle) * 100 for f in fracs]
     for tool in tools:
-        out[tool.label]["baseline_pct"] = [base_frac * 100]
+        out[tool.label]["baseline_pct"] = [base_frac[""] * 100]
     return out
 
 
@@ -341,11 +362,17 @@ ROWS = [
     ("import_wall_ms", "`import <pkg>`, wall time added", "ms", 20.0),
     ("import_importtime_ms", "`import <pkg>`, -X importtime cumulative", "ms", 20.0),
     ("from_wall_ms", "`from <pkg> import <Tracker>`, wall time added", "ms", 20.0),
-    ("from_importtime_ms", "`from <pkg> import <Tracker>`, -X importtime", "ms", 20.0),
+    ("from_inproc_ms", "`from <pkg> import <Tracker>`, timed in-process", "ms", 20.0),
     ("ctor_ms", "constructor", "ms", None),
     ("start_ms", "start()", "ms", 20.0),
     ("stop_ms", "stop()", "ms", 20.0),
     ("cpu_1s_pct", "CPU at interval 1 s", "% of one core", 0.1),
+    (
+        "cpu_1s_steady_pct",
+        "CPU at interval 1 s, leaving out the first {warmup:g} s",
+        "% of one core",
+        0.1,
+    ),
     (
         "cpu_default_pct",
         "CPU at default interval (wp {wp:g} s, CC {cc:g} s)",
@@ -407,6 +434,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-start", action="store_true", help="cProfile each start()")
     args = parser.parse_args(argv)
     seconds = 10.0 if args.quick else args.seconds
+    if seconds <= WARMUP_S:
+        parser.error(f"--seconds must be more than {WARMUP_S:g}, not {seconds:g}")
     has_cc = not args.no_codecarbon and importlib.util.find_spec("codecarbon") is not None
     tools = make_tools(args.mode, has_cc)
     labels = [t.label for t in tools]
@@ -427,7 +456,11 @@ def main(argv: list[str] | None = None) -> None:
         )
 
     rows = []
-    defaults = {"wp": tools[0].default_interval_s, "cc": CODECARBON_DEFAULT_INTERVAL_S}
+    defaults = {
+        "wp": tools[0].default_interval_s,
+        "cc": CODECARBON_DEFAULT_INTERVAL_S,
+        "warmup": WARMUP_S,
+    }
     for key, name, unit, target in ROWS:
         row = Row(key, name.format(**defaults), unit, target)
         for part in results:

@@ -63,8 +63,14 @@ def test_unknown_region_and_cloud_name_the_value() -> None:
 def test_cloud_region_uses_the_provider_figures() -> None:
     plan = _plan(_settings(cloud="gcp:europe-west1"))
     loc = plan.location
-    assert (loc.country_iso3, loc.cloud_provider, loc.cloud_region) == ("BEL", "gcp", "europe-west1")
-    assert plan.intensity.intensity_g_per_kwh == 103.37 and "84% carbon-free" in plan.intensity.detail
+    assert (loc.country_iso3, loc.cloud_provider, loc.cloud_region) == (
+        "BEL",
+        "gcp",
+        "europe-west1",
+    )
+    assert (
+        plan.intensity.intensity_g_per_kwh == 103.37 and "84% carbon-free" in plan.intensity.detail
+    )
     assert (plan.pue, plan.wue_l_per_kwh) == (1.10, 1.06)
     aws = _plan(_settings(cloud_provider="aws", cloud_region="us-east-1", pue=1.3))
     assert aws.location.region == "US-VA" and aws.intensity.intensity_g_per_kwh > 0
@@ -102,7 +108,9 @@ def test_geoip_only_when_opted_in_and_world_otherwise() -> None:
     assert plan.location.is_world and any("world-average" in w for w in plan.warnings)
     assert "WATTPRINT_COUNTRY" in plan.warnings[0]
     found = _plan(
-        _settings(geoip=True), cloud=lambda: None, tz=lambda: None,
+        _settings(geoip=True),
+        cloud=lambda: None,
+        tz=lambda: None,
         geoip=lambda: GeoIpGuess("DE", "Bavaria", "ipinfo.io"),
     )
     assert found.location.country_iso3 == "DEU" and "geo-IP" in found.location.how
@@ -199,8 +207,14 @@ def test_live_failure_falls_back_to_the_tables_with_a_note() -> None:
 
 
 def test_tracker_reports_water_and_cloud_pue(tmp_path: Path) -> None:
-    with Tracker(cloud="gcp:europe-west1", mode="machine", force_cpu_power_w=10.0,
-                 force_ram_power_w=0.0, output_dir=tmp_path, interval_s=0.1) as tracker:
+    with Tracker(
+        cloud="gcp:europe-west1",
+        mode="machine",
+        force_cpu_power_w=10.0,
+        force_ram_power_w=0.0,
+        output_dir=tmp_path,
+        interval_s=0.1,
+    ) as tracker:
         pass
     r = tracker.result
     assert r is not None and r.pue == 1.10 and r.wue_l_per_kwh == 1.06

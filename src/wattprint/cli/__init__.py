@@ -17,8 +17,11 @@ from .main import cli
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="wattprint",
-                 standalone_mode=False)
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="wattprint",
+            standalone_mode=False,
+        )
     except SystemExit as exit_:
         return int(exit_.code or 0) if isinstance(exit_.code, int) or exit_.code is None else 1
     except click.ClickException as err:

@@ -12,14 +12,24 @@ import click
 from .._version import __version__
 from ..errors import ConfigError, WattprintError
 
-RUN_OPTIONS_HELP = "Options of the tracker; see 'wattprint run --help'."
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Write to whatever ``sys.stderr`` is at each record (tests swap it)."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
 
 
 def _setup_logging() -> None:
     """Show the library's warnings on stderr (an application may configure logging)."""
     log = logging.getLogger("wattprint")
-    if not any(isinstance(h, logging.StreamHandler) for h in log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
     if log.level == logging.NOTSET:
@@ -41,26 +51,81 @@ def cli() -> None:
     _setup_logging()
 
 
+def given(options: dict[str, Any]) -> dict[str, Any]:
+    """Keep the options the user gave: the others come from env, files or defaults."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def place_options(func: Any) -> Any:
+    """Add --country, --region and --cloud to a command."""
+    func = click.option(
+        "--cloud", default=None, help="Cloud region as PROVIDER:REGION, e.g. gcp:europe-west1."
+    )(func)
+    func = click.option(
+        "--region", default=None, help="State or province, e.g. US-CA or California."
+    )(func)
+    func = click.option(
+        "--country", default=None, help="ISO 3166 code of the grid, e.g. FR or FRA."
+    )(func)
+    return func
+
+
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--project", default="default", show_default=True, help="Project name.")
-@click.option("--experiment", default="default", show_default=True, help="Experiment name.")
-@click.option("--country", default=None, help="ISO 3166 code of the grid, e.g. FR or FRA.")
-@click.option("--region", default=None, help="Sub-national region (recorded).")
-@click.option("--interval", "interval_s", type=float, default=5.0, show_default=True,
-              help="Seconds between samples.")
-@click.option("--mode", type=click.Choice(["process", "machine"]), default="process",
-              show_default=True, help="Charge the command's process tree, or the machine.")
-@click.option("--output-dir", default=".", show_default=True, help="Directory of the CSV.")
-@click.option("--output-file", default="emissions.csv", show_default=True, help="CSV name.")
+@click.option("--project", default=None, help="Project name.  [default: default]")
+@click.option("--experiment", default=None, help="Experiment name.  [default: default]")
+@place_options
+@click.option(
+    "--interval",
+    "interval_s",
+    type=float,
+    default=None,
+    help="Seconds between samples.  [default: 5]",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["process", "machine"]),
+    default=None,
+    help="Charge the command's process tree, or the machine.  [default: process]",
+)
+@click.option("--output-dir", default=None, help="Directory of the CSV.  [default: .]")
+@click.option("--output-file", default=None, help="CSV name.  [default: emissions.csv]")
 @click.option("--no-save", is_flag=True, help="Do not write the CSV row.")
-@click.option("--pue", type=float, default=1.0, show_default=True,
-              help="Power usage effectiveness of the facility.")
-@click.option("--cpu-power", "force_cpu_power_w", type=float, default=None,
-              help="Use this constant CPU power (W) instead of measuring.")
-@click.option("--ram-power", "force_ram_power_w", type=float, default=None,
-              help="Use this constant memory power (W).")
-@click.option("--intensity", "force_intensity_g_per_kwh", type=float, default=None,
-              help="Use this grid intensity (gCO2e/kWh).")
+@click.option(
+    "--pue",
+    type=float,
+    default=None,
+    help="Power usage effectiveness.  [default: the cloud's, or 1.0]",
+)
+@click.option(
+    "--wue",
+    type=float,
+    default=None,
+    help="On-site water, L per kWh.  [default: the cloud's, or 0]",
+)
+@click.option(
+    "--cpu-power",
+    "force_cpu_power_w",
+    type=float,
+    default=None,
+    help="Use this constant CPU power (W) instead of measuring.",
+)
+@click.option(
+    "--ram-power",
+    "force_ram_power_w",
+    type=float,
+    default=None,
+    help="Use this constant memory power (W).",
+)
+@click.option(
+    "--intensity",
+    "force_intensity_g_per_kwh",
+    type=float,
+    default=None,
+    help="Use this grid intensity (gCO2e/kWh).",
+)
+@click.option(
+    "--live", "live_provider", default=None, help="Live intensity provider: electricitymaps or uk."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def run(command: tuple[str, ...], no_save: bool, as_json: bool, **options: Any) -> None:
@@ -70,14 +135,17 @@ def run(command: tuple[str, ...], no_save: bool, as_json: bool, **options: Any) 
 
     The command's input and output are untouched, SIGINT and SIGTERM are
     passed on to it, and wattprint exits with its exit code. A summary goes
-    to stderr.
+    to stderr. Options not given come from WATTPRINT_* variables, config
+    files, or the defaults (see 'wattprint config show').
     """
     from ..tracker import Tracker
     from .render import print_json, print_summary
     from .run import run_tracked
 
+    if no_save:
+        options["save_to_file"] = False
     try:
-        tracker = Tracker(save_to_file=not no_save, **options)
+        tracker = Tracker(**given(options))
     except ConfigError as err:
         raise _usage_error(err) from err
     try:
@@ -107,3 +175,33 @@ def doctor(country: str | None, as_json: bool) -> None:
         click.echo(json.dumps(diagnosis.to_dict(), indent=2))
     else:
         print_diagnosis(diagnosis)
+
+
+@cli.group()
+def config() -> None:
+    """Show the settings wattprint resolves, and where each comes from."""
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+def config_show(as_json: bool) -> None:
+    """Print every setting, its value and its source (argument, env, file, default)."""
+    from ..config import describe, resolve_settings
+
+    try:
+        settings = resolve_settings({"save_to_file": False})
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from err
+    rows = describe(settings)
+    if as_json:
+        click.echo(json.dumps({k: {"value": v, "source": src} for k, v, src in rows}, indent=2))
+        return
+    width = max(len(k) for k, _, _ in rows)
+    for key, value, source in rows:
+        click.echo(f"{key:<{width}}  {value:<24}  {source}")
+
+
+from .grid_commands import intensity, regions  # noqa: E402  (registered below)
+
+cli.add_command(intensity)
+cli.add_command(regions)

@@ -81,8 +81,10 @@ def print_diagnosis(d: Diagnosis) -> None:
     c = _console()
     cpu = d.cpu
     c.print("[bold]Hardware[/bold]")
-    c.print(f"  CPU: {cpu['brand']} ({cpu['sockets']} socket(s), {cpu['logical_cpus']} threads, "
-            f"{cpu['usable_cpus']:g} usable{'; ' + str(cpu['limit']) if cpu['limit'] else ''})")
+    c.print(
+        f"  CPU: {cpu['brand']} ({cpu['sockets']} socket(s), {cpu['logical_cpus']} threads, "
+        f"{cpu['usable_cpus']:g} usable{'; ' + str(cpu['limit']) if cpu['limit'] else ''})"
+    )
     c.print(f"  TDP: {cpu['tdp_detail']}")
     c.print(f"  RAM: {d.ram_total_gib:g} GiB")
     table = Table(title="Power sources, in order of preference", title_justify="left")
@@ -90,8 +92,7 @@ def print_diagnosis(d: Diagnosis) -> None:
         table.add_column(col)
     for p in d.probes:
         style = {"used": "green", "available": "yellow"}.get(p.status, "red")
-        table.add_row(p.probe, ", ".join(p.components), f"[{style}]{p.status}[/{style}]",
-                      p.reason)
+        table.add_row(p.probe, ", ".join(p.components), f"[{style}]{p.status}[/{style}]", p.reason)
     c.print(table)
     c.print("[bold]Methods that a run would use[/bold]")
     for component, method in d.methods.items():
@@ -99,8 +100,10 @@ def print_diagnosis(d: Diagnosis) -> None:
     loc, inten = d.location, d.intensity
     c.print("[bold]Location and intensity[/bold]")
     c.print(f"  {loc['name']} ({loc['country']}): {loc['how']}")
-    c.print(f"  {inten['g_per_kwh']} gCO2e/kWh, {inten['kind']}, {inten['source']} "
-            f"{inten['year'] or ''}")
+    c.print(
+        f"  {inten['g_per_kwh']} gCO2e/kWh, {inten['kind']}, {inten['source']} "
+        f"{inten['year'] or ''}"
+    )
     if d.advice:
         c.print("[bold]How to improve accuracy[/bold]")
         for line in d.advice:

@@ -15,7 +15,9 @@ to it, and the command gets each SIGINT exactly once:
 * without one (CI, batch jobs, services), the command gets a process group of
   its own and every SIGINT is passed on: a signal sent to wattprint's group,
   as supervisors send it, then reaches the command once, through wattprint.
-  Signals other than SIGINT and SIGTERM sent to that group do not reach it.
+  Signals other than SIGINT and SIGTERM sent to that group do not reach it,
+  so the command is asked to end (SIGTERM, Linux ``PR_SET_PDEATHSIG``) when
+  wattprint itself dies.
 """
 
 from __future__ import annotations
@@ -50,13 +52,30 @@ def _has_terminal() -> bool:
     return True
 
 
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal a process gets when its parent dies (Linux)."""
+
+
+def _own_group_dying_with_parent() -> None:  # pragma: no cover - runs in the child
+    """In the child: take a process group of its own, and end with wattprint.
+
+    Out of wattprint's group, a supervisor's kill of that group would miss the
+    command; SIGTERM on wattprint's death keeps it from being left behind.
+    """
+    os.setpgrp()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _spawn(command: Sequence[str], *, own_group: bool) -> subprocess.Popen[bytes]:
     """Start ``command``, in a process group of its own if ``own_group``."""
     if not own_group:
         return subprocess.Popen(list(command))
-    if sys.version_info >= (3, 11):
-        return subprocess.Popen(list(command), process_group=0)
-    return subprocess.Popen(list(command), preexec_fn=os.setpgrp)  # pragma: no cover
+    # No other thread runs yet, so a pre-exec function is safe here.
+    return subprocess.Popen(list(command), preexec_fn=_own_group_dying_with_parent)
 
 
 def _children_cpu_s() -> float:
@@ -84,8 +103,9 @@ class _Forwarder:
     def __enter__(self) -> _Forwarder:
         if hasattr(signal, "sigtimedwait"):
             signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
-            self._thread = threading.Thread(target=self._wait, name="wattprint-signals",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._wait, name="wattprint-signals", daemon=True
+            )
             self._thread.start()
         else:  # no siginfo: pass every signal on
             for sig in FORWARDED:
@@ -151,7 +171,7 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
         # does (not when the signal thread notices), and a late SIGTERM
         # cannot kill wattprint before the row is written.
         tracker.note_reaped_cpu(_children_cpu_s() - cpu_before)
-        interrupted = bool(forwarder.received) or -returncode in FORWARDED
+        interrupted = bool(forwarder.received) or returncode < 0
         result = tracker.stop("interrupted" if interrupted else "completed")
     code = 128 - returncode if returncode < 0 else returncode
     return code, result
