@@ -60,11 +60,11 @@ class Tool:
 
 
 def _wattprint_default_interval_s() -> float:
-    import inspect
-
+    """Return the interval a Tracker resolves when given none (default, env or config)."""
     from wattprint import Tracker
 
-    return float(inspect.signature(Tracker).parameters["interval_s"].default)
+    tracker = Tracker(country="FR", save_to_file=False, log_level="error")
+    return float(tracker.settings.interval_s)
 
 
 def make_tools(mode: str, with_codecarbon: bool) -> list[Tool]:

@@ -53,6 +53,9 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
         f"at {i.intensity_g_per_kwh:g} g/kWh ({result.location.country_name}{year}, {i.source})"
     )
     c.print("  " + "; ".join(parts) + f"; mode {result.mode}")
+    c.print(
+        f"  water {result.water_l:.3g} L; PUE {result.pue:g}; place: {result.location.how}"
+    )
     for sink in tracker.sinks:
         target = getattr(sink, "written_to", None)
         if target is not None:
