@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from datetime import datetime
 from typing import Any
 
 from ..diagnose import Diagnosis
@@ -62,19 +60,11 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
             c.print(f"  row written to {target}")
 
 
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 def print_json(result: RunResult) -> None:
     """Print the whole result as JSON on stdout."""
-    print(json.dumps(_plain(result), indent=2))
+    from ..serialize import run_to_dict
+
+    print(json.dumps(run_to_dict(result), indent=2))
 
 
 def print_diagnosis(d: Diagnosis) -> None:
