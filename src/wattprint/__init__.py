@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from .grid.intensity import Intensity
     from .grid.location import Location
     from .results import ComponentMethod, Host, Methodology, RunResult, TaskResult
-    from .tracker import Tracker, track
+    from .decorator import track
+    from .tracker import Tracker
 
 logging.getLogger("wattprint").addHandler(logging.NullHandler())
 
@@ -48,7 +49,7 @@ _LAZY = {
     "RunResult": "results",
     "TaskResult": "results",
     "Tracker": "tracker",
-    "track": "tracker",
+    "track": "decorator",
 }
 
 

@@ -64,6 +64,7 @@ class Settings:
     live_provider: str | None = None
     electricitymaps_token: str | None = None
     interval_s: float = 5.0
+    checkpoint_s: float = 30.0
     mode: Mode = "process"
     output_dir: Path = Path(".")
     output_file: str = "emissions.csv"

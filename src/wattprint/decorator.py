@@ -10,6 +10,15 @@ from typing import Any
 from .tracker import Tracker
 
 
+def track(func: Callable[..., Any] | None = None, /, **tracker_args: Any) -> Callable[..., Any]:
+    """Track each call of a function: ``@track`` or ``@track(project="x")``.
+
+    The arguments are those of :class:`Tracker`, checked when the function is
+    decorated. Each call is one run; the function's return value is unchanged.
+    """
+    return make_tracked(func, tracker_args)
+
+
 def make_tracked(
     func: Callable[..., Any] | None, tracker_args: Mapping[str, Any]
 ) -> Callable[..., Any]:

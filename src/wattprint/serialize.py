@@ -39,3 +39,54 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
     data["emissions_rate_kg_per_s"] = result.emissions_rate_kg_per_s
     data["measured_share"] = result.measured_share
     return data
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _build(cls: type[Any], data: dict[str, Any]) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def run_from_dict(data: dict[str, Any]) -> RunResult:
+    """Rebuild a :class:`RunResult` from :func:`run_to_dict`'s form.
+
+    Raises:
+        DataError: the data is not a run of a known schema, or a field is missing.
+    """
+    from .errors import DataError
+    from .grid.intensity import Intensity
+    from .grid.location import Location
+    from .results import ComponentMethod, Host, Methodology, TaskResult
+
+    if data.get("schema") != SCHEMA:
+        raise DataError(f"not a wattprint run: schema {data.get('schema')!r}, expected {SCHEMA!r}")
+    try:
+
+        def methodology(m: dict[str, Any]) -> Methodology:
+            return Methodology(
+                components=tuple(_build(ComponentMethod, c) for c in m["components"]),
+                intensity=_build(Intensity, m["intensity"]),
+                location=_build(Location, m["location"]),
+                pue_source=m.get("pue_source", ""),
+                water=m.get("water", ""),
+                notes=tuple(m.get("notes", ())),
+            )
+
+        def common(d: dict[str, Any]) -> dict[str, Any]:
+            out = dict(d)
+            out["started_at"] = _parse_time(d["started_at"])
+            out["ended_at"] = _parse_time(d["ended_at"])
+            out["location"] = _build(Location, d["location"])
+            out["methodology"] = methodology(d["methodology"])
+            return out
+
+        run = common(data)
+        run["host"] = _build(Host, data["host"])
+        run["tasks"] = tuple(_build(TaskResult, common(t)) for t in data.get("tasks", ()))
+        result: RunResult = _build(RunResult, run)
+        return result
+    except (KeyError, TypeError, ValueError) as err:
+        raise DataError(f"a wattprint run is missing or has a bad field: {err!r}") from err

@@ -128,6 +128,7 @@ KEYS: dict[str, _Parser] = {
     "live_provider": _optional_text,
     "electricitymaps_token": _optional_text,
     "interval_s": _POSITIVE,
+    "checkpoint_s": _POSITIVE,
     "mode": _choice(MODES),
     "output_dir": _path,
     "output_file": _file_name,

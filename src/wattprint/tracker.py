@@ -25,8 +25,11 @@ from datetime import datetime, timezone
 from types import TracebackType
 
 from .config import UNSET, Settings, Unset, resolve_settings
+from .settings_keys import KEYS
 from .errors import ConfigError, WattprintError
 from .grid.plan import GridPlan, default_tables, plan_grid
+from .lifecycle import RunSafety
+from .serialize import run_to_dict
 from .grid.timeline import IntensityTimeline, Resolved, live_for
 from .meter import Meter, Totals, difference
 from .power.base import Component
@@ -64,6 +67,8 @@ class Tracker:
             None uses the world average and warns.
         region: sub-national region (recorded; regional data comes later).
         interval_s: seconds between two samples. Units: s, > 0.
+        checkpoint_s: seconds between two checkpoints of the run to its
+            journal, from which a killed process's run is recovered. Units: s.
         mode: ``"process"`` charges the tracked process tree its share of the
             machine; ``"machine"`` counts the whole machine.
         output_dir: directory of the CSV file; created if missing.
@@ -77,6 +82,8 @@ class Tracker:
         pid: root of the tracked process tree; defaults to this process.
         sinks: extra outputs, each given every finished run.
         env: environment mapping read by the probes (defaults to ``os.environ``).
+        handle_signals: finish the run on SIGTERM and at interpreter exit
+            (see :mod:`wattprint.lifecycle`); the CLI handles signals itself.
 
     Raises:
         ConfigError: an argument is not accepted.
@@ -96,6 +103,7 @@ class Tracker:
         live_provider: str | None | Unset = UNSET,
         electricitymaps_token: str | None | Unset = UNSET,
         interval_s: float | Unset = UNSET,
+        checkpoint_s: float | Unset = UNSET,
         mode: str | Unset = UNSET,
         output_dir: str | os.PathLike[str] | Unset = UNSET,
         output_file: str | Unset = UNSET,
@@ -109,32 +117,14 @@ class Tracker:
         pid: int | None = None,
         sinks: Sequence[Sink] = (),
         env: Mapping[str, str] | None = None,
+        handle_signals: bool = True,
     ) -> None:
         self._env = env if env is not None else os.environ
+        # Every keyword named like a setting is one; UNSET ones fall back to the
+        # environment, config files and defaults.
+        given = {k: v for k, v in locals().items() if k in KEYS}
         self.settings: Settings = resolve_settings(
-            {
-                "project": project,
-                "experiment": experiment,
-                "country": country,
-                "region": region,
-                "cloud": cloud,
-                "cloud_provider": cloud_provider,
-                "cloud_region": cloud_region,
-                "geoip": geoip,
-                "live_provider": live_provider,
-                "electricitymaps_token": electricitymaps_token,
-                "interval_s": interval_s,
-                "mode": mode,
-                "output_dir": output_dir,
-                "output_file": output_file,
-                "save_to_file": save_to_file,
-                "pue": pue,
-                "wue": wue,
-                "force_cpu_power_w": force_cpu_power_w,
-                "force_ram_power_w": force_ram_power_w,
-                "force_intensity_g_per_kwh": force_intensity_g_per_kwh,
-                "log_level": log_level,
-            },
+            given,
             env=self._env,
         )
         if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
@@ -161,6 +151,15 @@ class Tracker:
         self._lock = threading.RLock()
         self.result: RunResult | None = None
         self.root_is_new = False
+        self._safety = RunSafety(self._finish_on_exit, handle_signals=handle_signals)
+
+    def _finish_on_exit(self, status: Status) -> None:
+        """Stop the run from a signal handler or at exit; never raises."""
+        try:
+            if self._run is not None:
+                self.stop(status)
+        except Exception as err:  # at exit, an error must not hide the user's own
+            logger.warning("wattprint: finishing the run at exit failed: %s", err)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -210,6 +209,7 @@ class Tracker:
                 self.discovery, tree=tree, clock_s=time.monotonic(), wall_s=time.time()
             )
             self._run = _Open(self._meter.totals, _now())
+            self._safety.begin(self._run_id, self.settings.output_dir, self.sinks)
             self._stop = threading.Event()
             self._thread = threading.Thread(
                 target=self._loop, args=(self._stop, self._meter), name="wattprint", daemon=True
@@ -218,11 +218,27 @@ class Tracker:
             return self
 
     def _loop(self, stop: threading.Event, meter: Meter) -> None:
+        last_checkpoint = time.monotonic()
         while not stop.wait(self.settings.interval_s):
             try:
                 meter.sample(time.monotonic(), time.time())
+                if time.monotonic() - last_checkpoint >= self.settings.checkpoint_s:
+                    last_checkpoint = time.monotonic()
+                    self._checkpoint()
             except Exception as err:  # the sampler must never die or raise
                 self._warn_once("sample", f"a sample failed ({err!r}); sampling goes on")
+
+    def _checkpoint(self) -> None:
+        """Write the run so far to its journal (skipped if the tracker is busy)."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if self._run is not None and self._meter is not None:
+                self._safety.checkpoint(
+                    run_to_dict(self._run_result(self._meter.totals, "running"))
+                )
+        finally:
+            self._lock.release()
 
     def _sample(self) -> Totals:
         if self._meter is None:
@@ -263,6 +279,7 @@ class Tracker:
             self._run = None
             self.result = result
             self._write(result)
+            self._safety.end()
             return result
 
     def _write(self, result: RunResult) -> None:
@@ -390,16 +407,3 @@ class Tracker:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def track(
-    func: Callable[..., object] | None = None, /, **tracker_args: object
-) -> Callable[..., object]:
-    """Track each call of a function: ``@track`` or ``@track(project="x")``.
-
-    The arguments are those of :class:`Tracker`, checked when the function is
-    decorated. Each call is one run; the function's return value is unchanged.
-    """
-    from .decorator import make_tracked
-
-    return make_tracked(func, tracker_args)

@@ -145,7 +145,7 @@ def run(command: tuple[str, ...], no_save: bool, as_json: bool, **options: Any) 
     if no_save:
         options["save_to_file"] = False
     try:
-        tracker = Tracker(**given(options))
+        tracker = Tracker(**given(options), handle_signals=False)
     except ConfigError as err:
         raise _usage_error(err) from err
     try:

@@ -119,14 +119,21 @@ def _header_of(path: Path) -> list[str] | None:
 class CsvSink:
     """Append runs to an emissions.csv, never rewriting what is there.
 
+    When the file cannot be written (the directory became read-only or was
+    removed, the disk is full), the row goes to a file of the same name in
+    ``fallback_dir`` (the user data directory by default), with one warning
+    naming it.
+
     Args:
         path: the file, e.g. ``./emissions.csv``.
+        fallback_dir: where rows go when ``path`` cannot be written.
     """
 
     name = "csv"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fallback_dir: Path | None = None) -> None:
         self.path = path
+        self.fallback_dir = fallback_dir
         self.written_to: Path | None = None
 
     def _target(self) -> Path:
@@ -147,8 +154,29 @@ class CsvSink:
         return candidate
 
     def write(self, result: RunResult) -> None:
-        """Append ``result`` as one row (with the header if the file is new)."""
-        target = self._target()
+        """Append ``result`` as one row (with the header if the file is new).
+
+        Raises:
+            OSError: neither the file nor the fallback could be written.
+        """
+        try:
+            self._append(self._target(), result)
+        except OSError as err:
+            from ..paths import user_data_dir
+
+            fallback = (self.fallback_dir or user_data_dir()) / self.path.name
+            if fallback == self.path:
+                raise
+            fallback.parent.mkdir(parents=True, exist_ok=True)
+            self._append(fallback, result)
+            logger.warning(
+                "wattprint: %s cannot be written (%s); this run was written to %s instead",
+                self.path,
+                err.strerror or err,
+                fallback,
+            )
+
+    def _append(self, target: Path, result: RunResult) -> None:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
         fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

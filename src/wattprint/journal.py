@@ -1,0 +1,137 @@
+"""Checkpoints of a running run, so that a killed process still leaves its figures.
+
+While a run goes on, the tracker writes its figures so far every
+``checkpoint_s`` seconds to a small JSON journal in ``<output_dir>/.wattprint/``
+(atomically: a temporary file renamed over the old one). A normal stop writes
+the outputs, then removes the journal. A journal whose process is gone (killed
+by SIGKILL, the OOM killer, a power cut) is recovered as a ``crashed`` run by
+the next tracker started in that directory, or by ``wattprint recover``:
+written to the same outputs, unless a row with its run id is already there,
+so nothing is ever counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+JOURNAL_DIR = ".wattprint"
+SUFFIX = ".journal.json"
+
+
+def _process_start(pid: int) -> float | None:
+    """Return when process ``pid`` started (epoch s), or None if it does not exist."""
+    import psutil
+
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.Error, OSError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """A journal found on disk.
+
+    Attributes:
+        path: the journal file.
+        run_id: the run it checkpoints.
+        pid: the process that wrote it.
+        host: the host name of that process.
+        process_start_s: when that process started (epoch). Units: s.
+        written_at_s: when the checkpoint was written (epoch). Units: s.
+        result: the run so far, in :func:`wattprint.serialize.run_to_dict` form.
+        outputs: ``(sink name, path)`` of the file outputs to recover it into.
+    """
+
+    path: Path
+    run_id: str
+    pid: int
+    host: str
+    process_start_s: float
+    written_at_s: float
+    result: dict[str, Any]
+    outputs: tuple[tuple[str, str], ...]
+
+    def process_is_alive(self) -> bool:
+        """Tell whether the process that wrote the journal still runs (same host only)."""
+        if self.host != socket.gethostname():
+            return True  # another host's process: it cannot be checked from here
+        started = _process_start(self.pid)
+        return started is not None and abs(started - self.process_start_s) < 1.0
+
+
+class Journal:
+    """The journal of one run.
+
+    Args:
+        directory: where journals go (``<output_dir>/.wattprint``).
+        run_id: the run's id.
+        outputs: ``(sink name, path)`` of the file outputs, for recovery.
+    """
+
+    def __init__(self, directory: Path, run_id: str, outputs: tuple[tuple[str, str], ...]) -> None:
+        self.directory = directory
+        self.path = directory / f"{run_id}{SUFFIX}"
+        self.run_id = run_id
+        self.outputs = outputs
+        self._pid = os.getpid()
+        self._start = _process_start(self._pid) or time.time()
+        self._host = socket.gethostname()
+
+    def write(self, result: dict[str, Any]) -> None:
+        """Write the run so far, atomically.
+
+        Raises:
+            OSError: the directory cannot be written.
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        record = {
+            "run_id": self.run_id,
+            "pid": self._pid,
+            "host": self._host,
+            "process_start_s": self._start,
+            "written_at_s": time.time(),
+            "outputs": [list(o) for o in self.outputs],
+            "result": result,
+        }
+        tmp = self.path.with_name(f".{self.path.name}.{self._pid}.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(record, f, separators=(",", ":"))
+        os.replace(tmp, self.path)
+
+    def remove(self) -> None:
+        """Remove the journal (after the outputs were written)."""
+        try:
+            self.path.unlink()
+        except OSError:  # gone with its directory: nothing left to recover
+            pass
+
+
+def read_journals(directory: Path) -> Iterator[JournalEntry]:
+    """Yield the readable journals in ``directory`` (damaged ones are skipped)."""
+    try:
+        paths = sorted(directory.glob(f"*{SUFFIX}"))
+    except OSError:
+        return
+    for path in paths:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            yield JournalEntry(
+                path=path,
+                run_id=str(raw["run_id"]),
+                pid=int(raw["pid"]),
+                host=str(raw["host"]),
+                process_start_s=float(raw["process_start_s"]),
+                written_at_s=float(raw["written_at_s"]),
+                result=dict(raw["result"]),
+                outputs=tuple((str(n), str(p)) for n, p in raw.get("outputs", ())),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue

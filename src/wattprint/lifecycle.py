@@ -1,0 +1,153 @@
+"""Finish a run when the process is told to stop, or exits without stopping it.
+
+While a tracker runs, an :class:`ExitGuard` makes sure its run is written:
+
+* SIGTERM (a scheduler or ``kill``): the run is stopped as ``interrupted``,
+  then the signal goes on to what handled it before: the user's own handler,
+  or the default action (the process ends with SIGTERM, as it would have);
+  an ignored SIGTERM stays ignored and the run goes on;
+* SIGINT (Ctrl-C): noted, then handed to the previous handler (Python's
+  raises KeyboardInterrupt), so ``with Tracker()`` ends the run as
+  ``interrupted``, and a program that catches it carries on;
+* normal interpreter exit with the run still going (``atexit``): the run is
+  stopped, ``interrupted`` if a SIGINT was seen, else ``completed``.
+
+Signal handlers can only be set from the main thread; elsewhere only the
+exit hook is used.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from .journal import JOURNAL_DIR, Journal
+from .recovery import recover
+from .results import Status
+from .sinks.base import Sink
+
+logger = logging.getLogger("wattprint")
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class ExitGuard:
+    """Call ``finish(status)`` once when the process is stopped or exits."""
+
+    def __init__(self, finish: Callable[[Status], object]) -> None:
+        self._finish = finish
+        self._previous: dict[int, Any] = {}
+        self.interrupted = False
+        self._installed = False
+
+    def install(self) -> None:
+        """Set the signal handlers (main thread only) and the exit hook."""
+        if self._installed:
+            return
+        self._installed = True
+        self.interrupted = False
+        atexit.register(self._at_exit)
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in _SIGNALS:
+            try:
+                self._previous[sig] = signal.getsignal(sig)
+                signal.signal(sig, self._handle)
+            except (ValueError, OSError):  # not allowed here: keep the exit hook only
+                self._previous.pop(sig, None)
+
+    def uninstall(self) -> None:
+        """Put back the previous handlers (where ours is still the one set)."""
+        if not self._installed:
+            return
+        self._installed = False
+        atexit.unregister(self._at_exit)
+        for sig, previous in self._previous.items():
+            try:
+                if signal.getsignal(sig) == self._handle:
+                    signal.signal(sig, previous)
+            except (ValueError, OSError):
+                pass
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        previous = self._previous.get(signum, signal.SIG_DFL)
+        if previous == signal.SIG_IGN:
+            return
+        if signum == signal.SIGINT:
+            self.interrupted = True
+        else:
+            self._finish("interrupted")
+            self.uninstall()
+        if callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_DFL:
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    def _at_exit(self) -> None:
+        self._finish("interrupted" if self.interrupted else "completed")
+
+
+class RunSafety:
+    """The crash safety of one tracker: recovery, journal, exit guard.
+
+    Args:
+        finish: stops the run with a status (from a signal handler or at exit).
+        handle_signals: set the signal handlers (the CLI handles signals itself).
+    """
+
+    def __init__(self, finish: Callable[[Status], object], *, handle_signals: bool) -> None:
+        self._guard = ExitGuard(finish)
+        self._handle_signals = handle_signals
+        self._journal: Journal | None = None
+        self._warned = False
+
+    def begin(self, run_id: str, output_dir: Path, sinks: Sequence[Sink]) -> None:
+        """Recover crashed runs of ``output_dir``, open this run's journal, guard the exit."""
+        outputs = tuple(
+            (sink.name, str(getattr(sink, "path")))
+            for sink in sinks
+            if sink.name in ("csv", "jsonl") and hasattr(sink, "path")
+        )
+        self._journal = None
+        self._warned = False
+        if outputs:
+            try:
+                recover(output_dir)
+            except Exception as err:  # recovering old runs must never stop a new one
+                logger.warning("wattprint: recovering earlier runs failed: %s", err)
+            self._journal = Journal(output_dir / JOURNAL_DIR, run_id, outputs)
+        if self._handle_signals:
+            self._guard.install()
+
+    def checkpoint(self, result: dict[str, Any]) -> None:
+        """Write the run so far; a failure is logged once and the run goes on."""
+        if self._journal is None:
+            return
+        try:
+            self._journal.write(result)
+        except OSError as err:
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    "wattprint: the checkpoint journal %s cannot be written (%s); a crash "
+                    "would lose this run",
+                    self._journal.path,
+                    err,
+                )
+
+    def end(self) -> None:
+        """After the outputs were written: drop the journal, lift the guard."""
+        if self._journal is not None:
+            self._journal.remove()
+        self._guard.uninstall()

@@ -1,0 +1,86 @@
+"""Recover the runs of processes that were killed before they could stop.
+
+See :mod:`wattprint.journal`. A recovered run keeps the figures of its last
+checkpoint, is marked ``crashed``, and is written to the file outputs its
+tracker had, unless they already hold its run id.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .errors import DataError
+from .journal import JOURNAL_DIR, read_journals
+from .results import RunResult
+from .serialize import run_from_dict
+from .sinks.base import Sink
+
+logger = logging.getLogger("wattprint")
+
+
+def _file_sink(name: str, path: Path) -> Sink | None:
+    if name == "csv":
+        from .sinks.csv_file import CsvSink
+
+        return CsvSink(path)
+    if name == "jsonl":
+        from .sinks.jsonl import JsonLinesSink
+
+        return JsonLinesSink(path)
+    return None
+
+
+def _holds(path: Path, run_id: str) -> bool:
+    """Tell whether an output file (or a file written beside it) already has the run."""
+    candidates = [path, *path.parent.glob(f"{path.stem}.wattprint-*{path.suffix}")]
+    for candidate in candidates:
+        try:
+            if run_id in candidate.read_text(encoding="utf-8", errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def recover(directory: Path) -> list[RunResult]:
+    """Recover every run in ``directory`` whose process is gone; return them.
+
+    Never raises for a damaged journal or an output that cannot be written:
+    each is logged, and the journal is kept so a later try can succeed.
+    """
+    recovered: list[RunResult] = []
+    for entry in read_journals(directory / JOURNAL_DIR):
+        if entry.process_is_alive():
+            continue
+        data = dict(entry.result)
+        data["status"] = "crashed"
+        try:
+            result = run_from_dict(data)
+        except DataError as err:
+            logger.warning("wattprint: cannot recover %s: %s", entry.path, err)
+            continue
+        written = True
+        for name, raw_path in entry.outputs:
+            path = Path(raw_path)
+            sink = _file_sink(name, path)
+            if sink is None or _holds(path, entry.run_id):
+                continue
+            try:
+                sink.write(result)
+            except Exception as err:  # an output must not stop the other recoveries
+                written = False
+                logger.warning(
+                    "wattprint: recovering run %s into %s failed: %s", entry.run_id, path, err
+                )
+        if written:
+            entry.path.unlink(missing_ok=True)
+            recovered.append(result)
+            logger.warning(
+                "wattprint: recovered run %s (process %s was killed) as 'crashed', with "
+                "%.6f kWh measured up to its last checkpoint",
+                entry.run_id,
+                entry.pid,
+                result.energy_kwh,
+            )
+    return recovered
