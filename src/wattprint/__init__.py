@@ -30,10 +30,10 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .decorator import track
     from .grid.intensity import Intensity
     from .grid.location import Location
     from .results import ComponentMethod, Host, Methodology, RunResult, TaskResult
-    from .decorator import track
     from .tracker import Tracker
 
 logging.getLogger("wattprint").addHandler(logging.NullHandler())

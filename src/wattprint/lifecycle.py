@@ -115,7 +115,7 @@ class RunSafety:
     def begin(self, run_id: str, output_dir: Path, sinks: Sequence[Sink]) -> None:
         """Recover crashed runs of ``output_dir``, open this run's journal, guard the exit."""
         outputs = tuple(
-            (sink.name, str(getattr(sink, "path")))
+            (sink.name, str(sink.path))
             for sink in sinks
             if sink.name in ("csv", "jsonl") and hasattr(sink, "path")
         )

@@ -18,24 +18,24 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import TracebackType
 
 from .config import UNSET, Settings, Unset, resolve_settings
-from .settings_keys import KEYS
 from .errors import ConfigError, WattprintError
 from .grid.plan import GridPlan, default_tables, plan_grid
-from .lifecycle import RunSafety
-from .serialize import run_to_dict
 from .grid.timeline import IntensityTimeline, Resolved, live_for
+from .lifecycle import RunSafety
 from .meter import Meter, Totals, difference
 from .power.base import Component
 from .power.discovery import Discovery, ProbeContext, discover
 from .power.process import ProcessTree
 from .results import Methodology, RunResult, Status, TaskResult
+from .serialize import run_to_dict
+from .settings_keys import KEYS
 from .sinks.base import Sink
 from .sinks.csv_file import CsvSink
 from .summary import (
