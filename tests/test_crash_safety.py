@@ -195,3 +195,19 @@ def test_journal_is_json_with_the_run_so_far(tmp_path: Path) -> None:
     json.dumps(entry.result)
     tracker.stop()
     assert list(read_journals(tmp_path / JOURNAL_DIR)) == []
+
+
+def test_recover_command(tmp_path: Path) -> None:
+    child = _child(tmp_path, """
+        tracker.start()
+        time.sleep(0.4)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)  # fmt: skip
+    child.wait()
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "wattprint", "recover", str(out)]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0 and first.stdout.startswith("recovered ")
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0 and "nothing to recover" in second.stdout
+    assert _rows(out / "emissions.csv")[0]["status"] == "crashed"

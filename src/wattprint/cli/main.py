@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -175,6 +176,27 @@ def doctor(country: str | None, as_json: bool) -> None:
         click.echo(json.dumps(diagnosis.to_dict(), indent=2))
     else:
         print_diagnosis(diagnosis)
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def recover(directory: Path) -> None:
+    """Recover runs of killed processes from their journals in DIRECTORY.
+
+    Each is written to the outputs it had, marked 'crashed', with the figures
+    of its last checkpoint; runs already written are left alone.
+    """
+    from ..recovery import recover as recover_runs
+
+    runs = recover_runs(directory)
+    for run in runs:
+        click.echo(
+            f"recovered {run.run_id} ({run.project}/{run.experiment}): "
+            f"{run.energy_kwh:.6f} kWh, {run.emissions_kg:.6f} kg CO2e, crashed at "
+            f"{run.ended_at.isoformat(timespec='seconds')}"
+        )
+    if not runs:
+        click.echo(f"nothing to recover in {directory}")
 
 
 @cli.group()
