@@ -75,6 +75,7 @@ class Host:
         gpu_count: GPUs tracked.
         gpu_model: their model names, if any.
         ram_total_bytes: installed memory. Units: bytes.
+        hostname: the machine's host name.
     """
 
     os: str
@@ -84,6 +85,7 @@ class Host:
     gpu_count: int
     gpu_model: str
     ram_total_bytes: int
+    hostname: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,6 +159,11 @@ class RunResult(Footprint):
         host: the machine it ran on.
         ram_utilization_percent: machine memory in use, mean over the run. Units: %.
         tasks: the tasks that ended during the run, in the order they ended.
+        units: functional units of work done (SCI's R), 0 when none declared.
+        unit: the name of the functional unit, e.g. ``inference``.
+        run_group: the id shared by the ranks of a multi-process job, if any.
+        rank: this process's global rank in the group, if any.
+        local_rank: its rank among the group's processes on this host, if any.
     """
 
     mode: Mode
@@ -165,3 +172,8 @@ class RunResult(Footprint):
     host: Host
     ram_utilization_percent: float
     tasks: tuple[TaskResult, ...] = ()
+    units: float = 0.0
+    unit: str = ""
+    run_group: str = ""
+    rank: int | None = None
+    local_rank: int | None = None

@@ -7,19 +7,21 @@ emissions and utilisation sits in one place that tests can call directly.
 from __future__ import annotations
 
 import platform
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TypedDict
 
 from .config import Settings
 from .grid.location import Location
 from .grid.plan import GridPlan
-from .grid.timeline import Resolved
+from .grid.timeline import IntensityTimeline, Resolved
+from .grouping import RunGroup
 from .impact.carbon import facility_energy_kwh
 from .impact.water import water_l
-from .meter import Totals
+from .meter import Meter, Totals
 from .power.base import Component
 from .power.discovery import Discovery
-from .results import ComponentMethod, Host, Methodology, Mode, Status
+from .results import ComponentMethod, Host, Methodology, Mode, RunResult, Status, TaskResult
 from .units import j_to_kwh
 
 _NO_SOURCE = {
@@ -61,9 +63,7 @@ def _attribution(component: Component, mode: Mode, pid: int) -> str:
     if component in ("cpu", "soc"):
         return f"share of the machine's busy CPU time used by process {pid} and its descendants"
     if component == "ram":
-        return (
-            f"share of the installed memory resident in process {pid} and its descendants"
-        )
+        return f"share of the installed memory resident in process {pid} and its descendants"
     return "whole device"
 
 
@@ -75,15 +75,21 @@ def build_methodology(
     plan: GridPlan,
     resolved: Resolved,
     failures: dict[str, str],
+    group: RunGroup | None = None,
+    counts_host: bool = True,
 ) -> Methodology:
     """Describe how each component and the intensity were obtained."""
     components: list[ComponentMethod] = []
     for component in ("cpu", "gpu", "ram"):
         source = discovery.source_for(component)
         if source is None:
-            components.append(
-                ComponentMethod(component, "none", False, _NO_SOURCE[component], "none")
-            )
+            why = _NO_SOURCE[component]
+            if not counts_host and group is not None:
+                why = (
+                    f"counted once per host by local rank 0 of group {group.group_id} "
+                    f"(this is rank {group.rank}, local rank {group.local_rank})"
+                )
+            components.append(ComponentMethod(component, "none", False, why, "none"))
             continue
         components.append(
             ComponentMethod(
@@ -95,6 +101,11 @@ def build_methodology(
             )
         )
     notes = [*plan.warnings, *resolved.notes]
+    if group is not None:
+        notes.append(
+            f"rank {group.rank} of run group {group.group_id} ({group.launcher}) on "
+            f"{group.host}; sum the group's rows for the job total"
+        )
     notes += [
         f"{name} failed during the run ({why}); the gap is not counted"
         for name, why in failures.items()
@@ -124,8 +135,11 @@ def _water_detail(plan: GridPlan) -> str:
 
 def build_host(discovery: Discovery) -> Host:
     """Describe the machine for the result and the CSV's host columns."""
+    import socket
+
     hw = discovery.hardware
     return Host(
+        hostname=socket.gethostname(),
         os=platform.platform(),
         python_version=platform.python_version(),
         cpu_model=hw.cpu.brand,
@@ -194,3 +208,71 @@ def ram_utilization_percent(diff: Totals, ram_total_bytes: int) -> float:
     if diff.monotonic_s <= 0 or ram_total_bytes <= 0:
         return 0.0
     return 100.0 * diff.ram_machine_byte_s / diff.monotonic_s / ram_total_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ResultBuilder:
+    """Assemble task and run results from a window of attributed totals."""
+
+    settings: Settings
+    plan: GridPlan
+    timeline: IntensityTimeline
+    meter: Meter
+    pid: int
+    run_id: str
+    group: RunGroup | None
+    counts_host: bool
+
+    def fields(self, diff: Totals, started_at: datetime, status: Status) -> FootprintFields:
+        """Return the fields shared by tasks and runs for the window ``diff``."""
+        pue = self.plan.pue
+        resolved = self.timeline.resolve([(h, e * pue) for h, e in diff.hourly_j])
+        methodology = build_methodology(
+            self.meter.discovery,
+            mode=self.settings.mode,
+            pid=self.pid,
+            plan=self.plan,
+            resolved=resolved,
+            failures=self.meter.failures,
+            group=self.group,
+            counts_host=self.counts_host,
+        )
+        return footprint_fields(
+            diff,
+            run_id=self.run_id,
+            settings=self.settings,
+            plan=self.plan,
+            resolved=resolved,
+            methodology=methodology,
+            started_at=started_at,
+            ended_at=datetime.now(timezone.utc),
+            status=status,
+            ram_total_bytes=self.meter.discovery.hardware.ram_total_bytes,
+        )
+
+    def run(
+        self,
+        diff: Totals,
+        started_at: datetime,
+        status: Status,
+        *,
+        tasks: tuple[TaskResult, ...],
+        units: tuple[float, str],
+    ) -> RunResult:
+        """Return the run's result for the window ``diff``."""
+        hardware = self.meter.discovery.hardware
+        group = self.group
+        return RunResult(
+            mode=self.settings.mode,
+            pue=self.plan.pue,
+            wue_l_per_kwh=self.plan.wue_l_per_kwh,
+            host=build_host(self.meter.discovery),
+            ram_utilization_percent=ram_utilization_percent(diff, hardware.ram_total_bytes),
+            tasks=tasks,
+            units=units[0],
+            unit=units[1],
+            run_group=group.group_id if group else "",
+            rank=group.rank if group else None,
+            local_rank=group.local_rank if group else None,
+            **self.fields(diff, started_at, status),
+        )

@@ -27,24 +27,18 @@ from types import TracebackType
 from .config import UNSET, Settings, Unset, resolve_settings
 from .errors import ConfigError, WattprintError
 from .grid.plan import GridPlan, default_tables, plan_grid
-from .grid.timeline import IntensityTimeline, Resolved, live_for
+from .grid.timeline import IntensityTimeline, live_for
+from .grouping import RunGroup, detect_group, discover_for_run
 from .lifecycle import RunSafety
 from .meter import Meter, Totals, difference
-from .power.base import Component
-from .power.discovery import Discovery, ProbeContext, discover
+from .power.discovery import Discovery
 from .power.process import ProcessTree
-from .results import Methodology, RunResult, Status, TaskResult
+from .results import RunResult, Status, TaskResult
 from .serialize import run_to_dict
 from .settings_keys import KEYS
-from .sinks.base import Sink
+from .sinks.base import Sink, write_all
 from .sinks.csv_file import CsvSink
-from .summary import (
-    FootprintFields,
-    build_host,
-    build_methodology,
-    footprint_fields,
-    ram_utilization_percent,
-)
+from .summary import FootprintFields, ResultBuilder
 
 logger = logging.getLogger("wattprint")
 
@@ -135,6 +129,7 @@ class Tracker:
         self._live = live_for(self.settings, self.grid.location, self._env)
         self._timeline = IntensityTimeline(self.grid, default_tables(), *self._live)
         self.pid = pid if pid is not None else os.getpid()
+        self.group: RunGroup | None = detect_group(self._env)
         out: list[Sink] = []
         if self.settings.save_to_file:
             out.append(CsvSink(self.settings.output_dir / self.settings.output_file))
@@ -151,6 +146,7 @@ class Tracker:
         self._lock = threading.RLock()
         self.result: RunResult | None = None
         self.root_is_new = False
+        self._units, self._unit = 0.0, ""
         self._safety = RunSafety(self._finish_on_exit, handle_signals=handle_signals)
 
     def _finish_on_exit(self, status: Status) -> None:
@@ -177,14 +173,17 @@ class Tracker:
     def discovery(self) -> Discovery:
         """The power sources of this machine, probed on first use."""
         if self._discovery is None:
-            s = self.settings
-            forced: dict[Component, float] = {}
-            if s.force_cpu_power_w is not None:
-                forced["cpu"] = s.force_cpu_power_w
-            if s.force_ram_power_w is not None:
-                forced["ram"] = s.force_ram_power_w
-            self._discovery = discover(ProbeContext(env=self._env, force_power_w=forced))
+            self._discovery = discover_for_run(
+                self.settings, self._env, self.group, counts_host=self.counts_host
+            )
         return self._discovery
+
+    @property
+    def counts_host(self) -> bool:
+        """False for ranks other than local rank 0 of a job, in machine mode."""
+        if self.group is None or self.settings.mode != "machine":
+            return True
+        return self.group.measures_host
 
     def start(self) -> Tracker:
         """Start a new run (a stopped tracker starts a fresh one) and return self."""
@@ -198,6 +197,7 @@ class Tracker:
             self._timeline = IntensityTimeline(self.grid, default_tables(), *self._live)
             self._done_tasks = []
             self._tasks = {}
+            self._units, self._unit = 0.0, ""
             tree = None
             if self.settings.mode == "process":
                 tree = ProcessTree(
@@ -257,12 +257,42 @@ class Tracker:
                 raise WattprintError("flush() needs a running tracker; call start() first")
             return self._run_result(self._sample(), "running")
 
-    def stop(self, status: Status = "completed") -> RunResult:
+    def add_units(self, count: float, unit: str = "unit") -> None:
+        """Count ``count`` functional units of work done (SCI's R), e.g. inferences.
+
+        Raises:
+            ConfigError: a negative or non-finite count, or a unit other than
+                the one this run already counts.
+        """
+        if (
+            isinstance(count, bool)
+            or not isinstance(count, (int, float))
+            or not (0 <= count < float("inf"))
+        ):
+            raise ConfigError("units", count, "a count >= 0")
+        if not isinstance(unit, str) or not unit.strip():
+            raise ConfigError("unit", unit, "a non-empty name such as 'inference'")
+        with self._lock:
+            if self._unit and unit != self._unit:
+                raise ConfigError("unit", unit, f"the unit this run counts ({self._unit!r})")
+            self._unit = unit
+            self._units += float(count)
+
+    def stop(
+        self, status: Status = "completed", *, units: float | None = None, unit: str = "unit"
+    ) -> RunResult:
         """Stop the run, write it to the outputs, and return its result.
+
+        Args:
+            status: how the run ended.
+            units: functional units done, added to those counted by ``add_units``.
+            unit: their name.
 
         Raises:
             WattprintError: the tracker was never started.
         """
+        if units is not None:
+            self.add_units(units, unit)
         with self._lock:
             if self._run is None:
                 if self.result is not None:
@@ -283,15 +313,11 @@ class Tracker:
             return result
 
     def _write(self, result: RunResult) -> None:
-        for sink in self.sinks:
-            try:
-                sink.write(result)
-            except Exception as err:  # an output must never break the user's program
-                self._warn_once(
-                    f"sink:{sink.name}",
-                    f"writing the run to {sink.name} failed ({err}); the result is still "
-                    "returned by stop()",
-                )
+        for name, err in write_all(self.sinks, result):
+            self._warn_once(
+                f"sink:{name}",
+                f"writing the run to {name} failed ({err}); the result is still returned by stop()",
+            )
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
@@ -355,53 +381,35 @@ class Tracker:
 
     # -- results -----------------------------------------------------------
 
-    def _fields(self, diff: Totals, started_at: datetime, status: Status) -> FootprintFields:
-        meter = self._require_meter()
-        pue = self.grid.pue
-        resolved = self._timeline.resolve([(h, e * pue) for h, e in diff.hourly_j])
-        return footprint_fields(
-            diff,
-            run_id=self._run_id,
-            settings=self.settings,
-            plan=self.grid,
-            resolved=resolved,
-            methodology=self._methodology(resolved),
-            started_at=started_at,
-            ended_at=_now(),
-            status=status,
-            ram_total_bytes=meter.discovery.hardware.ram_total_bytes,
-        )
-
     def _require_meter(self) -> Meter:
         if self._meter is None:
             raise WattprintError("the tracker has not been started")
         return self._meter
 
-    def _methodology(self, resolved: Resolved) -> Methodology:
-        meter = self._require_meter()
-        return build_methodology(
-            meter.discovery,
-            mode=self.settings.mode,
-            pid=self.pid,
+    def _results(self) -> ResultBuilder:
+        return ResultBuilder(
+            settings=self.settings,
             plan=self.grid,
-            resolved=resolved,
-            failures=meter.failures,
+            timeline=self._timeline,
+            meter=self._require_meter(),
+            pid=self.pid,
+            run_id=self._run_id,
+            group=self.group,
+            counts_host=self.counts_host,
         )
+
+    def _fields(self, diff: Totals, started_at: datetime, status: Status) -> FootprintFields:
+        return self._results().fields(diff, started_at, status)
 
     def _run_result(self, end: Totals, status: Status) -> RunResult:
         if self._run is None:
             raise WattprintError("the tracker is not running")
-        diff = difference(end, self._run.totals)
-        fields = self._fields(diff, self._run.started_at, status)
-        hardware = self._require_meter().discovery.hardware
-        return RunResult(
-            mode=self.settings.mode,
-            pue=self.grid.pue,
-            wue_l_per_kwh=self.grid.wue_l_per_kwh,
-            host=build_host(self._require_meter().discovery),
-            ram_utilization_percent=ram_utilization_percent(diff, hardware.ram_total_bytes),
+        return self._results().run(
+            difference(end, self._run.totals),
+            self._run.started_at,
+            status,
             tasks=tuple(self._done_tasks),
-            **fields,
+            units=(self._units, self._unit),
         )
 
 

@@ -13,7 +13,7 @@ import functools
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .base import COMPONENTS, Component, PowerSource, ProbeOutcome
@@ -61,16 +61,25 @@ class ProbeContext:
     cpu_table: CpuTable = field(default_factory=CpuTable)
     load_curve: LoadCurve = field(default_factory=LoadCurve)
     clock: Callable[[], float] = time.monotonic
+    allocation: tuple[float | None, int | None, str] = (None, None, "")
+    """CPUs and memory (bytes) a batch scheduler allocated here, and its name."""
     _hardware: Hardware | None = None
 
     @property
     def hardware(self) -> Hardware:
-        """Read the CPU and memory once, on first use."""
+        """Read the CPU and memory once, on first use (bounded by an allocation)."""
         if self._hardware is None:
             cpu = read_cpu_info(procfs_root=self.procfs_root, cgroup_root=self.cgroup_root)
-            self._hardware = Hardware(
-                cpu, read_ram_total_bytes(self.procfs_root), self.cpu_table
-            )
+            ram = read_ram_total_bytes(self.procfs_root)
+            cpus, memory, scheduler = self.allocation
+            if cpus is not None and cpus < cpu.usable_cpus:
+                limit = f"{scheduler} allocation of {cpus:g} CPUs"
+                cpu = replace(
+                    cpu, usable_cpus=cpus, limit="; ".join(filter(None, (cpu.limit, limit)))
+                )
+            if memory is not None and memory < ram:
+                ram = memory
+            self._hardware = Hardware(cpu, ram, self.cpu_table)
         return self._hardware
 
 

@@ -4,11 +4,14 @@ The shared machinery of the NVIDIA and AMD sources. A GPU with an energy
 counter (NVML ``nvmlDeviceGetTotalEnergyConsumption`` on Volta and newer,
 amdsmi ``amdsmi_get_energy_count``) is read at each ``read()``: the energy is
 the difference of two counter values, kept as integers in the vendor's unit so
-that it is exact. A counter that goes backwards was reset (a driver reload):
-the new value is taken as counted from zero. A GPU with only a power sensor is
-sampled by a :class:`PowerPoller`, one light daemon thread per source (10 Hz by
-default), and the samples are integrated with the trapezoid rule; every
-``read()`` also takes a sample, so the energy reported is up to the moment.
+that it is exact. A counter that falls below half its last value was reset (a
+driver reload): the new value is taken as counted from zero. A smaller step
+back (amdsmi has been seen to return one, ROCm/amdsmi issue 115) is ignored
+until the counter passes its highest value again, so nothing is counted twice.
+A GPU with only a power sensor is sampled by a :class:`PowerPoller`, one light
+daemon thread per source (10 Hz by default), and the samples are integrated with
+the trapezoid rule; every ``read()`` also takes a sample, so the energy
+reported is up to the moment.
 
 A device that fails raises :class:`~wattprint.errors.SourceUnavailableError`
 naming the device and the vendor's reason: the tracker logs it once. A failed
@@ -250,15 +253,23 @@ class GpuEnergySource:
         self._on_close = on_close
         self._lock = threading.Lock()
         self._closed = False
-        self._counted = [i for i, c in enumerate(self._channels) if c.read_counter is not None]
-        self._polled = [i for i, c in enumerate(self._channels) if c.read_counter is None]
+        self._counters = [
+            (i, c.read_counter) for i, c in enumerate(self._channels) if c.read_counter is not None
+        ]
+        polled = [
+            (i, c.read_power_w) for i, c in enumerate(self._channels)
+            if c.read_counter is None and c.read_power_w is not None
+        ]
+        if len(self._counters) + len(polled) != len(self._channels):
+            raise ConfigError("channels", self.labels, "each with a counter or a power reader")
+        self._polled = [i for i, _ in polled]
         methods = list(dict.fromkeys(c.method for c in self._channels))
         self.method = "+".join(methods)
-        self._last = [self._read_counter(i) for i in self._counted]
-        self._total = [0] * len(self._counted)
+        self._last = [read() for _, read in self._counters]
+        self._total = [0] * len(self._counters)
         self._poller: PowerPoller | None = None
-        if self._polled:
-            readers = [self._power_reader(i) for i in self._polled]
+        if polled:
+            readers = [read for _, read in polled]
             self._poller = PowerPoller(
                 name=name,
                 read_power_w=lambda: [r() for r in readers],
@@ -266,18 +277,6 @@ class GpuEnergySource:
                 interval_s=poll_interval_s,
                 clock=clock,
             )
-
-    def _power_reader(self, index: int) -> Callable[[], float]:
-        read = self._channels[index].read_power_w
-        if read is None:  # the constructor only asks for channels without a counter
-            raise ConfigError("channels", self._channels[index].label, "a counter or a power reader")
-        return read
-
-    def _read_counter(self, index: int) -> int:
-        read = self._channels[index].read_counter
-        if read is None:
-            raise ConfigError("channels", self._channels[index].label, "a counter reader")
-        return read()
 
     @property
     def detail(self) -> str:
@@ -310,18 +309,22 @@ class GpuEnergySource:
             if self._closed:
                 raise SourceUnavailableError(self.name, "the source is closed")
             energy_j = [0.0] * len(self._channels)
-            for k, i in enumerate(self._counted):
-                raw = self._read_counter(i)
+            for k, (i, read_counter) in enumerate(self._counters):
+                raw = read_counter()
                 last = self._last[k]
                 if raw >= last:
                     self._total[k] += raw - last
-                else:
+                    self._last[k] = raw
+                elif raw < last // 2:  # reset (driver reloaded): counting from zero again
                     logger.warning(
                         "%s: %s energy counter went back from %d to %d (driver reloaded?); "
                         "counting on from zero", self.name, self._channels[i].label, last, raw
                     )
                     self._total[k] += raw
-                self._last[k] = raw
+                    self._last[k] = raw
+                else:  # a value read out of order: wait until the counter passes the last one
+                    logger.debug("%s: %s counter read %d after %d", self.name,
+                                 self._channels[i].label, raw, last)
                 energy_j[i] = self._total[k] * self._channels[i].j_per_count
             if self._poller is not None:
                 for i, e_j in zip(self._polled, self._poller.energy_j(), strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from ..results import RunResult
@@ -16,3 +17,17 @@ class Sink(Protocol):
     def write(self, result: RunResult) -> None:
         """Record ``result``; raise ``OSError`` or ``WattprintError`` on failure."""
         ...
+
+
+def write_all(sinks: Sequence[Sink], result: RunResult) -> list[tuple[str, str]]:
+    """Give ``result`` to every sink; return ``(sink name, error)`` for those that failed.
+
+    One failing output never stops the others, and never raises into the caller.
+    """
+    failed: list[tuple[str, str]] = []
+    for sink in sinks:
+        try:
+            sink.write(result)
+        except Exception as err:  # an output must never break the user's program
+            failed.append((sink.name, str(err) or type(err).__name__))
+    return failed

@@ -12,9 +12,8 @@ is sent again, and the receiver drops the copy by that key. Processes sharing
 an outbox claim a file with a lock before sending it, so two never send the
 same file at once.
 
-The payload is :func:`wattprint.serialize.run_to_dict` of the run, without
-the ``host`` part (operating system, CPU and GPU models, memory) unless
-``include_host=True``. wattprint records no user or host names.
+The payload is :func:`wattprint.serialize.run_to_dict` of the run without its
+``host`` part (OS, CPU and GPU models, memory) unless ``include_host=True``.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -42,22 +40,15 @@ from .jsonl import to_json
 
 logger = logging.getLogger("wattprint")
 
-DEFAULT_MAX_ATTEMPTS = 8
-"""Consecutive failed sends before the thread gives up until the next run."""
-
-FIRST_BACKOFF_S = 0.5
-"""Wait after the first failed send; it doubles after each failure. Units: s."""
-
-MAX_BACKOFF_S = 30.0
-"""Longest wait between two sends. With 8 attempts, about 62 s in all. Units: s."""
-
-EXIT_FLUSH_S = 2.0
-"""Longest wait at interpreter exit for results still queued. Units: s."""
+DEFAULT_MAX_ATTEMPTS = 8  # consecutive failed sends before giving up until the next run
+FIRST_BACKOFF_S = 0.5  # wait after the first failure, doubled after each one. Units: s.
+MAX_BACKOFF_S = 30.0  # the longest wait; 8 attempts wait about 62 s in all. Units: s.
+EXIT_FLUSH_S = 2.0  # the longest wait at interpreter exit for queued results. Units: s.
 
 _RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
-Outcome = Literal["sent", "gone", "again", "retry", "refused"]
+Outcome = Literal["sent", "gone", "retry", "refused"]
 
 
 def default_outbox_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -84,29 +75,8 @@ def _file_name(run_id: str) -> str:
 def _shown(url: str) -> str:
     """Return ``url`` fit for a log line: no credentials, no query."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-def _try_lock(fd: int) -> bool:
-    """Take an exclusive lock on ``fd`` without waiting; False if another holds it."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no claim; the Idempotency-Key still dedupes
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 16):
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
 def _valid_url(url: object) -> bool:
@@ -120,12 +90,23 @@ def _valid_url(url: object) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """A result waiting to be sent: a file of the outbox, or a body in memory."""
+def _positive(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) and value > 0
 
-    name: str
-    body: bytes | None = None
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive lock on ``fd`` without waiting; False if another holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no claim; the Idempotency-Key still dedupes
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 class WebhookSink:
@@ -142,7 +123,7 @@ class WebhookSink:
             written to disk or logged.
         include_host: also send the ``host`` part of the result.
         max_attempts: consecutive failed sends before giving up until the
-            next run.
+            next run (or the next result, or :meth:`flush`).
         clock: monotonic clock for the waits. Units: s.
 
     Raises:
@@ -164,9 +145,7 @@ class WebhookSink:
     ) -> None:
         if not _valid_url(url):
             raise ConfigError("url", url, "an http:// or https:// URL with a host")
-        if isinstance(timeout_s, bool) or not (
-            isinstance(timeout_s, (int, float)) and math.isfinite(timeout_s) and timeout_s > 0
-        ):
+        if not _positive(timeout_s):
             raise ConfigError("timeout_s", timeout_s, "a number of seconds > 0")
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise ConfigError("max_attempts", max_attempts, "an integer >= 1")
@@ -179,9 +158,9 @@ class WebhookSink:
         self._clock = clock
         self._headers = {"Content-Type": "application/json", **(headers or {})}
         self._cond = threading.Condition()
-        self._queue: deque[_Pending] = deque()
-        self._queued: set[str] = set()
-        self._parked: list[_Pending] = []  # given up on in this process; still in the outbox
+        self._queue: deque[str] = deque()  # outbox file names, oldest first
+        self._in_memory: dict[str, bytes] = {}  # bodies the outbox could not take
+        self._parked: list[str] = []  # given up on in this process; still in the outbox
         self._failures = 0  # consecutive failed sends
         self._failed_sends = 0  # all failed sends, for the exit flush
         self._kick = False
@@ -190,8 +169,6 @@ class WebhookSink:
         self._warned: set[str] = set()
         atexit.register(self._at_exit)
         self.deliver_pending()
-
-    # -- the caller's side ---------------------------------------------------
 
     def write(self, result: RunResult) -> None:
         """Put ``result`` in the outbox and queue it; the sending happens in the background.
@@ -206,63 +183,44 @@ class WebhookSink:
             tmp = self.outbox / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
             tmp.write_bytes(body)
             os.replace(tmp, self.outbox / name)
-            pending = _Pending(name)
         except OSError as err:
             self._warn_once(
                 "outbox",
-                "wattprint: the webhook outbox %s cannot be written (%s); results are "
-                "kept in memory and lost if this process ends before they are sent",
+                "wattprint: the webhook outbox %s cannot be written (%s); results are kept "
+                "in memory and lost if this process ends before they are sent",
                 self.outbox,
                 err.strerror or err,
             )
-            pending = _Pending(name, body)
-        self._enqueue([pending], revive=True)
+            with self._cond:
+                self._in_memory[name] = body
+        self._enqueue([name], revive=True)
 
     def deliver_pending(self) -> int:
         """Queue the results earlier processes left in the outbox; return how many."""
         try:
             names = sorted(
-                entry.name
-                for entry in os.scandir(self.outbox)
-                if entry.name.endswith(".json") and not entry.name.startswith(".")
+                e.name
+                for e in os.scandir(self.outbox)
+                if e.name.endswith(".json") and not e.name.startswith(".")
             )
         except FileNotFoundError:
             return 0
         except OSError as err:
             self._warn_once(
-                "scan",
-                "wattprint: the webhook outbox %s cannot be read (%s)",
-                self.outbox,
-                err.strerror or err,
+                "scan", "wattprint: cannot read %s (%s)", self.outbox, err.strerror or err
             )
             return 0
-        return self._enqueue([_Pending(n) for n in names], revive=False)
+        return self._enqueue(names, revive=False)
 
     def flush(self, timeout_s: float = 10.0) -> bool:
-        """Send what is queued now, waiting at most ``timeout_s``; True if all was sent.
-
-        Args:
-            timeout_s: the longest wait. Units: s.
-        """
-        deadline = self._clock() + timeout_s
+        """Send what is queued now, waiting at most ``timeout_s`` seconds; True if all was sent."""
         with self._cond:
             self._revive()
-            self._kick = True
-            self._cond.notify_all()
-            while self._queue and self._is_running():
-                left = deadline - self._clock()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
+            self._wait_for_queue(timeout_s, stop_at_failure=False)
             return not self._queue and not self._parked
 
     def close(self, timeout_s: float | None = None) -> None:
-        """Stop the sending thread; what is not sent stays in the outbox for the next run.
-
-        Args:
-            timeout_s: the longest wait for a request in flight (default:
-                the request timeout). Units: s.
-        """
+        """Stop the sender (a request in flight gets ``timeout_s`` seconds); the outbox stays."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
@@ -271,24 +229,39 @@ class WebhookSink:
         if thread is not None and thread is not threading.current_thread():
             thread.join(self.timeout_s if timeout_s is None else timeout_s)
 
-    @property
-    def pending(self) -> int:
-        """Results queued or given up on in this process, not yet sent."""
+    def _at_exit(self) -> None:
+        """Give queued results one bounded chance at exit; the outbox keeps the rest."""
         with self._cond:
-            return len(self._queue) + len(self._parked)
+            self._wait_for_queue(EXIT_FLUSH_S, stop_at_failure=True)
+            self._closed = True
+            self._cond.notify_all()
 
-    # -- the queue -----------------------------------------------------------
+    def _wait_for_queue(self, timeout_s: float, *, stop_at_failure: bool) -> None:
+        """Wake the sender and wait (lock held) until the queue is empty or time is up."""
+        failed = self._failed_sends
+        self._kick = True
+        self._cond.notify_all()
+        self._wait(
+            timeout_s,
+            lambda: (
+                not self._queue
+                or not self._is_running()
+                or (stop_at_failure and self._failed_sends != failed)
+            ),
+        )
 
-    def _enqueue(self, items: list[_Pending], *, revive: bool) -> int:
+    def _wait(self, timeout_s: float, done: Callable[[], bool]) -> None:
+        """Wait (lock held) until ``done()`` or ``timeout_s`` have passed on the clock."""
+        deadline = self._clock() + timeout_s
+        while not done() and (left := deadline - self._clock()) > 0:
+            self._cond.wait(left)
+
+    def _enqueue(self, names: list[str], *, revive: bool) -> int:
         with self._cond:
             if revive:
                 self._revive()
-            added = 0
-            for item in items:
-                if item.name not in self._queued:
-                    self._queued.add(item.name)
-                    self._queue.append(item)
-                    added += 1
+            new = [n for n in names if n not in self._queue]
+            self._queue.extend(new)
             if self._queue and not self._closed:
                 if self._thread is None or not self._thread.is_alive():
                     self._thread = threading.Thread(
@@ -296,14 +269,13 @@ class WebhookSink:
                     )
                     self._thread.start()
                 self._cond.notify_all()
-            return added
+            return len(new)
 
     def _revive(self) -> None:
         """Queue again what was given up on (a new result or a flush: try once more)."""
-        if self._parked:
-            self._queue.extend(self._parked)
-            self._parked.clear()
-            self._failures = 0
+        self._queue.extend(n for n in self._parked if n not in self._queue)
+        self._parked.clear()
+        self._failures = 0
 
     def _is_running(self) -> bool:
         return not self._closed and self._thread is not None and self._thread.is_alive()
@@ -316,66 +288,46 @@ class WebhookSink:
                     self._cond.wait()
                 if self._closed:
                     return
-                item = self._queue[0]
-            outcome = self._attempt(item)
+                name = self._queue[0]
+            outcome = self._attempt(name)
             with self._cond:
                 if self._closed:
                     return
-                if outcome == "again":
-                    continue
-                if outcome == "retry":
-                    self._failures += 1
-                    self._failed_sends += 1
-                    self._cond.notify_all()
-                    if self._failures >= self.max_attempts:
-                        self._give_up()
-                    else:
-                        self._back_off(
-                            min(FIRST_BACKOFF_S * 2 ** (self._failures - 1), MAX_BACKOFF_S)
-                        )
-                    continue
-                self._queue.popleft()
-                self._queued.discard(item.name)
-                if outcome == "sent":
-                    if self._failures:
-                        logger.info("wattprint: webhook %s reachable again", _shown(self.url))
-                    self._failures = 0
                 self._cond.notify_all()
+                if outcome != "retry":
+                    if name in self._queue:
+                        self._queue.remove(name)
+                    self._in_memory.pop(name, None)
+                    if outcome == "sent" and self._failures:
+                        logger.info("wattprint: webhook %s reachable again", _shown(self.url))
+                        self._failures = 0
+                    continue
+                self._failures += 1
+                self._failed_sends += 1
+                if self._failures < self.max_attempts:  # back off; a flush cuts it short
+                    self._kick = False
+                    delay_s = min(FIRST_BACKOFF_S * 2 ** (self._failures - 1), MAX_BACKOFF_S)
+                    self._wait(delay_s, lambda: self._kick or self._closed)
+                    continue
+                self._warn_once(
+                    "give-up",
+                    "wattprint: webhook %s still failing after %s attempts; %s result(s) stay "
+                    "in %s and are sent at the next run",
+                    _shown(self.url),
+                    self._failures,
+                    len(self._queue),
+                    self.outbox,
+                )
+                self._parked.extend(self._queue)  # until the next result or flush
+                self._queue.clear()
 
-    def _back_off(self, delay_s: float) -> None:
-        """Wait ``delay_s`` (lock held), or less if flushed or closed."""
-        deadline = self._clock() + delay_s
-        self._kick = False
-        while not self._kick and not self._closed:
-            left = deadline - self._clock()
-            if left <= 0:
-                break
-            self._cond.wait(left)
-        self._kick = False
-
-    def _give_up(self) -> None:
-        """Stop retrying until the next result or flush (lock held); the outbox keeps all."""
-        self._warn_once(
-            "give-up",
-            "wattprint: webhook %s still failing after %s attempts; %s result(s) stay in %s "
-            "and are sent at the next run",
-            _shown(self.url),
-            self._failures,
-            len(self._queue),
-            self.outbox,
-        )
-        self._parked.extend(self._queue)
-        self._queue.clear()
-        self._queued.clear()
-        self._cond.notify_all()
-
-    # -- one send ------------------------------------------------------------
-
-    def _attempt(self, item: _Pending) -> Outcome:
+    def _attempt(self, name: str) -> Outcome:
         """Send one result; remove its file after a 2xx."""
-        if item.body is not None:
-            return self._post(item.body, item.name.removesuffix(".json"))
-        path = self.outbox / item.name
+        with self._cond:
+            body = self._in_memory.get(name)
+        if body is not None:
+            return self._post(body, name.removesuffix(".json"))
+        path = self.outbox / name
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
@@ -384,27 +336,22 @@ class WebhookSink:
             self._warn_once("read", "wattprint: cannot read %s (%s)", path, err.strerror or err)
             return "refused"
         try:
-            if not _try_lock(fd):
-                return "gone"  # another process is sending it; it keeps the file if that fails
+            if not _try_lock(fd) or os.stat(path).st_ino != os.fstat(fd).st_ino:
+                return "gone"  # another process is sending it (and keeps it if that fails)
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                body = f.read()
             try:
-                if os.stat(path).st_ino != os.fstat(fd).st_ino:
-                    return "again"  # replaced since opened: send the new one
-            except FileNotFoundError:
-                return "gone"
-            body = _read_all(fd)
-            try:
-                run_id = json.loads(body.decode("utf-8"))["run_id"]
-                key = str(run_id) if str(run_id).isascii() else item.name.removesuffix(".json")
+                run_id = str(json.loads(body.decode("utf-8"))["run_id"])
             except (ValueError, KeyError, TypeError):
                 os.replace(path, path.with_suffix(".damaged"))
-                self._warn_once(
-                    "damaged", "wattprint: %s is not a result; moved aside to *.damaged", path
-                )
+                self._warn_once("damaged", "wattprint: %s is not a result; moved aside", path)
                 return "gone"
-            outcome = self._post(body, key)
-            if outcome == "sent":
-                path.unlink(missing_ok=True)  # we hold the lock: it is still our file
+            outcome = self._post(body, run_id if run_id.isascii() else name[:-5])
+            if outcome == "sent" and os.stat(path).st_ino == os.fstat(fd).st_ino:
+                path.unlink()  # not if a newer payload of the run replaced it meanwhile
             return outcome
+        except FileNotFoundError:
+            return "gone"
         except OSError as err:
             self._warn_once("read", "wattprint: cannot read %s (%s)", path, err.strerror or err)
             return "refused"
@@ -428,8 +375,7 @@ class WebhookSink:
             if isinstance(status, int) and 400 <= status < 500 and status not in _RETRYABLE_4XX:
                 self._warn_once(
                     f"refused:{status}",
-                    "wattprint: webhook refused a result (%s); it stays in %s and is "
-                    "tried again at the next run",
+                    "wattprint: webhook refused a result (%s); it stays in %s for the next run",
                     reason,
                     self.outbox,
                 )
@@ -437,32 +383,14 @@ class WebhookSink:
             logger.debug("wattprint: webhook send failed: %s", reason)
             self._warn_once(
                 "down",
-                "wattprint: webhook %s failed (%s); results wait in %s and are retried "
+                "wattprint: webhook failed (%s); results wait in %s and are retried "
                 "in the background",
-                _shown(self.url),
                 reason,
                 self.outbox,
             )
             return "retry"
         logger.debug("wattprint: webhook delivered %s", key)
         return "sent"
-
-    # -- exit ----------------------------------------------------------------
-
-    def _at_exit(self) -> None:
-        """Give queued results one bounded chance at exit; the outbox keeps the rest."""
-        deadline = self._clock() + EXIT_FLUSH_S
-        with self._cond:
-            failed = self._failed_sends
-            self._kick = True
-            self._cond.notify_all()
-            while self._queue and self._is_running() and self._failed_sends == failed:
-                left = deadline - self._clock()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-            self._closed = True
-            self._cond.notify_all()
 
     def _warn_once(self, cause: str, message: str, *args: object) -> None:
         if cause not in self._warned:
