@@ -36,7 +36,8 @@ CODECARBON_COLUMNS: tuple[str, ...] = (
 WATTPRINT_COLUMNS: tuple[str, ...] = (
     "wattprint_version", "status", "started_at_utc", "ended_at_utc", "cpu_method",
     "gpu_method", "ram_method", "measured_share", "intensity_g_per_kwh", "intensity_source",
-    "intensity_year", "location_source",
+    "intensity_year", "location_source", "run_group", "host_name", "rank", "local_rank",
+    "units", "unit",
 )  # fmt: skip
 
 COLUMNS = CODECARBON_COLUMNS + WATTPRINT_COLUMNS
@@ -103,6 +104,12 @@ def row_of(result: RunResult) -> dict[str, str]:
         "intensity_source": m.intensity.source,
         "intensity_year": m.intensity.year if m.intensity.year is not None else "",
         "location_source": loc.how,
+        "run_group": result.run_group,
+        "host_name": host.hostname,
+        "rank": "" if result.rank is None else result.rank,
+        "local_rank": "" if result.local_rank is None else result.local_rank,
+        "units": result.units if result.unit else "",
+        "unit": result.unit,
     }
     return {k: str(v) for k, v in values.items()}
 

@@ -1,0 +1,479 @@
+"""The report as data: every figure a renderer shows, with its inputs beside it.
+
+Each run keeps its raw inputs (IT energy per component, PUE, intensity, WUE,
+grid water, hardware, functional units) apart from the figures derived from
+them with :mod:`wattprint.impact` (facility energy, emissions, water,
+embodied share, SCI), so a reader, or ``wattprint verify``, can recompute
+every derived figure from the report alone. A run is *counted* in the totals
+when its energy and emissions are known; the others are listed, not guessed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Literal
+
+from ..impact.carbon import emissions_kg, facility_energy_kwh
+from ..impact.equivalents import Equivalent, equivalents
+from ..impact.sci import Sci, sci
+from ..impact.water import water_l
+from ..units import G_PER_KG
+from .embodied import EmbodiedLine, embodied_of
+from .records import COMPONENTS, HostRecord, PlaceRecord, RunRecord, SeriesPoint
+from .sources import MethodologyLine, SourceLine, methodology_of, sources_of, uncertainty_of
+from .whatif import WhatIf, what_if_of
+
+REPORT_SCHEMA = "wattprint.report/1"
+"""Name and version of the report's data form."""
+
+ScopeKind = Literal["run", "runs", "project", "group"]
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """A file the report was made from.
+
+    Attributes:
+        path: as given.
+        sha256: hex digest of its bytes, so the inputs can be matched later.
+        runs: how many runs of the report come from it.
+    """
+
+    path: str
+    sha256: str
+    runs: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What the report covers: one run, some runs, a project or a run group."""
+
+    kind: ScopeKind
+    run_id: str | None
+    project: str | None
+    group: str | None
+    inputs: tuple[InputFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunInputs:
+    """The raw figures of a run, from which its other figures are derived.
+
+    Attributes:
+        cpu_energy_kwh: CPU IT energy (before PUE); None when unknown. Units: kWh.
+        gpu_energy_kwh: GPU IT energy. Units: kWh.
+        ram_energy_kwh: memory IT energy. Units: kWh.
+        pue: the PUE applied (1.0 and ``pue_assumed`` when the file gives none).
+        pue_assumed: True when the file gave no PUE.
+        intensity_g_per_kwh: energy-weighted mean intensity. Units: gCO2e/kWh.
+        intensity_source: its source; None when unknown.
+        intensity_year: the year it describes.
+        intensity_kind: ``average`` or ``marginal``.
+        intensity_implied: True when implied by the file's emissions over energy.
+        wue_l_per_kwh: on-site water per kWh of IT energy. Units: L/kWh.
+        grid_water_l_per_kwh: water consumed by the power plants per kWh,
+            implied by the run's water figure. Units: L/kWh.
+        units: functional units of work done (SCI's R); None when not declared.
+        unit: the functional unit's name.
+    """
+
+    cpu_energy_kwh: float | None
+    gpu_energy_kwh: float | None
+    ram_energy_kwh: float | None
+    pue: float
+    pue_assumed: bool
+    intensity_g_per_kwh: float | None
+    intensity_source: str | None
+    intensity_year: int | None
+    intensity_kind: str | None
+    intensity_implied: bool
+    wue_l_per_kwh: float | None
+    grid_water_l_per_kwh: float | None
+    units: float | None
+    unit: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the file itself recorded, for comparison. Units: kWh, kg, L."""
+
+    energy_kwh: float | None
+    emissions_kg: float | None
+    water_l: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunLine:
+    """One run of the report: identity, raw inputs and derived figures.
+
+    Attributes:
+        counted: True when the run's energy and emissions are known and it is
+            in the totals.
+        it_energy_kwh: sum of the known component energies. Units: kWh.
+        energy_kwh: IT energy x PUE. Units: kWh.
+        emissions_kg: energy x intensity; None when the intensity is unknown.
+        water_l: recomputed when ``inputs.grid_water_l_per_kwh`` is known,
+            else as recorded. Units: L.
+        embodied: the run's share of the hardware's embodied emissions.
+        sci: per functional unit, when the run declares units.
+    """
+
+    run_id: str | None
+    project: str | None
+    experiment: str | None
+    run_group: str | None
+    status: str | None
+    mode: str | None
+    tool: str
+    origin: str
+    started_at: str | None
+    ended_at: str | None
+    duration_s: float | None
+    place: PlaceRecord
+    host: HostRecord
+    inputs: RunInputs
+    counted: bool
+    it_energy_kwh: float | None
+    energy_kwh: float | None
+    emissions_kg: float | None
+    water_l: float | None
+    recorded: Recorded
+    embodied: EmbodiedLine | None
+    sci: Sci | None
+    unknown: tuple[str, ...]
+    series: tuple[SeriesPoint, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """The counted runs together. Units: s, kWh, kg CO2e, gCO2e/kWh, L.
+
+    Attributes:
+        runs: runs in the report.
+        runs_counted: runs in these totals.
+        intensity_g_per_kwh: emissions / energy, the energy-weighted mean.
+        water_l: None when no counted run has a water figure.
+        embodied_kg: None when no counted run has an embodied estimate.
+        total_kg: operational plus embodied emissions.
+    """
+
+    runs: int
+    runs_counted: int
+    duration_s: float
+    it_energy_kwh: float
+    energy_kwh: float
+    emissions_kg: float
+    intensity_g_per_kwh: float | None
+    water_l: float | None
+    embodied_kg: float | None
+    total_kg: float
+    first_started_at: str | None
+    last_ended_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentLine:
+    """One component over the counted runs.
+
+    Attributes:
+        it_energy_kwh: IT energy, before PUE. Units: kWh.
+        share_percent: of the IT energy. Units: %.
+        methods: the methods used (``unknown`` when a file does not say).
+        how: ``measured``, ``estimated``, ``mixed``, ``unknown`` or ``not tracked``.
+        details: the methods' inputs, as recorded.
+    """
+
+    component: str
+    it_energy_kwh: float
+    share_percent: float
+    methods: tuple[str, ...]
+    how: str
+    details: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLine:
+    """One task: its recorded energy and intensity, and the emissions they give.
+
+    Attributes:
+        energy_kwh: facility energy of the task, recorded. Units: kWh.
+        intensity_g_per_kwh: recorded. Units: gCO2e/kWh.
+        emissions_kg: energy x intensity. Units: kg CO2e.
+        share_percent: of the run's emissions. Units: %.
+    """
+
+    run_id: str | None
+    name: str
+    duration_s: float | None
+    energy_kwh: float
+    intensity_g_per_kwh: float
+    emissions_kg: float
+    water_l: float | None
+    share_percent: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A whole report, ready to render or to serialise (``wattprint.report/1``)."""
+
+    schema: str
+    generator: str
+    generated_at: str
+    title: str
+    scope: Scope
+    runs: tuple[RunLine, ...]
+    totals: Totals
+    components: tuple[ComponentLine, ...]
+    tasks: tuple[TaskLine, ...]
+    per_unit: Sci | None
+    per_unit_note: str
+    equivalents: tuple[Equivalent, ...]
+    what_if: WhatIf | None
+    methodology: MethodologyLine
+    sources: tuple[SourceLine, ...]
+    uncertainty: tuple[str, ...]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _grid_water(record: RunRecord, it_kwh: float, pue: float) -> float | None:
+    """Return the grid water intensity implied by a wattprint run's water figure."""
+    if record.format == "codecarbon-csv" or record.water_l is None or it_kwh <= 0:
+        return None
+    if record.wue_l_per_kwh is None or pue <= 0:
+        return None
+    implied = (record.water_l / it_kwh - record.wue_l_per_kwh) / pue
+    return max(implied, 0.0)
+
+
+def run_line(record: RunRecord) -> RunLine:
+    """Return the report line of one run: its inputs and the figures derived from them."""
+    energies = {c.component: c.it_energy_kwh for c in record.components}
+    known = [e for e in energies.values() if e is not None]
+    it_kwh = math.fsum(known) if known else None
+    pue = record.pue if record.pue is not None and record.pue > 0 else 1.0
+    intensity = record.intensity.g_per_kwh
+    grid_water = _grid_water(record, it_kwh or 0.0, pue)
+    inputs = RunInputs(
+        cpu_energy_kwh=energies.get("cpu"),
+        gpu_energy_kwh=energies.get("gpu"),
+        ram_energy_kwh=energies.get("ram"),
+        pue=pue,
+        pue_assumed=record.pue is None,
+        intensity_g_per_kwh=intensity,
+        intensity_source=record.intensity.source,
+        intensity_year=record.intensity.year,
+        intensity_kind=record.intensity.kind,
+        intensity_implied=record.intensity.implied,
+        wue_l_per_kwh=record.wue_l_per_kwh,
+        grid_water_l_per_kwh=grid_water,
+        units=record.units,
+        unit=(record.unit or "unit") if record.units else None,
+    )
+    energy = facility_energy_kwh(it_kwh, pue) if it_kwh is not None else None
+    emissions = (
+        emissions_kg(energy, intensity) if energy is not None and intensity is not None else None
+    )
+    water = record.water_l
+    if grid_water is not None and it_kwh is not None and record.wue_l_per_kwh is not None:
+        water = water_l(
+            it_kwh, pue=pue, wue_l_per_kwh=record.wue_l_per_kwh, grid_water_l_per_kwh=grid_water
+        )
+    embodied = embodied_of(record)
+    score = None
+    if inputs.units and energy is not None and intensity is not None:
+        score = sci(
+            energy_kwh=energy,
+            intensity_g_per_kwh=intensity,
+            embodied_kg=embodied.embodied_kg if embodied is not None else 0.0,
+            water_l=water or 0.0,
+            units=inputs.units,
+            unit=inputs.unit or "unit",
+        )
+    return RunLine(
+        run_id=record.run_id,
+        project=record.project,
+        experiment=record.experiment,
+        run_group=record.run_group,
+        status=record.status,
+        mode=record.mode,
+        tool=record.tool,
+        origin=record.origin,
+        started_at=_iso(record.started_at),
+        ended_at=_iso(record.ended_at),
+        duration_s=record.duration_s,
+        place=record.place,
+        host=record.host,
+        inputs=inputs,
+        counted=energy is not None and emissions is not None,
+        it_energy_kwh=it_kwh,
+        energy_kwh=energy,
+        emissions_kg=emissions,
+        water_l=water,
+        recorded=Recorded(record.energy_kwh, record.emissions_kg, record.water_l),
+        embodied=embodied,
+        sci=score,
+        unknown=record.unknown,
+        series=record.series,
+    )
+
+
+def _sum(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return math.fsum(known) if known else None
+
+
+def totals_of(runs: tuple[RunLine, ...]) -> Totals:
+    """Return the totals of the counted runs (as ``wattprint verify`` recomputes them)."""
+    counted = [r for r in runs if r.counted]
+    energy = math.fsum(r.energy_kwh or 0.0 for r in counted)
+    emissions = math.fsum(r.emissions_kg or 0.0 for r in counted)
+    embodied = _sum([r.embodied.embodied_kg if r.embodied else None for r in counted])
+    starts = [r.started_at for r in counted if r.started_at]
+    ends = [r.ended_at for r in counted if r.ended_at]
+    return Totals(
+        runs=len(runs),
+        runs_counted=len(counted),
+        duration_s=math.fsum(r.duration_s or 0.0 for r in counted),
+        it_energy_kwh=math.fsum(r.it_energy_kwh or 0.0 for r in counted),
+        energy_kwh=energy,
+        emissions_kg=emissions,
+        intensity_g_per_kwh=emissions * G_PER_KG / energy if energy > 0 else None,
+        water_l=_sum([r.water_l for r in counted]),
+        embodied_kg=embodied,
+        total_kg=emissions + (embodied or 0.0),
+        first_started_at=min(starts) if starts else None,
+        last_ended_at=max(ends) if ends else None,
+    )
+
+
+def components_of(runs: tuple[RunLine, ...], records: dict[str, RunRecord]) -> list[ComponentLine]:
+    """Return each component's energy over the counted runs, and how it was obtained."""
+    counted = [r for r in runs if r.counted]
+    it_total = math.fsum(r.it_energy_kwh or 0.0 for r in counted)
+    lines = []
+    for name in COMPONENTS:
+        energy = math.fsum(getattr(r.inputs, f"{name}_energy_kwh") or 0.0 for r in counted)
+        found = [records[r.origin].component(name) for r in counted]
+        methods = sorted({(c.method if c and c.method else "unknown") for c in found})
+        flags = {c.measured if c else None for c in found if not (c and c.method == "none")}
+        if methods == ["none"]:
+            how = "not tracked"
+        elif flags == {True}:
+            how = "measured"
+        elif flags == {False}:
+            how = "estimated"
+        elif None in flags:
+            how = "unknown" if len(flags) == 1 else "mixed, partly unknown"
+        else:
+            how = "mixed"
+        details = sorted({c.detail for c in found if c and c.detail})
+        share = 100.0 * energy / it_total if it_total > 0 else 0.0
+        lines.append(ComponentLine(name, energy, share, tuple(methods), how, tuple(details)))
+    return lines
+
+
+def tasks_of(runs: tuple[RunLine, ...], records: dict[str, RunRecord]) -> list[TaskLine]:
+    """Return every task with known energy and intensity, and the emissions they give."""
+    lines = []
+    for run in runs:
+        for task in records[run.origin].tasks:
+            if task.energy_kwh is None or task.intensity_g_per_kwh is None:
+                continue
+            kg = emissions_kg(task.energy_kwh, task.intensity_g_per_kwh)
+            share = 100.0 * kg / run.emissions_kg if run.emissions_kg else None
+            lines.append(
+                TaskLine(
+                    run.run_id,
+                    task.name,
+                    task.duration_s,
+                    task.energy_kwh,
+                    task.intensity_g_per_kwh,
+                    kg,
+                    task.water_l,
+                    share,
+                )
+            )
+    return lines
+
+
+def per_unit_of(runs: tuple[RunLine, ...], totals: Totals) -> tuple[Sci | None, str]:
+    """Return the SCI of the counted runs together, or why there is none."""
+    counted = [r for r in runs if r.counted]
+    declared = {(r.inputs.unit if r.inputs.units else None) for r in counted}
+    if not counted or None in declared:
+        return None, "no functional units declared by every run: per-unit figures are unknown"
+    if len(declared) > 1:
+        return None, f"the runs count different units ({', '.join(sorted(map(str, declared)))})"
+    if totals.intensity_g_per_kwh is None:
+        return None, "no energy: per-unit figures are unknown"
+    units = math.fsum(r.inputs.units or 0.0 for r in counted)
+    unit = next(iter(declared)) or "unit"
+    score = sci(
+        energy_kwh=totals.energy_kwh,
+        intensity_g_per_kwh=totals.intensity_g_per_kwh,
+        embodied_kg=totals.embodied_kg or 0.0,
+        water_l=totals.water_l or 0.0,
+        units=units,
+        unit=unit,
+    )
+    return score, f"{units:g} {unit} over {len(counted)} run(s)"
+
+
+def build_report(
+    records: tuple[RunRecord, ...],
+    scope: Scope,
+    *,
+    load_notes: tuple[str, ...] = (),
+    generator: str = "",
+    now: datetime | None = None,
+    title: str | None = None,
+    top: int = 3,
+) -> Report:
+    """Return the report over ``records``.
+
+    Args:
+        records: the runs, as :func:`wattprint.report.load.select` returns them.
+        scope: what the report covers and the files it was made from.
+        load_notes: what reading the files found worth telling.
+        generator: e.g. ``wattprint 0.4.0``.
+        now: the time of the report (UTC now when None).
+        title: the report's title (one is made from the scope when None).
+        top: how many places to show at each end of the what-if rankings.
+    """
+    by_origin = {r.origin: r for r in records}
+    runs = tuple(run_line(r) for r in records)
+    totals = totals_of(runs)
+    per_unit, per_unit_note = per_unit_of(runs, totals)
+    return Report(
+        schema=REPORT_SCHEMA,
+        generator=generator,
+        generated_at=(now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        title=title or _title(scope, runs),
+        scope=scope,
+        runs=runs,
+        totals=totals,
+        components=tuple(components_of(runs, by_origin)),
+        tasks=tuple(tasks_of(runs, by_origin)),
+        per_unit=per_unit,
+        per_unit_note=per_unit_note,
+        equivalents=equivalents(emissions_kg=totals.emissions_kg, energy_kwh=totals.energy_kwh),
+        what_if=what_if_of(runs, totals, top=top),
+        methodology=methodology_of(records, load_notes),
+        sources=sources_of(runs, records),
+        uncertainty=uncertainty_of(runs, records),
+    )
+
+
+def _title(scope: Scope, runs: tuple[RunLine, ...]) -> str:
+    if scope.kind == "run" and runs:
+        return f"Footprint of run {runs[0].run_id or runs[0].origin}"
+    if scope.kind == "project":
+        return f"Footprint of project {scope.project}"
+    if scope.kind == "group":
+        return f"Footprint of run group {scope.group}"
+    return f"Footprint of {len(runs)} runs"

@@ -1,0 +1,132 @@
+"""What-if: the same energy, used elsewhere or at another time of year.
+
+For the counted runs' energy, the emissions it would have had in the
+cleanest and dirtiest countries, in the regions of the runs' cloud provider
+(of every provider when the runs name none, or several), and at the same
+place in its cleanest and dirtiest month of the last twelve the monthly table
+holds; each with the saving against what the runs emitted, in kg and percent
+(negative: worse). The same energy is assumed everywhere (same PUE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..grid.plan import default_tables
+from ..grid.ranking import RankedPlace, rank_cloud_regions, rank_countries
+from ..impact.carbon import emissions_kg
+
+if TYPE_CHECKING:
+    from .model import RunLine, Totals
+
+MONTHS_CONSIDERED = 12
+"""The monthly what-if looks at the newest this many months of the place."""
+
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """The counted runs' energy at other places and months.
+
+    Attributes:
+        energy_kwh: the energy moved. Units: kWh.
+        current_g_per_kwh: the runs' mean intensity. Units: gCO2e/kWh.
+        current_emissions_kg: energy x current intensity. Units: kg CO2e.
+        countries_best: the cleanest countries, cleanest first.
+        countries_worst: the dirtiest countries, dirtiest first.
+        cloud_provider: the provider whose regions are ranked, or ``all``.
+        cloud_best: its cleanest regions.
+        cloud_worst: its dirtiest regions.
+        months: cleanest then dirtiest month at the runs' country (keys
+            ``FRA:2024-06``); empty without monthly data.
+        notes: what was left out and why.
+    """
+
+    energy_kwh: float
+    current_g_per_kwh: float
+    current_emissions_kg: float
+    countries_best: tuple[RankedPlace, ...]
+    countries_worst: tuple[RankedPlace, ...]
+    cloud_provider: str
+    cloud_best: tuple[RankedPlace, ...]
+    cloud_worst: tuple[RankedPlace, ...]
+    months: tuple[RankedPlace, ...]
+    notes: tuple[str, ...]
+
+
+def place_at(
+    key: str, name: str, intensity: float, source: str, energy_kwh: float, current: float
+) -> RankedPlace:
+    """Return ``energy_kwh`` at ``intensity``, with the saving against ``current`` g/kWh."""
+    current_kg = emissions_kg(energy_kwh, current)
+    kg = emissions_kg(energy_kwh, intensity)
+    saving = current_kg - kg
+    percent = 100.0 * saving / current_kg if current_kg > 0 else 0.0
+    return RankedPlace(key, name, intensity, source, kg, saving, percent)
+
+
+def _ends(ranked: list[RankedPlace], top: int) -> tuple[tuple[RankedPlace, ...], ...]:
+    return tuple(ranked[:top]), tuple(reversed(ranked[-top:])) if ranked else ()
+
+
+def what_if_of(runs: tuple[RunLine, ...], totals: Totals, *, top: int = 3) -> WhatIf | None:
+    """Return the what-if of the counted runs, or None when their energy is zero or unknown."""
+    current = totals.intensity_g_per_kwh
+    if current is None or totals.energy_kwh <= 0:
+        return None
+    tables = default_tables()
+    energy = totals.energy_kwh
+    counted = [r for r in runs if r.counted]
+    notes = []
+    countries = rank_countries(tables, energy_kwh=energy, current_g_per_kwh=current)
+    providers = {r.place.cloud_provider for r in counted}
+    provider = next(iter(providers)) if len(providers) == 1 else None
+    if provider is None and len(providers) > 1:
+        notes.append("the runs name several cloud providers (or none): every provider is ranked")
+    clouds = rank_cloud_regions(
+        tables, provider=provider, energy_kwh=energy, current_g_per_kwh=current
+    )
+    places = {r.place.country_iso3 for r in counted}
+    iso3 = next(iter(places)) if len(places) == 1 else None
+    months: tuple[RankedPlace, ...] = ()
+    if iso3 is None or iso3 == "WLD":
+        notes.append("the runs have no single country: no monthly what-if")
+    else:
+        rows = tables.monthly.months(iso3)[-MONTHS_CONSIDERED:]
+        if not rows:
+            notes.append(f"no monthly intensity for {iso3}: no monthly what-if")
+        else:
+            name = next((r.place.country_name for r in counted if r.place.country_name), iso3)
+            months = tuple(
+                place_at(
+                    f"{m.iso3}:{m.year}-{m.month:02d}",
+                    f"{name}, {_MONTH_NAMES[m.month - 1]} {m.year}",
+                    m.intensity_g_per_kwh,
+                    m.source,
+                    energy,
+                    current,
+                )
+                for m in (
+                    min(rows, key=lambda m: m.intensity_g_per_kwh),
+                    max(rows, key=lambda m: m.intensity_g_per_kwh),
+                )
+            )
+    best, worst = _ends(countries, top)
+    cloud_best, cloud_worst = _ends(clouds, top)
+    return WhatIf(
+        energy_kwh=energy,
+        current_g_per_kwh=current,
+        current_emissions_kg=emissions_kg(energy, current),
+        countries_best=best,
+        countries_worst=worst,
+        cloud_provider=provider or "all",
+        cloud_best=cloud_best,
+        cloud_worst=cloud_worst,
+        months=months,
+        notes=tuple(notes),
+    )
