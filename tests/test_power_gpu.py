@@ -246,7 +246,7 @@ def test_counter_path_is_the_counter_difference(
         assert reading.energy_j == (int(row["energy_mj"]) - first_mj) * 1e-3
         assert reading.energy_j >= last_j
         last_j = reading.energy_j
-    # 60.3 s of the recorded power-limit sweep: 8.4 kJ.
+    # The 60.3 s sweep: 8278.513 J (Zeus's unrounded power x time: 8278.639 J).
     assert last_j == pytest.approx(8278.513)
 
 
@@ -270,7 +270,10 @@ def test_missing_counter_falls_back_to_polling(clock: FakeClock) -> None:
     # The trapezoid rule errs only on the 0.1 s interval around each step of the power, by at
     # most half the step x the interval: sum |dP| x 0.1 s / 2 (= 1.45 J here, of 13.3 kJ).
     tolerance_j = sum(abs(p_w[i + 1] - p_w[i]) for i in range(len(p_w) - 1)) * 0.1 / 2
-    assert exact_j == pytest.approx(13337.4, abs=0.5)
+    # By hand: 108.444 W x 17.513 s + 127.482 x 16.660 + 136.788 x 16.513 + 137.097 x 16.483
+    # + 135.916 x 16.563 + 136.525 x 16.500 = 13045.419 J over the 100.232 s sweep (Zeus's
+    # unrounded figures give 13045.605 J), less the last 0.032 s at 136.525 W = 4.369 J.
+    assert exact_j == pytest.approx(13041.050, abs=0.001)
     assert abs(last_j - exact_j) <= tolerance_j
     source.close()
     assert fake.init_count == 0
@@ -464,6 +467,7 @@ def test_amd_counter_path(clock: FakeClock, key: str) -> None:
         at(clock, float(row["time_s"]))
         raw = fake.accumulator(0)
         assert source.read().energy_j == (raw - first) * (resolution_uj * 1e-6)
+    # The 93.4 s sweep: 14785.688 J (Zeus's unrounded power x time: 14785.451 J).
     assert source.read().energy_j == pytest.approx(14785.688, abs=0.001)
     source.close()
     assert not fake.initialised
@@ -540,4 +544,4 @@ def test_no_amdsmi_is_no_amd_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_trace_helper_matches_the_csv() -> None:
     # The fake's exact integral agrees with the hand sum used above.
     trace = Trace.load(FIXTURES / "nvml" / "p100_sweep.csv")
-    assert trace.integral_j(0.0, 100.2) == pytest.approx(13337.4, abs=0.5)
+    assert trace.integral_j(0.0, 100.2) == pytest.approx(13041.050, abs=0.001)

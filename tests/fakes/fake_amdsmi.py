@@ -72,7 +72,7 @@ class FakeAmdSmi:
         self.energy_key = [str(s.get("energy_key", "energy_accumulator")) for s in self.specs]
 
     def now_s(self) -> float:
-        return self.clock() - self.t0_s
+        return round(self.clock() - self.t0_s, 6)  # to the us: no float drift across rows
 
     def _spec(self, handle: int) -> dict[str, Any]:
         if not self.initialised:

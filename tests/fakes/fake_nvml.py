@@ -112,7 +112,7 @@ class Trace:
         """The exact energy of the held power between two trace times. Units: J."""
         total_mj = 0.0
         edges = [t0_s, *(t for t in self.times_s if t0_s < t < t1_s), t1_s]
-        for a, b in zip(edges, edges[1:]):
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
             total_mj += self.power_mw_at(a) * (b - a)
         return total_mj / 1000
 
@@ -162,7 +162,7 @@ class FakeNvml:
 
     def now_s(self) -> float:
         """Trace time now. Units: s."""
-        return self.clock() - self.t0_s
+        return round(self.clock() - self.t0_s, 6)  # to the us: no float drift across rows
 
     def fail(self, index: int, *, at_s: float, code: int = NVML_ERROR_GPU_IS_LOST) -> None:
         """Make every call on GPU ``index`` raise ``code`` from trace time ``at_s`` on."""

@@ -40,7 +40,7 @@ _J_PER_MJ = 1e-3  # NVML energy counters count millijoules
 _W_PER_MW = 1e-3  # NVML power readings are milliwatts
 _US_PER_S = 1_000_000  # nvmlDeviceGetProcessUtilization takes a timestamp in microseconds
 _INSTALL_ADVICE = 'If this machine has an NVIDIA GPU: pip install "wattprint[gpu]"'
-_DRIVER_ADVICE = "Install the NVIDIA driver (nvidia-smi should list the GPUs)."
+_DRIVER_ADVICE = "If this machine has an NVIDIA GPU: install its driver (then nvidia-smi works)."
 _MIG_NOTE = "MIG: NVML measures the whole GPU, so this energy is shared by its MIG instances"
 
 

@@ -449,6 +449,7 @@ def build_report(
     runs = tuple(run_line(r) for r in records)
     totals = totals_of(runs)
     per_unit, per_unit_note = per_unit_of(runs, totals)
+    what_if = what_if_of(runs, totals, top=top)
     return Report(
         schema=REPORT_SCHEMA,
         generator=generator,
@@ -462,9 +463,9 @@ def build_report(
         per_unit=per_unit,
         per_unit_note=per_unit_note,
         equivalents=equivalents(emissions_kg=totals.emissions_kg, energy_kwh=totals.energy_kwh),
-        what_if=what_if_of(runs, totals, top=top),
+        what_if=what_if,
         methodology=methodology_of(records, load_notes),
-        sources=sources_of(runs, records),
+        sources=sources_of(runs, records, what_if),
         uncertainty=uncertainty_of(runs, records),
     )
 

@@ -70,8 +70,15 @@ def place_at(
     return RankedPlace(key, name, intensity, source, kg, saving, percent)
 
 
-def _ends(ranked: list[RankedPlace], top: int) -> tuple[tuple[RankedPlace, ...], ...]:
-    return tuple(ranked[:top]), tuple(reversed(ranked[-top:])) if ranked else ()
+def _ends(
+    ranked: list[RankedPlace], top: int
+) -> tuple[tuple[RankedPlace, ...], tuple[RankedPlace, ...]]:
+    """Return the ``top`` cleanest (cleanest first) and dirtiest (dirtiest first)."""
+    return tuple(ranked[:top]), tuple(reversed(ranked[-top:] if top > 0 else []))
+
+
+def _known(ranked: list[RankedPlace]) -> list[RankedPlace]:
+    return [p for p in ranked if p.intensity_g_per_kwh > 0]
 
 
 def what_if_of(runs: tuple[RunLine, ...], totals: Totals, *, top: int = 3) -> WhatIf | None:
@@ -83,14 +90,18 @@ def what_if_of(runs: tuple[RunLine, ...], totals: Totals, *, top: int = 3) -> Wh
     energy = totals.energy_kwh
     counted = [r for r in runs if r.counted]
     notes = []
-    countries = rank_countries(tables, energy_kwh=energy, current_g_per_kwh=current)
+    all_countries = rank_countries(tables, energy_kwh=energy, current_g_per_kwh=current)
     providers = {r.place.cloud_provider for r in counted}
     provider = next(iter(providers)) if len(providers) == 1 else None
-    if provider is None and len(providers) > 1:
-        notes.append("the runs name several cloud providers (or none): every provider is ranked")
-    clouds = rank_cloud_regions(
+    if provider is None:
+        notes.append("the runs name no single cloud provider: every provider's regions are ranked")
+    all_clouds = rank_cloud_regions(
         tables, provider=provider, energy_kwh=energy, current_g_per_kwh=current
     )
+    countries, clouds = _known(all_countries), _known(all_clouds)
+    gaps = [p.key for p in all_countries + all_clouds if p.intensity_g_per_kwh <= 0]
+    if gaps:
+        notes.append(f"left out, their table intensity being 0 g/kWh (a gap): {', '.join(gaps)}")
     places = {r.place.country_iso3 for r in counted}
     iso3 = next(iter(places)) if len(places) == 1 else None
     months: tuple[RankedPlace, ...] = ()
