@@ -19,7 +19,6 @@ key.
 
 from __future__ import annotations
 
-import configparser
 import enum
 import logging
 import os
@@ -157,6 +156,8 @@ def _codecarbon_layers(cwd: Path, env: Mapping[str, str], home: Path) -> list[_L
         path = directory / ".codecarbon.config"
         if not path.is_file():
             continue
+        import configparser
+
         parser = configparser.ConfigParser()
         try:
             parser.read(path, encoding="utf-8")

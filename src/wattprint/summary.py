@@ -6,6 +6,7 @@ emissions and utilisation sits in one place that tests can call directly.
 
 from __future__ import annotations
 
+import functools
 import platform
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -133,15 +134,22 @@ def _water_detail(plan: GridPlan) -> str:
     )
 
 
-def build_host(discovery: Discovery) -> Host:
-    """Describe the machine for the result and the CSV's host columns."""
+@functools.cache
+def _platform() -> tuple[str, str, str]:
+    """Return the OS string, Python version and host name (read once per process)."""
     import socket
 
+    return platform.platform(), platform.python_version(), socket.gethostname()
+
+
+def build_host(discovery: Discovery) -> Host:
+    """Describe the machine for the result and the CSV's host columns."""
     hw = discovery.hardware
+    os_name, python_version, hostname = _platform()
     return Host(
-        hostname=socket.gethostname(),
-        os=platform.platform(),
-        python_version=platform.python_version(),
+        hostname=hostname,
+        os=os_name,
+        python_version=python_version,
         cpu_model=hw.cpu.brand,
         cpu_count=hw.cpu.logical_cpus,
         gpu_count=0,

@@ -11,10 +11,11 @@ accumulator under ``energy_accumulator`` (amdsmi >= 6.2.1; ``power`` before, set
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fakes.fake_nvml import FakeClock, Trace
+from fakes.fake_nvml import Trace
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "amdsmi"
 
@@ -59,7 +60,9 @@ class FakeAmdSmi:
     AmdSmiException = AmdSmiException
     AmdSmiLibraryException = AmdSmiLibraryException
 
-    def __init__(self, machine: str, *, clock: FakeClock, init_error: int | None = None) -> None:
+    def __init__(
+        self, machine: str, *, clock: Callable[[], float], init_error: int | None = None
+    ) -> None:
         data = json.loads((FIXTURES / "machines.json").read_text())
         self.driver_version = data["driver_version"]
         self.specs: list[dict[str, Any]] = data["machines"][machine]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import csv
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -143,7 +144,9 @@ class FakeNvml:
 
     NVMLError = NVMLError
 
-    def __init__(self, machine: str, *, clock: FakeClock, init_error: int | None = None) -> None:
+    def __init__(
+        self, machine: str, *, clock: Callable[[], float], init_error: int | None = None
+    ) -> None:
         self.driver_version, specs = machine_spec(machine)
         self.gpus = [
             _Gpu(spec, Trace.load(FIXTURES / "nvml" / spec["trace"]), mig=spec.get("mig", []))

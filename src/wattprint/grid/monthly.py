@@ -16,7 +16,6 @@ the :class:`MonthlyTable` instance.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -49,24 +48,21 @@ class MonthlyIntensity:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    by_country: dict[str, tuple[MonthlyIntensity, ...]]
-    by_month: dict[tuple[str, int, int], MonthlyIntensity]
-
-
 class MonthlyTable:
     """Look up countries' monthly grid intensity in the shipped (or a given) table.
 
-    The file is read on first use and kept on the instance.
+    The file is read on first use and kept on the instance; a country's rows
+    are parsed the first time that country is asked for (a run needs one).
     """
 
-    __slots__ = ("_path", "_loaded")
+    __slots__ = ("_path", "_text", "_lines", "_parsed")
 
     def __init__(self, path: Path | None = None) -> None:
         """Create a table reading ``path``, or the shipped table when ``None``."""
         self._path = path
-        self._loaded: _Loaded | None = None
+        self._text: str | None = None
+        self._lines: dict[str, list[tuple[int, str]]] | None = None
+        self._parsed: dict[str, tuple[MonthlyIntensity, ...]] = {}
 
     def lookup(self, iso3: str, year: int, month: int) -> MonthlyIntensity | None:
         """Return one country's figure for one month, or ``None`` when there is none.
@@ -89,7 +85,10 @@ class MonthlyTable:
         if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
             raise ConfigError("month", month, "an integer from 1 (January) to 12 (December)")
         key = iso3.strip().upper() if isinstance(iso3, str) else ""
-        return self._load().by_month.get((key, year, month))
+        for entry in self._country(key):
+            if entry.year == year and entry.month == month:
+                return entry
+        return None
 
     def months(self, iso3: str) -> list[MonthlyIntensity]:
         """Return every month the table holds for a country, oldest first.
@@ -102,16 +101,46 @@ class MonthlyTable:
             has none for it.
         """
         key = iso3.strip().upper() if isinstance(iso3, str) else ""
-        return list(self._load().by_country.get(key, ()))
+        return list(self._country(key))
 
     def countries(self) -> tuple[str, ...]:
         """Return the alpha-3 codes with monthly figures, sorted (``WLD`` included)."""
-        return tuple(sorted(self._load().by_country))
+        return tuple(sorted(self._index()))
 
-    def _load(self) -> _Loaded:
-        if self._loaded is None:
-            self._loaded = _parse(self._read_text(), self._label())
-        return self._loaded
+    def _whole(self) -> str:
+        if self._text is None:
+            self._text = self._read_text()
+        return self._text
+
+    def _index(self) -> dict[str, list[tuple[int, str]]]:
+        """Split the file into each country's lines (with their line numbers)."""
+        if self._lines is None:
+            text = self._whole()
+            lines = text.splitlines()
+            header = next((i for i, ln in enumerate(lines) if ln and not ln.startswith("#")), None)
+            if header is None or tuple(lines[header].split(",")) != _COLUMNS:
+                found = lines[header] if header is not None else None
+                raise DataError(f"{self._label()}: expected columns {_COLUMNS}, found {found!r}")
+            index: dict[str, list[tuple[int, str]]] = {}
+            for number, line in enumerate(lines[header + 1 :], start=header + 2):
+                if line.strip() and not line.startswith("#"):
+                    index.setdefault(line.split(",", 1)[0].strip().upper(), []).append(
+                        (number, line)
+                    )
+            if not index:
+                raise DataError(f"{self._label()}: the table has no rows")
+            self._lines = index
+        return self._lines
+
+    def _country(self, key: str) -> tuple[MonthlyIntensity, ...]:
+        """Parse one country's rows; rows are grouped by country, so find its block."""
+        if key not in self._parsed:
+            if self._lines is not None:
+                lines = self._lines.get(key, [])
+            else:
+                lines = _block(self._whole(), key)
+            self._parsed[key] = _parse(lines, self._label())
+        return self._parsed[key]
 
     def _label(self) -> str:
         return str(self._path) if self._path is not None else f"wattprint/grid/data/{_TABLE_NAME}"
@@ -129,37 +158,47 @@ class MonthlyTable:
             raise DataError(f"cannot read the monthly table {self._label()}: {err}") from err
 
 
-def _parse(text: str, label: str) -> _Loaded:
-    lines = (line for line in io.StringIO(text) if line.strip() and not line.startswith("#"))
-    reader = csv.DictReader(lines)
-    if reader.fieldnames is None or tuple(reader.fieldnames) != _COLUMNS:
-        raise DataError(f"{label}: expected columns {_COLUMNS}, found {reader.fieldnames}")
-    by_month: dict[tuple[str, int, int], MonthlyIntensity] = {}
-    for row in reader:
-        match = _MONTH.fullmatch((row["month"] or "").strip())
+def _block(text: str, key: str) -> list[tuple[int, str]]:
+    """Return the numbered lines of ``key``'s block (the table is grouped by country)."""
+    if not key or "," in key or "\n" in key:
+        return []
+    start = text.find(f"\n{key},")
+    if start < 0:
+        return []
+    number = text.count("\n", 0, start + 1) + 1
+    out: list[tuple[int, str]] = []
+    for line in text[start + 1 :].split("\n"):
+        if not line.startswith(f"{key},"):
+            break
+        out.append((number, line.rstrip("\r")))
+        number += 1
+    return out
+
+
+def _parse(lines: list[tuple[int, str]], label: str) -> tuple[MonthlyIntensity, ...]:
+    """Parse one country's numbered lines into its months, oldest first."""
+    by_month: dict[tuple[int, int], MonthlyIntensity] = {}
+    for number, row in zip(
+        (n for n, _ in lines), csv.reader(line for _, line in lines), strict=True
+    ):
         try:
+            if len(row) != len(_COLUMNS):
+                raise ValueError(f"{len(row)} fields")
+            iso3, month_text, value, source = (field.strip() for field in row)
+            match = _MONTH.fullmatch(month_text)
             if match is None or not 1 <= int(match.group(2)) <= 12:
-                raise ValueError(f"month {row['month']!r} is not YYYY-MM")
+                raise ValueError(f"month {month_text!r} is not YYYY-MM")
             entry = MonthlyIntensity(
-                iso3=row["iso3"].strip().upper(),
+                iso3=iso3.upper(),
                 year=int(match.group(1)),
                 month=int(match.group(2)),
-                intensity_g_per_kwh=float(row["intensity_g_per_kwh"]),
-                source=row["source"].strip(),
+                intensity_g_per_kwh=float(value),
+                source=source,
             )
         except (AttributeError, TypeError, ValueError) as err:
-            raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}") from err
+            raise DataError(f"{label}, line {number}: bad row {row!r} ({err})") from err
         if len(entry.iso3) != 3 or not entry.source:
-            raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}")
-        key = (entry.iso3, entry.year, entry.month)
-        if by_month.setdefault(key, entry) is not entry:
-            raise DataError(f"{label}: {entry.iso3} {row['month']} appears twice")
-    if not by_month:
-        raise DataError(f"{label}: the table has no rows")
-    grouped: dict[str, list[MonthlyIntensity]] = {}
-    for entry in by_month.values():
-        grouped.setdefault(entry.iso3, []).append(entry)
-    by_country = {
-        iso3: tuple(sorted(rows, key=lambda r: (r.year, r.month))) for iso3, rows in grouped.items()
-    }
-    return _Loaded(by_country=by_country, by_month=by_month)
+            raise DataError(f"{label}, line {number}: bad row {row!r}")
+        if by_month.setdefault((entry.year, entry.month), entry) is not entry:
+            raise DataError(f"{label}, line {number}: {entry.iso3} {month_text} appears twice")
+    return tuple(sorted(by_month.values(), key=lambda e: (e.year, e.month)))

@@ -27,15 +27,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Settings
+from typing import TYPE_CHECKING
+
 from ..errors import ConfigError, ProviderError
-from .cloud_regions import CloudRegion, CloudTable
-from .countries import CountryIntensity, CountryTable
-from .intensity import Intensity
 from .location import Location
-from .monthly import MonthlyTable
-from .regions import RegionTable
-from .water import WaterIntensity, WaterTable
+
+if TYPE_CHECKING:  # the tables' modules load with the tables, on first use
+    from ..config import Settings
+    from .cloud_regions import CloudRegion, CloudTable
+    from .countries import CountryIntensity, CountryTable
+    from .intensity import Intensity
+    from .monthly import MonthlyTable
+    from .regions import RegionTable
+    from .water import WaterIntensity, WaterTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,12 @@ class GridTables:
 @functools.cache
 def default_tables() -> GridTables:
     """Return the shipped tables, shared by every tracker of the process."""
+    from .cloud_regions import CloudTable
+    from .countries import CountryTable
+    from .monthly import MonthlyTable
+    from .regions import RegionTable
+    from .water import WaterTable
+
     return GridTables(CountryTable(), RegionTable(), MonthlyTable(), CloudTable(), WaterTable())
 
 

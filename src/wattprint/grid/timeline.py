@@ -173,6 +173,9 @@ def live_for(
     Raises:
         ConfigError: an unknown provider, or a place the provider does not cover.
     """
+    configured = settings.live_provider or settings.electricitymaps_token
+    if not configured or settings.force_intensity_g_per_kwh is not None:
+        return None, None  # nothing to import or ask
     from .live.choose import make_provider, zone_for
 
     merged = dict(env)

@@ -9,13 +9,17 @@ the tracker uses, so what you see is what is measured.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .._version import __version__
+from ..paths import user_cache_dir
 from .base import COMPONENTS, Component, PowerSource, ProbeOutcome
 from .constant import ConstantPowerSource
 from .cpu_info import CpuInfo, read_cpu_info, read_ram_total_bytes
@@ -34,19 +38,52 @@ class Hardware:
         ram_total_bytes: installed memory. Units: bytes.
     """
 
-    def __init__(self, cpu: CpuInfo, ram_total_bytes: int, table: CpuTable) -> None:
+    def __init__(
+        self, cpu: CpuInfo, ram_total_bytes: int, table: CpuTable, cache: Path | None = None
+    ) -> None:
         self.cpu = cpu
         self.ram_total_bytes = ram_total_bytes
         self._table = table
+        self._cache = cache
 
     @functools.cached_property
     def cpu_match(self) -> CpuMatch:
         """The TDP table entry the CPU matches (or the default), looked up on first use.
 
-        Reading the table takes tens of milliseconds, so it is kept off
-        ``start()``: the model needs the TDP only at its first sample.
+        Matching against the table of about 5,000 CPUs takes a tenth of a
+        second, so it is kept off ``start()`` (the model needs the TDP only at
+        its first sample) and its answer is kept in the user cache, keyed by
+        the brand and wattprint's version, so later processes skip it.
         """
-        return self._table.match(self.cpu.brand, self.cpu.threads_per_socket)
+        key = f"{__version__}|{self.cpu.brand}|{self.cpu.threads_per_socket}"
+        cached = _read_match_cache(self._cache, key)
+        if cached is not None:
+            return cached
+        match = self._table.match(self.cpu.brand, self.cpu.threads_per_socket)
+        _write_match_cache(self._cache, key, match)
+        return match
+
+
+def _read_match_cache(path: Path | None, key: str) -> CpuMatch | None:
+    if path is None:
+        return None
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8")).get(key)
+        return CpuMatch(**entry) if isinstance(entry, dict) else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_match_cache(path: Path | None, key: str, match: CpuMatch) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({key: dataclasses.asdict(match)}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # no cache then: the next process matches again
+        pass
 
 
 @dataclass(slots=True)
@@ -61,6 +98,8 @@ class ProbeContext:
     cpu_table: CpuTable = field(default_factory=CpuTable)
     load_curve: LoadCurve = field(default_factory=LoadCurve)
     clock: Callable[[], float] = time.monotonic
+    cache_dir: Path | None = None
+    """Where the CPU match is cached (default: the user cache directory)."""
     allocation: tuple[float | None, int | None, str] = (None, None, "")
     """CPUs and memory (bytes) a batch scheduler allocated here, and its name."""
     _hardware: Hardware | None = None
@@ -79,7 +118,8 @@ class ProbeContext:
                 )
             if memory is not None and memory < ram:
                 ram = memory
-            self._hardware = Hardware(cpu, ram, self.cpu_table)
+            cache = self.cache_dir if self.cache_dir is not None else user_cache_dir(self.env)
+            self._hardware = Hardware(cpu, ram, self.cpu_table, cache / "cpu-match.json")
         return self._hardware
 
 

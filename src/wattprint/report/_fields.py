@@ -132,5 +132,3 @@ def unknown_of(record: RunRecord) -> tuple[str, ...]:
 def ram_gb_from_gib(gib: float | None) -> float | None:
     """Return memory given in GiB (CodeCarbon's ``ram_total_size``) in GB."""
     return gib * BYTES_PER_GIB / BYTES_PER_GB if gib is not None else None
-
-

@@ -77,8 +77,8 @@ def embodied_of(record: RunRecord) -> EmbodiedLine | None:
         f"{ASSUMED_CPU_SOCKETS} CPU socket (the record gives {host.cpu_count or '?'} "
         "logical CPUs, not sockets)",
         f"{host.ram_total_gb:.1f} GB of memory, as recorded",
-        f"whole machine charged for the run's {record.duration_s:.1f} s "
-        f"over a {DEFAULT_LIFETIME_YEARS:g}-year life",
+        f"the whole machine charged for the run's duration, over a "
+        f"{DEFAULT_LIFETIME_YEARS:g}-year life",
     ]
     if gpu_assumed:
         assumptions.append(

@@ -233,7 +233,9 @@ def _series(f: Fields) -> tuple[SeriesPoint, ...]:
         if elapsed is None:
             continue
         power = tuple(
-            (name, value) for name in COMPONENTS if (value := p.number(f"{name}_power_w")) is not None
+            (name, value)
+            for name in COMPONENTS
+            if (value := p.number(f"{name}_power_w")) is not None
         )
         if power:
             points.append(SeriesPoint(elapsed, power))

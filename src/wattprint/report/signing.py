@@ -120,9 +120,7 @@ def load_public_key(path: Path) -> Any:
 
 def _raw_public(public_key: Any) -> bytes:
     _, serialization = _crypto()
-    raw: bytes = public_key.public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    raw: bytes = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return raw
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 _LICENCE = re.compile(
     r"CC BY(?:-SA)? \d\.\d|CC0(?: 1\.0)?|Apache-2\.0|ECL-2\.0|\bMIT\b|ODbL|public domain"
 )
+_DATED = re.compile(r"(.+?),? ((?:19|20)\d\d)")
 _PUBLISHERS: tuple[tuple[str, str], ...] = (
     ("Ember", "CC BY 4.0"),
     ("OWID", "CC BY 4.0"),
@@ -175,6 +176,9 @@ def sources_of(
     found: dict[tuple[str, int | None], str] = {}
 
     def add(name: str, year: int | None, used_for: str) -> None:
+        dated = _DATED.fullmatch(name)
+        if dated is not None and year is None:  # rankings write "Ember (2025) 2023"
+            name, year = dated.group(1), int(dated.group(2))
         key = (name, year)
         if used_for not in found.get(key, ""):
             found[key] = f"{found[key]}; {used_for}" if key in found else used_for

@@ -1,0 +1,255 @@
+"""The report as Markdown: totals, components, tasks, runs, per unit, equivalents,
+what-if, methodology, sources and uncertainty, as headed sections and tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ..grid.ranking import RankedPlace
+from . import text as t
+from .model import Report
+
+_COMPONENT_NAMES = {"cpu": "CPU", "gpu": "GPU", "ram": "Memory"}
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    """Return a Markdown table's lines."""
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |"]
+    lines.append("|" + "|".join("---" for _ in header) + "|")
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _places(title: str, places: Sequence[RankedPlace]) -> list[str]:
+    if not places:
+        return []
+    rows = [
+        (
+            p.name + (f" ({p.key})" if p.key != p.name else ""),
+            t.intensity(p.intensity_g_per_kwh),
+            t.mass(p.emissions_kg),
+            t.mass(p.saving_kg, ""),
+            t.percent(p.saving_percent),
+            p.source,
+        )
+        for p in places
+    ]
+    header = ("Place", "Intensity", "Emissions", "Saving", "Saving %", "Source")
+    return [f"**{title}**", "", *table(header, rows)]
+
+
+def _totals(r: Report) -> list[str]:
+    s = r.totals
+    rows = [
+        ("Runs", f"{s.runs} ({s.runs_counted} counted)"),
+        ("Duration", t.duration(s.duration_s)),
+        (
+            "Energy (facility: IT x PUE)",
+            f"{t.energy(s.energy_kwh)} (IT {t.energy(s.it_energy_kwh)})",
+        ),
+        ("Emissions (operational)", t.mass(s.emissions_kg)),
+        ("Grid intensity (energy-weighted mean)", t.intensity(s.intensity_g_per_kwh)),
+        ("Embodied (hardware share)", t.mass(s.embodied_kg)),
+        ("Total (operational + embodied)", t.mass(s.total_kg)),
+        ("Water", t.water(s.water_l)),
+    ]
+    if s.first_started_at or s.last_ended_at:
+        rows.append(("Period", f"{t.when(s.first_started_at)} to {t.when(s.last_ended_at)}"))
+    return ["## Totals", "", *table(("Figure", "Value"), rows)]
+
+
+def _components(r: Report) -> list[str]:
+    rows = [
+        (
+            _COMPONENT_NAMES.get(c.component, c.component),
+            t.energy(c.it_energy_kwh),
+            t.percent(c.share_percent),
+            ", ".join(c.methods),
+            c.how,
+        )
+        for c in r.components
+    ]
+    header = ("Component", "Energy (IT)", "Share", "Method", "Measured?")
+    return ["## By component", "", *table(header, rows)]
+
+
+def _tasks(r: Report) -> list[str]:
+    if not r.tasks:
+        return ["## By task", "", "No task was recorded (tasks come from JSON-lines files).", ""]
+    rows = [
+        (
+            (k.run_id or "")[:8],
+            k.name,
+            t.duration(k.duration_s),
+            t.energy(k.energy_kwh),
+            t.mass(k.emissions_kg),
+            t.percent(k.share_percent),
+        )
+        for k in r.tasks
+    ]
+    header = ("Run", "Task", "Duration", "Energy", "Emissions", "Share of run")
+    return ["## By task", "", *table(header, rows)]
+
+
+def _runs(r: Report) -> list[str]:
+    rows = [
+        (
+            (run.run_id or "(no id)")[:8],
+            t.text(run.project),
+            t.when(run.started_at or run.ended_at),
+            t.duration(run.duration_s),
+            t.energy(run.energy_kwh),
+            t.mass(run.emissions_kg),
+            t.intensity(run.inputs.intensity_g_per_kwh),
+            t.text(run.place.country_name),
+            run.origin if run.counted else f"{run.origin} (not counted)",
+        )
+        for run in r.runs
+    ]
+    header = (
+        "Run",
+        "Project",
+        "When",
+        "Duration",
+        "Energy",
+        "Emissions",
+        "Intensity",
+        "Place",
+        "Record",
+    )
+    return ["## Runs", "", *table(header, rows)]
+
+
+def _per_unit(r: Report) -> list[str]:
+    u = r.per_unit
+    if u is None:
+        return ["## Per unit", "", f"Per-unit figures: {r.per_unit_note}.", ""]
+    rows = [
+        ("SCI (operational + embodied)", f"{t.number(u.g_per_unit)} gCO2e per {u.unit}"),
+        ("Energy", f"{t.energy(u.energy_kwh_per_unit)} per {u.unit}"),
+        ("Water", f"{t.water(u.water_l_per_unit)} per {u.unit}"),
+        ("Functional units", r.per_unit_note),
+    ]
+    return ["## Per unit", "", *table(("Figure", "Value"), rows)]
+
+
+def _equivalents(r: Report) -> list[str]:
+    rows = [
+        (
+            f"{t.count(e.value)} {e.factor.unit}",
+            e.factor.label,
+            e.factor.basis,
+            f"{e.factor.source} ({e.factor.year})",
+        )
+        for e in r.equivalents
+    ]
+    header = ("Amount", "Of", "Compares", "Source")
+    return ["## Equivalents", "", *table(header, rows)]
+
+
+def _what_if(r: Report) -> list[str]:
+    w = r.what_if
+    if w is None:
+        return ["## What if", "", "No what-if: the energy is zero or unknown.", ""]
+    lines = [
+        "## What if",
+        "",
+        f"The same {t.energy(w.energy_kwh)}, used elsewhere or at another time of year, "
+        f"instead of {t.mass(w.current_emissions_kg)} at {t.intensity(w.current_g_per_kwh)} "
+        "(a negative saving is an increase):",
+        "",
+    ]
+    lines += _places("Cleanest countries", w.countries_best)
+    lines += _places("Dirtiest countries", w.countries_worst)
+    provider = "every provider" if w.cloud_provider == "all" else w.cloud_provider
+    lines += _places(f"Cleanest cloud regions ({provider})", w.cloud_best)
+    lines += _places(f"Dirtiest cloud regions ({provider})", w.cloud_worst)
+    lines += _places("Same place, cleanest and dirtiest month of the last twelve", w.months)
+    lines += [f"- {n}" for n in w.notes] + ([""] if w.notes else [])
+    return lines
+
+
+def _methodology(r: Report) -> list[str]:
+    m = r.methodology
+    lines = ["## Methodology", "", "**What was measured, what was estimated**", ""]
+    for c in m.components:
+        how = (
+            "not tracked"
+            if c.method == "none"
+            else "measured"
+            if c.measured
+            else "estimated"
+            if c.measured is False
+            else "measured or estimated: unknown"
+        )
+        extra = "; ".join(x for x in (c.detail, c.attribution) if x)
+        name = _COMPONENT_NAMES.get(c.component, c.component)
+        lines.append(
+            f"- {name}: `{c.method}`, {how}"
+            + (f" ({extra})" if extra else "")
+            + f" [{c.runs} run(s)]"
+        )
+    lines += ["", "**Grid carbon intensity**", ""]
+    for i in m.intensities:
+        facts = ", ".join(x for x in (t.text(i.year), i.kind or "kind unknown") if x)
+        lines.append(
+            f"- {i.source} ({facts})"
+            + (f": {i.detail}" if i.detail else "")
+            + f" [{i.runs} run(s)]"
+        )
+    lines += ["", "**Place, PUE and water**", ""]
+    lines += [f"- Place: {p}" for p in m.places]
+    lines += [f"- {p}" for p in m.pue]
+    lines += [f"- Water: {w}" for w in m.water]
+    lines += ["", "**Embodied emissions**", ""]
+    assumed = dict.fromkeys(a for run in r.runs if run.embodied for a in run.embodied.assumptions)
+    if not assumed:
+        lines.append("- not estimated: no run records its memory size and duration")
+    else:
+        lines.append("- SCI share: M = machine total x duration / lifetime x reserved share")
+        lines += [f"- {a}" for a in assumed]
+    lines += ["", f"**Records** from {', '.join(m.tools)}", ""]
+    if m.unknown:
+        lines.append("- Unknown in the files: " + ", ".join(m.unknown))
+    lines += [f"- {n}" for n in m.notes]
+    return lines + [""]
+
+
+def _sources(r: Report) -> list[str]:
+    rows = [(s.name, t.text(s.year), s.licence, s.used_for) for s in r.sources]
+    return ["## Data sources", "", *table(("Source", "Year", "Licence", "Used for"), rows)]
+
+
+def _head(r: Report) -> list[str]:
+    inputs = ", ".join(f"`{i.path}` (sha256 {i.sha256[:12]}...)" for i in r.scope.inputs)
+    made = f"Made by {r.generator or 'wattprint'} on {r.generated_at}"
+    return [f"# {r.title}", "", made + (f" from {inputs}" if inputs else "") + ".", ""]
+
+
+def _uncertainty(r: Report) -> list[str]:
+    return ["## Uncertainty", "", *(f"- {u}" for u in r.uncertainty), ""]
+
+
+SECTIONS = (
+    ("head", _head),
+    ("totals", _totals),
+    ("components", _components),
+    ("tasks", _tasks),
+    ("runs", _runs),
+    ("per_unit", _per_unit),
+    ("equivalents", _equivalents),
+    ("what_if", _what_if),
+    ("methodology", _methodology),
+    ("sources", _sources),
+    ("uncertainty", _uncertainty),
+)
+"""The report's sections in order, each a name and a function giving its lines."""
+
+
+def render_markdown(report: Report) -> str:
+    """Return the whole report as a Markdown document."""
+    return "\n".join(line for _, part in SECTIONS for line in part(report))
