@@ -320,10 +320,34 @@ def test_failing_power_never_reads_zero(clock: FakeClock) -> None:
     source.close()
 
 
+def test_mixed_and_unreadable_gpus(clock: FakeClock) -> None:
+    fake = FakeNvml("a40x2", clock=clock)
+    fake.counter_supported[1] = False
+    source = probe_nvidia({}, nvml=fake, clock=clock, poll_interval_s=None).sources[0]
+    assert source.method == "nvml-energy+nvml-power-polling"
+    assert "gpu-0 NVIDIA A40" in source.detail and "gpu-1 NVIDIA A40" in source.detail
+    at(clock, 27.0)  # within the first epoch, 106.889 W: 2886.003 J by counter and by polling
+    assert [d.energy_j for d in source.read().devices] == pytest.approx([2886.003, 2886.003])
+    source.close()
+    fake.power_supported[1] = False
+    outcome = probe_nvidia({}, nvml=fake, clock=clock, poll_interval_s=None)
+    assert outcome.is_available and outcome.reason.endswith(
+        "; not read: gpu-1 (NVIDIA A40): no energy counter (Not Supported (NVML error 3)) and "
+        "no power reading (Not Supported (NVML error 3))"
+    )
+    outcome.sources[0].close()
+    fake.counter_supported[0] = fake.power_supported[0] = False
+    outcome = probe_nvidia({}, nvml=fake, clock=clock)
+    assert not outcome.is_available and outcome.reason.startswith("no NVIDIA GPU readable: gpu-0")
+    assert fake.init_count == 0
+
+
 def test_probe_honours_cuda_visible_devices(clock: FakeClock) -> None:
     fake, source = open_nvidia("a100_mig", clock, {"CUDA_VISIBLE_DEVICES": MIG_A})
     assert source.labels == (f"gpu-0/{MIG_A}",)
     assert "MIG: NVML measures the whole GPU" in source.detail
+    mig_share = source.process_shares({4242}).devices[0]  # no per-process samples in MIG mode
+    assert (mig_share.share, mig_share.rule) == (1.0, "only the tracked pids 4242 run on the GPU")
     source.close()
     fake, source = open_nvidia("a100_mig", clock, {"CUDA_VISIBLE_DEVICES": A100_1})
     assert source.labels == ("gpu-1",) and "MIG" not in source.detail

@@ -386,3 +386,38 @@ def test_alpha2_and_alpha3_give_the_same_grid(tmp_path: Path) -> None:
 def test_logger_has_only_a_null_handler() -> None:
     handlers = logging.getLogger("wattprint").handlers
     assert all(isinstance(h, logging.NullHandler) for h in handlers) or os.environ.get("CI")
+
+
+# -- units, embodied, SCI -------------------------------------------------------
+
+
+def test_units_embodied_and_sci(tmp_path: Path) -> None:
+    tracker = _tracker(
+        tmp_path, mode="machine", force_cpu_power_w=10.0, force_ram_power_w=0.0,
+        force_intensity_g_per_kwh=100.0, embodied_kg=1000.0, lifetime_years=4.0,
+    )  # fmt: skip
+    tracker.start()
+    tracker.add_units(3, "inference")
+    time.sleep(0.2)
+    r = tracker.stop(units=2, unit="inference")
+    assert (r.units, r.unit) == (5.0, "inference")
+    # M = 1000 kg x duration / (4 x 365 x 86400 s) x 1.0 (the whole machine is usable)
+    assert r.embodied_kg == pytest.approx(1000.0 * r.duration_s / (4 * 365 * 86400))
+    # SCI = (E x I + M) / R, in g per unit
+    expected = (r.energy_kwh * 100.0 + r.embodied_kg * 1000.0) / 5
+    assert r.sci_g_per_unit == pytest.approx(expected)
+    assert "1000 kg set by the user" in r.methodology.embodied
+    row = next(csv.DictReader(open(tmp_path / "emissions.csv")))
+    assert row["unit"] == "inference" and float(row["sci_g_per_unit"]) == pytest.approx(expected)
+
+
+def test_default_embodied_and_unit_errors(tmp_path: Path) -> None:
+    tracker = _tracker(tmp_path, save_to_file=False).start()
+    with pytest.raises(ConfigError, match="-1"):
+        tracker.add_units(-1)
+    tracker.add_units(1, "image")
+    with pytest.raises(ConfigError, match="'token'.*'image'"):
+        tracker.add_units(1, "token")
+    r = tracker.stop()
+    assert r.embodied_kg > 0 and "estimated" in r.methodology.embodied
+    assert r.sci_g_per_unit is not None and r.sci_g_per_unit > 0

@@ -70,6 +70,8 @@ class Settings:
     save_to_file: bool = True
     pue: float | None = None
     wue: float | None = None
+    embodied_kg: float | None = None
+    lifetime_years: float = 4.0
     force_cpu_power_w: float | None = None
     force_ram_power_w: float | None = None
     force_intensity_g_per_kwh: float | None = None

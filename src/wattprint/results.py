@@ -48,6 +48,7 @@ class Methodology:
         location: how the place was found.
         pue_source: where the PUE comes from.
         water: how the water figure was obtained (grid water intensity, WUE).
+        embodied: how the embodied share was obtained (parts, lifetime, share).
         notes: anything else a reader should know (gaps, failures, limits).
     """
 
@@ -56,6 +57,7 @@ class Methodology:
     location: Location
     pue_source: str = ""
     water: str = ""
+    embodied: str = ""
     notes: tuple[str, ...] = ()
 
     def component(self, name: Component) -> ComponentMethod | None:
@@ -164,6 +166,10 @@ class RunResult(Footprint):
         run_group: the id shared by the ranks of a multi-process job, if any.
         rank: this process's global rank in the group, if any.
         local_rank: its rank among the group's processes on this host, if any.
+        embodied_kg: the run's share of the hardware's manufacturing emissions
+            (GSF SCI: total x duration / lifetime x share reserved). Units: kg CO2e.
+        sci_g_per_unit: Software Carbon Intensity, (E x I + M) per unit, when
+            units were counted. Units: g CO2e per unit.
     """
 
     mode: Mode
@@ -177,3 +183,5 @@ class RunResult(Footprint):
     run_group: str = ""
     rank: int | None = None
     local_rank: int | None = None
+    embodied_kg: float = 0.0
+    sci_g_per_unit: float | None = None

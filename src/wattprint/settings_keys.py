@@ -135,6 +135,8 @@ KEYS: dict[str, _Parser] = {
     "save_to_file": _bool,
     "pue": _number(1.0, False, True, "a number >= 1.0, or None for the default"),
     "wue": _number(0.0, False, True, "litres per kWh >= 0, or None for the default"),
+    "embodied_kg": _number(0.0, False, True, "kg CO2e >= 0 for the whole machine, or None"),
+    "lifetime_years": _number(0.0, True, False, "years > 0"),
     "force_cpu_power_w": _WATTS,
     "force_ram_power_w": _WATTS,
     "force_intensity_g_per_kwh": _number(0.0, False, True, "gCO2e/kWh >= 0, or None"),

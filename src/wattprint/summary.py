@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TypedDict
 
@@ -18,12 +18,14 @@ from .grid.plan import GridPlan
 from .grid.timeline import IntensityTimeline, Resolved
 from .grouping import RunGroup
 from .impact.carbon import facility_energy_kwh
+from .impact.embodied import default_embodied, embodied_share_kg
+from .impact.sci import sci
 from .impact.water import water_l
 from .meter import Meter, Totals
 from .power.base import Component
 from .power.discovery import Discovery
 from .results import ComponentMethod, Host, Methodology, Mode, RunResult, Status, TaskResult
-from .units import j_to_kwh
+from .units import BYTES_PER_GB, j_to_kwh
 
 _NO_SOURCE = {
     "cpu": "no CPU source could be opened",
@@ -270,6 +272,19 @@ class ResultBuilder:
         """Return the run's result for the window ``diff``."""
         hardware = self.meter.discovery.hardware
         group = self.group
+        fields = self.fields(diff, started_at, status)
+        embodied, embodied_detail = self.embodied(fields["duration_s"])
+        fields["methodology"] = replace(fields["methodology"], embodied=embodied_detail)
+        per_unit = None
+        if units[0] > 0:
+            per_unit = sci(
+                energy_kwh=fields["energy_kwh"],
+                intensity_g_per_kwh=fields["intensity_g_per_kwh"],
+                embodied_kg=embodied,
+                water_l=fields["water_l"],
+                units=units[0],
+                unit=units[1],
+            ).g_per_unit
         return RunResult(
             mode=self.settings.mode,
             pue=self.plan.pue,
@@ -282,5 +297,42 @@ class ResultBuilder:
             run_group=group.group_id if group else "",
             rank=group.rank if group else None,
             local_rank=group.local_rank if group else None,
-            **self.fields(diff, started_at, status),
+            embodied_kg=embodied,
+            sci_g_per_unit=per_unit,
+            **fields,
         )
+
+    def embodied(self, duration_s: float) -> tuple[float, str]:
+        """Return the run's embodied share (kg CO2e) and how it was obtained.
+
+        GSF SCI: M = TE x (time reserved / expected lifetime) x (resources
+        reserved / total resources); the share reserved is the usable CPUs
+        over the machine's (a container's quota, a SLURM allocation), and 0
+        for a rank whose host is counted by another rank.
+        """
+        hw = self.meter.discovery.hardware
+        settings = self.settings
+        if settings.embodied_kg is not None:
+            total = settings.embodied_kg
+            what = f"{total:g} kg set by the user ({settings.source_of('embodied_kg')})"
+        else:
+            estimate = default_embodied(
+                cpu_sockets=hw.cpu.sockets, ram_gb=hw.ram_total_bytes / BYTES_PER_GB
+            )
+            total = estimate.total_kg
+            parts = ", ".join(
+                f"{p.component} {p.count:g} x {p.kg_each:g} kg" for p in estimate.parts
+            )
+            what = f"{total:.0f} kg estimated ({parts})"
+        share = hw.cpu.usable_cpus / hw.cpu.logical_cpus if self.counts_host else 0.0
+        kg = embodied_share_kg(
+            total_embodied_kg=total,
+            duration_s=duration_s,
+            lifetime_years=settings.lifetime_years,
+            reserved_share=share,
+        )
+        detail = (
+            f"{what} x {duration_s:.1f} s / {settings.lifetime_years:g} years x "
+            f"{share:.3g} of the machine reserved (GSF SCI); see impact/SOURCES.md"
+        )
+        return kg, detail

@@ -68,7 +68,12 @@ class Tracker:
         output_dir: directory of the CSV file; created if missing.
         output_file: CSV file name.
         save_to_file: write a row to the CSV file at stop.
-        pue: power usage effectiveness of the facility (>= 1).
+        pue: power usage effectiveness of the facility (>= 1); default: the
+            cloud provider's published figure, else 1.0.
+        wue: on-site water per kWh of IT energy; default: the cloud's, else 0. Units: L/kWh.
+        embodied_kg: manufacturing emissions of the whole machine, replacing
+            the default per-component estimate. Units: kg CO2e.
+        lifetime_years: the hardware's expected lifetime, for the embodied share.
         force_cpu_power_w: use this constant CPU power instead of measuring. Units: W.
         force_ram_power_w: use this constant memory power. Units: W.
         force_intensity_g_per_kwh: use this grid intensity. Units: gCO2e/kWh.
@@ -104,6 +109,8 @@ class Tracker:
         save_to_file: bool | Unset = UNSET,
         pue: float | None | Unset = UNSET,
         wue: float | None | Unset = UNSET,
+        embodied_kg: float | None | Unset = UNSET,
+        lifetime_years: float | Unset = UNSET,
         force_cpu_power_w: float | None | Unset = UNSET,
         force_ram_power_w: float | None | Unset = UNSET,
         force_intensity_g_per_kwh: float | None | Unset = UNSET,

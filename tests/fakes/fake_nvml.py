@@ -157,6 +157,7 @@ class FakeNvml:
         self.init_error = init_error
         self.init_count = 0
         self.counter_supported = [g.trace.energy_mj is not None for g in self.gpus]
+        self.power_supported = [True] * len(self.gpus)
         for name, value in globals().items():
             if name.startswith("NVML_"):
                 setattr(self, name, value)
@@ -255,7 +256,7 @@ class FakeNvml:
 
     def nvmlDeviceGetPowerUsage(self, handle: _Handle) -> int:
         gpu = self._gpu(handle)
-        if handle.mig_position is not None:
+        if handle.mig_position is not None or not self.power_supported[handle.index]:
             raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
         return gpu.trace.power_mw_at(self.now_s())
 

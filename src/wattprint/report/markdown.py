@@ -1,5 +1,6 @@
 """The report as Markdown: totals, components, tasks, runs, per unit, equivalents,
-what-if, methodology, sources and uncertainty, as headed sections and tables."""
+what-if, methodology, sources and uncertainty, as headed sections and tables.
+"""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ WATTPRINT_COLUMNS: tuple[str, ...] = (
     "wattprint_version", "status", "started_at_utc", "ended_at_utc", "cpu_method",
     "gpu_method", "ram_method", "measured_share", "intensity_g_per_kwh", "intensity_source",
     "intensity_year", "location_source", "run_group", "host_name", "rank", "local_rank",
-    "units", "unit",
+    "units", "unit", "embodied_kg", "sci_g_per_unit",
 )  # fmt: skip
 
 COLUMNS = CODECARBON_COLUMNS + WATTPRINT_COLUMNS
@@ -110,6 +110,8 @@ def row_of(result: RunResult) -> dict[str, str]:
         "local_rank": "" if result.local_rank is None else result.local_rank,
         "units": result.units if result.unit else "",
         "unit": result.unit,
+        "embodied_kg": result.embodied_kg,
+        "sci_g_per_unit": "" if result.sci_g_per_unit is None else result.sci_g_per_unit,
     }
     return {k: str(v) for k, v in values.items()}
 
