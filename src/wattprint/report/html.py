@@ -22,7 +22,8 @@ MAX_SERIES_CHARTS = 5
 """Power-over-time charts drawn at most (one per run with a series)."""
 
 _STYLE = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f6f7f5;color:#1d2420}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;
+background:#f6f7f5;color:#1d2420}
 main{max-width:980px;margin:0 auto;padding:24px 32px;background:#fff}
 h1{color:#2f6f4f;border-bottom:3px solid #2f6f4f;padding-bottom:6px}
 h2{color:#2f6f4f;margin-top:32px;border-bottom:1px solid #cfd8d2}

@@ -1,6 +1,6 @@
-"""The report as JSON (``wattprint.report/1``), in one canonical form.
+r"""The report as JSON (``wattprint.report/1``), in one canonical form.
 
-Canonical: keys sorted, no spaces, UTF-8 (not ``\\u`` escapes), no NaN or
+Canonical: keys sorted, no spaces, UTF-8 (not ``\u`` escapes), no NaN or
 infinity, floats as Python writes them (the shortest form that reads back
 to the same number). The file written is that form plus a newline, so the
 bytes a signature covers are the bytes of the file, less the signature.

@@ -1,8 +1,8 @@
-"""The report as a LaTeX snippet a paper can ``\\input``.
+r"""The report as a LaTeX snippet a paper can ``\input``.
 
 One sentence and a small table: hardware, duration, energy, PUE, grid
 intensity and its source, emissions; then a citation of wattprint
-(``\\cite{wattprint}``, with the BibTeX entry to add in a comment at the
+(``\cite{wattprint}``, with the BibTeX entry to add in a comment at the
 top). The snippet uses no package, so it compiles in any standard document
 class; every text from the data is escaped.
 """
@@ -10,7 +10,8 @@ class; every text from the data is escaped.
 from __future__ import annotations
 
 from . import text as t
-from .model import Report, RunLine
+from .model import Report
+from .runs import RunLine
 
 _SPECIAL = {
     "\\": r"\textbackslash{}",

@@ -201,10 +201,14 @@ def run_from_json(origin: str, data: Mapping[str, Any]) -> RunRecord:
         tasks=tuple(_task(t) for t in f.items("tasks")),
         units=units if units else None,
         unit=f.text("unit"),
-        notes=tuple(str(n) for n in (m.raw("notes") or ()) if isinstance(n, str)),
+        notes=_strings(m.raw("notes")),
         series=_series(f),
     )
     return replace(record, unknown=unknown_of(record))
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
 
 def _task(t: Fields) -> TaskRecord:

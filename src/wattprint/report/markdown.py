@@ -1,5 +1,8 @@
-"""The report as Markdown: totals, components, tasks, runs, per unit, equivalents,
-what-if, methodology, sources and uncertainty, as headed sections and tables.
+"""The report as Markdown, one headed section after another.
+
+Totals, components, tasks, runs, per unit, equivalents, what-if,
+methodology, data sources and uncertainty, mostly as tables. The HTML page
+renders the same sections, so the two never disagree.
 """
 
 from __future__ import annotations

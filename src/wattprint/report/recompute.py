@@ -11,6 +11,7 @@ match; the signature covers that case.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -264,7 +265,7 @@ def recompute_checks(data: Data) -> tuple[Check, ...]:
         return (Check("runs", False, "the report has no list of runs"),)
     for n, run in enumerate(runs, start=1):
         label = f"run {str(run.get('run_id') or n)[:8]}" if isinstance(run, dict) else f"run {n}"
-        checks += _guarded(label, lambda run=run, label=label: _run_checks(run, label))
+        checks += _guarded(label, functools.partial(_run_checks, run, label))
     checks += _guarded("totals", lambda: _totals_checks(data))
     checks += _guarded("tasks", lambda: _task_checks(data))
     checks += _guarded("per unit", lambda: _per_unit_checks(data))

@@ -20,7 +20,7 @@ from ..impact.equivalents import FACTORS
 from .records import RunRecord
 
 if TYPE_CHECKING:
-    from .model import RunLine
+    from .runs import RunLine
     from .whatif import WhatIf
 
 _LICENCE = re.compile(

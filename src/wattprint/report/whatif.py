@@ -18,7 +18,8 @@ from ..grid.ranking import RankedPlace, rank_cloud_regions, rank_countries
 from ..impact.carbon import emissions_kg
 
 if TYPE_CHECKING:
-    from .model import RunLine, Totals
+    from .model import Totals
+    from .runs import RunLine
 
 MONTHS_CONSIDERED = 12
 """The monthly what-if looks at the newest this many months of the place."""
