@@ -72,6 +72,7 @@ class Settings:
     wue: float | None = None
     embodied_kg: float | None = None
     lifetime_years: float = 4.0
+    gpu_ids: tuple[str, ...] | None = None
     force_cpu_power_w: float | None = None
     force_ram_power_w: float | None = None
     force_intensity_g_per_kwh: float | None = None

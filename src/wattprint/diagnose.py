@@ -46,6 +46,7 @@ class Diagnosis:
 
     cpu: dict[str, object]
     ram_total_gib: float
+    gpus: tuple[dict[str, object], ...]
     probes: tuple[ProbeReport, ...]
     methods: dict[str, str]
     location: dict[str, object]
@@ -74,9 +75,20 @@ def _report(outcome: ProbeOutcome, discovery: Discovery) -> ProbeReport:
     )
 
 
-def diagnose(
-    *, country: str | None = None, env: Mapping[str, str] | None = None
-) -> Diagnosis:
+def _gpus(env: Mapping[str, str]) -> tuple[dict[str, object], ...]:
+    """Every GPU the vendor libraries list: counter support, driver, method."""
+    from .power import amd, nvidia
+
+    found: list[dict[str, object]] = []
+    for describe in (nvidia.describe_gpus, amd.describe_gpus):
+        try:
+            found += [dict(gpu) for gpu in describe(env)]
+        except Exception as err:  # doctor reports a failing library, never crashes on it
+            found.append({"vendor": describe.__module__.rsplit(".", 1)[-1], "error": str(err)})
+    return tuple(found)
+
+
+def diagnose(*, country: str | None = None, env: Mapping[str, str] | None = None) -> Diagnosis:
     """Probe this machine as a tracker would, and say what it found.
 
     Raises:
@@ -126,6 +138,7 @@ def diagnose(
                 "tdp_detail": hw.cpu_match.detail,
             },
             ram_total_gib=round(hw.ram_total_bytes / BYTES_PER_GIB, 2),
+            gpus=_gpus(env),
             probes=probes,
             methods=methods,
             location={

@@ -159,7 +159,11 @@ def discover_for_run(
     allocation: tuple[float | None, int | None, str] = (None, None, "")
     if group is not None:
         allocation = (group.allocated_cpus, group.allocated_memory_bytes, "SLURM")
-    found = discover(ProbeContext(env=env, force_power_w=forced, allocation=allocation))
+    found = discover(
+        ProbeContext(
+            env=env, force_power_w=forced, allocation=allocation, gpu_ids=settings.gpu_ids
+        )
+    )
     if counts_host:
         return found
     found.close()

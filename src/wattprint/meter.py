@@ -11,7 +11,9 @@ Attribution in process mode, per interval between two samples:
   the share of the busy CPU time spent by the tracked process tree;
 * RAM: machine memory energy x (tree resident memory / installed memory),
   the mean of the interval's two ends, at most 1;
-* GPU: counted in full until per-process GPU data is read.
+* GPU: per device, the tree's share from the vendor's per-process data
+  (utilisation samples, else memory of the running processes); in full
+  when the source cannot tell.
 
 In machine mode every share is 1.
 """
@@ -24,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import SourceUnavailableError
-from .power.base import Component, PowerSource
+from .power.base import Component, PerProcessShares, PowerSource
 from .power.cpu_info import read_ram_used_bytes
 from .power.discovery import Discovery
 from .power.process import MachineCpu, ProcessTree, TreeSample
@@ -117,9 +119,10 @@ class Meter:
         self._lock = threading.Lock()
         self._failed: dict[str, str] = {}
         self._ram_total = discovery.hardware.ram_total_bytes
-        self._last_energy: dict[str, float] = {}
+        self._last_energy: dict[str, dict[str, float]] = {}
+        self.gpu_rules: dict[str, str] = {}
         for source in discovery.chosen:
-            self._last_energy[source.name] = self._read(source, 0.0)
+            self._last_energy[source.name] = self._read(source, {})
         self._last_cpu = self._machine.times()
         self._last_tree: TreeSample | None = tree.start() if tree else None
         self._last_ram_used = self._ram_charged(self._last_tree)
@@ -132,9 +135,9 @@ class Meter:
         """Sources that failed during the run, with the reason."""
         return dict(self._failed)
 
-    def _read(self, source: PowerSource, fallback_j: float) -> float:
+    def _read(self, source: PowerSource, fallback: dict[str, float]) -> dict[str, float]:
         try:
-            return source.read().energy_j
+            return {d.device: d.energy_j for d in source.read().devices}
         except SourceUnavailableError as err:
             reason = err.reason
         except Exception as err:  # a sensor must never break the user's program
@@ -147,7 +150,7 @@ class Meter:
                 source.name,
                 reason,
             )
-        return fallback_j
+        return fallback
 
     def _ram_charged(self, tree: TreeSample | None) -> float:
         if tree is None:
@@ -164,12 +167,30 @@ class Meter:
         with self._lock:
             return self._sample(now_s, wall_s)
 
+    def _gpu_shares(self, source: PowerSource) -> dict[str, float] | None:
+        """Per-device shares of the tracked tree, for a GPU source that can tell them."""
+        if self.tree is None or not isinstance(source, PerProcessShares):
+            return None
+        try:
+            shares = source.process_shares(self.tree.pids())
+        except SourceUnavailableError as err:
+            self._failed.setdefault(f"{source.name} shares", err.reason)
+            return None
+        for device in shares.devices:
+            self.gpu_rules[device.device] = device.rule
+        return {d.device: d.share for d in shares.devices}
+
     def _sample(self, now_s: float, wall_s: float) -> Totals:
         deltas: dict[Component, float] = {}
         for source in self.discovery.chosen:
             last = self._last_energy[source.name]
             energy = self._read(source, last)
-            deltas[source.component] = deltas.get(source.component, 0.0) + max(0.0, energy - last)
+            shares = self._gpu_shares(source) if source.component == "gpu" else None
+            delta = sum(
+                max(0.0, e - last.get(d, e)) * (shares.get(d, 1.0) if shares else 1.0)
+                for d, e in energy.items()
+            )
+            deltas[source.component] = deltas.get(source.component, 0.0) + delta
             self._last_energy[source.name] = energy
         cpu = self._machine.times()
         busy = max(0.0, cpu.busy_s - self._last_cpu.busy_s)

@@ -113,6 +113,20 @@ def _cloud(key: str, value: object, source: str, from_text: bool) -> object:
     raise _fail(key, value, "'provider:region', e.g. 'gcp:europe-west1'", source)
 
 
+def _gpu_ids(key: str, value: object, source: str, from_text: bool) -> object:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",") if v.strip()]
+    elif isinstance(value, (list, tuple)) and all(
+        isinstance(v, (int, str)) and not isinstance(v, bool) for v in value
+    ):
+        items = [str(v).strip() for v in value]
+    else:
+        raise _fail(key, value, "GPU indices or UUIDs, e.g. [0, 1] or '0,GPU-5c3b...'", source)
+    return tuple(items)
+
+
 _POSITIVE = _number(0.0, True, False, "a number of seconds > 0")
 _WATTS = _number(0.0, False, True, "watts >= 0, or None")
 
@@ -137,6 +151,7 @@ KEYS: dict[str, _Parser] = {
     "wue": _number(0.0, False, True, "litres per kWh >= 0, or None for the default"),
     "embodied_kg": _number(0.0, False, True, "kg CO2e >= 0 for the whole machine, or None"),
     "lifetime_years": _number(0.0, True, False, "years > 0"),
+    "gpu_ids": _gpu_ids,
     "force_cpu_power_w": _WATTS,
     "force_ram_power_w": _WATTS,
     "force_intensity_g_per_kwh": _number(0.0, False, True, "gCO2e/kWh >= 0, or None"),

@@ -80,6 +80,7 @@ def build_methodology(
     failures: dict[str, str],
     group: RunGroup | None = None,
     counts_host: bool = True,
+    gpu_rules: dict[str, str] | None = None,
 ) -> Methodology:
     """Describe how each component and the intensity were obtained."""
     components: list[ComponentMethod] = []
@@ -94,13 +95,16 @@ def build_methodology(
                 )
             components.append(ComponentMethod(component, "none", False, why, "none"))
             continue
+        attribution = _attribution(component, mode, pid)
+        if component == "gpu" and mode == "process" and gpu_rules:
+            attribution = "; ".join(f"{d}: {rule}" for d, rule in gpu_rules.items())
         components.append(
             ComponentMethod(
                 component=component,
                 method=source.method,
                 measured=source.measured,
                 detail=source.detail,
-                attribution=_attribution(component, mode, pid),
+                attribution=attribution,
             )
         )
     notes = [*plan.warnings, *resolved.notes]
@@ -148,14 +152,16 @@ def build_host(discovery: Discovery) -> Host:
     """Describe the machine for the result and the CSV's host columns."""
     hw = discovery.hardware
     os_name, python_version, hostname = _platform()
+    gpu = discovery.source_for("gpu")
+    names: tuple[str, ...] = tuple(getattr(gpu, "device_names", ())) if gpu else ()
     return Host(
         hostname=hostname,
         os=os_name,
         python_version=python_version,
         cpu_model=hw.cpu.brand,
         cpu_count=hw.cpu.logical_cpus,
-        gpu_count=0,
-        gpu_model="",
+        gpu_count=len(names),
+        gpu_model=", ".join(dict.fromkeys(names)),
         ram_total_bytes=hw.ram_total_bytes,
     )
 
@@ -246,6 +252,7 @@ class ResultBuilder:
             failures=self.meter.failures,
             group=self.group,
             counts_host=self.counts_host,
+            gpu_rules=self.meter.gpu_rules,
         )
         return footprint_fields(
             diff,

@@ -74,6 +74,7 @@ class Tracker:
         embodied_kg: manufacturing emissions of the whole machine, replacing
             the default per-component estimate. Units: kg CO2e.
         lifetime_years: the hardware's expected lifetime, for the embodied share.
+        gpu_ids: GPUs to measure (indices or UUIDs); default ``CUDA_VISIBLE_DEVICES``, else all.
         force_cpu_power_w: use this constant CPU power instead of measuring. Units: W.
         force_ram_power_w: use this constant memory power. Units: W.
         force_intensity_g_per_kwh: use this grid intensity. Units: gCO2e/kWh.
@@ -111,6 +112,7 @@ class Tracker:
         wue: float | None | Unset = UNSET,
         embodied_kg: float | None | Unset = UNSET,
         lifetime_years: float | Unset = UNSET,
+        gpu_ids: Sequence[int | str] | str | None | Unset = UNSET,
         force_cpu_power_w: float | None | Unset = UNSET,
         force_ram_power_w: float | None | Unset = UNSET,
         force_intensity_g_per_kwh: float | None | Unset = UNSET,

@@ -51,9 +51,7 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
         f"at {i.intensity_g_per_kwh:g} g/kWh ({result.location.country_name}{year}, {i.source})"
     )
     c.print("  " + "; ".join(parts) + f"; mode {result.mode}")
-    c.print(
-        f"  water {result.water_l:.3g} L; PUE {result.pue:g}; place: {result.location.how}"
-    )
+    c.print(f"  water {result.water_l:.3g} L; PUE {result.pue:g}; place: {result.location.how}")
     for sink in tracker.sinks:
         target = getattr(sink, "written_to", None)
         if target is not None:
@@ -80,6 +78,22 @@ def print_diagnosis(d: Diagnosis) -> None:
     )
     c.print(f"  TDP: {cpu['tdp_detail']}")
     c.print(f"  RAM: {d.ram_total_gib:g} GiB")
+    if not d.gpus:
+        c.print(
+            "  GPUs: none found (NVIDIA needs the driver and wattprint\\[gpu]; AMD needs ROCm's amdsmi)"
+        )
+    for gpu in d.gpus:
+        if "error" in gpu:
+            c.print(f"  GPU ({gpu['vendor']}): {gpu['error']}")
+            continue
+        limit = gpu.get("power_limit_w")
+        c.print(
+            f"  GPU {gpu.get('index')}: {gpu.get('name')} ({gpu.get('uuid')}), driver "
+            f"{gpu.get('driver_version')}, energy counter: "
+            f"{'yes' if gpu.get('energy_counter') else 'no'}, method: {gpu.get('method')}"
+            + (f", power limit {limit:g} W" if isinstance(limit, (int, float)) else "")
+            + ("" if gpu.get("selected", True) else " (not selected)")
+        )
     table = Table(title="Power sources, in order of preference", title_justify="left")
     for col in ("probe", "serves", "status", "why"):
         table.add_column(col)

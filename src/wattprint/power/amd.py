@@ -162,6 +162,11 @@ class AmdSource(GpuEnergySource):
             return GpuChannel(label, about, "amdsmi-energy", read_counter, j_per_count, note=note)
         return GpuChannel(label, about, "amdsmi-power-polling", read_power_w=read_power_w)
 
+    @property
+    def device_names(self) -> tuple[str, ...]:
+        """The product names of the GPUs read, in reading order."""
+        return tuple(d.name for d in self._devices)
+
     def process_shares(self, pids: Collection[int]) -> sel.GpuShares:
         """Return the share (0..1) of each GPU used by ``pids``, by their VRAM.
 

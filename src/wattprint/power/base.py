@@ -12,8 +12,12 @@ could not, so ``wattprint doctor`` and the tracker see the same list.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from .gpu_select import GpuShares
 
 Component = Literal["cpu", "gpu", "ram", "soc"]
 COMPONENTS: tuple[Component, ...] = ("cpu", "gpu", "ram", "soc")
@@ -112,3 +116,12 @@ class ProbeOutcome:
     def is_available(self) -> bool:
         """True when the probe opened at least one source."""
         return bool(self.sources)
+
+
+@runtime_checkable
+class PerProcessShares(Protocol):
+    """A source of a shared device that can tell which processes use it (GPUs)."""
+
+    def process_shares(self, pids: Collection[int]) -> GpuShares:
+        """Return each device's share (0..1) used by ``pids`` since the last call."""
+        ...

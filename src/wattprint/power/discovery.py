@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .._version import __version__
+from ..errors import ConfigError
 from ..paths import user_cache_dir
 from .base import COMPONENTS, Component, PowerSource, ProbeOutcome
 from .constant import ConstantPowerSource
@@ -98,6 +99,8 @@ class ProbeContext:
     cpu_table: CpuTable = field(default_factory=CpuTable)
     load_curve: LoadCurve = field(default_factory=LoadCurve)
     clock: Callable[[], float] = time.monotonic
+    gpu_ids: tuple[str, ...] | None = None
+    """GPUs to read (indices or UUIDs); None: ``CUDA_VISIBLE_DEVICES``, else all."""
     cache_dir: Path | None = None
     """Where the CPU match is cached (default: the user cache directory)."""
     allocation: tuple[float | None, int | None, str] = (None, None, "")
@@ -154,6 +157,24 @@ def _probe_cpu_model(ctx: ProbeContext) -> ProbeOutcome:
     return ProbeOutcome("cpu-tdp-model", ("cpu",), (source,), reason=reason)
 
 
+def _probe_gpu(vendor: str) -> Callable[[ProbeContext], ProbeOutcome]:
+    def probe(ctx: ProbeContext) -> ProbeOutcome:
+        try:
+            if vendor == "nvidia":
+                from .nvidia import probe_nvidia
+
+                return probe_nvidia(ctx.env, ctx.gpu_ids, clock=ctx.clock)
+            from .amd import probe_amd
+
+            return probe_amd(ctx.env, ctx.gpu_ids, clock=ctx.clock)
+        except ConfigError as err:
+            if ctx.gpu_ids is not None:
+                raise  # the user's own gpu_ids: a bad value is an error
+            return ProbeOutcome(vendor, ("gpu",), reason=f"no {vendor} GPU selected: {err}")
+
+    return probe
+
+
 def _probe_ram_model(ctx: ProbeContext) -> ProbeOutcome:
     source = RamModelSource(total_bytes=ctx.hardware.ram_total_bytes, clock=ctx.clock)
     return ProbeOutcome("ram-model", ("ram",), (source,), reason=source.detail)
@@ -166,6 +187,8 @@ PROBES: tuple[Probe, ...] = (
     ("rapl", ("cpu", "ram"), _probe_rapl),
     ("cpu-tdp-model", ("cpu",), _probe_cpu_model),
     ("ram-model", ("ram",), _probe_ram_model),
+    ("nvidia", ("gpu",), _probe_gpu("nvidia")),
+    ("amd", ("gpu",), _probe_gpu("amd")),
 )
 """Probes in order of preference: user-set, hardware counters, then models."""
 

@@ -209,6 +209,11 @@ class NvidiaSource(GpuEnergySource):
         power_w = lambda: read_raw() * _W_PER_MW  # noqa: E731
         return GpuChannel(label, about, "nvml-power-polling", read_power_w=power_w, note=note)
 
+    @property
+    def device_names(self) -> tuple[str, ...]:
+        """The product names of the GPUs read, in reading order."""
+        return tuple(d.name for d in self._devices)
+
     def process_shares(self, pids: Collection[int]) -> sel.GpuShares:
         """Return the share (0..1) of each GPU used by ``pids`` since the last call.
 

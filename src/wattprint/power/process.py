@@ -242,6 +242,10 @@ class ProcessTree:
         self._scan()
         return self.sample(rescan=False)
 
+    def pids(self) -> frozenset[int]:
+        """Return the ids of the tree's live processes (as of the last sample)."""
+        return frozenset(self._tracked)
+
     def note_reaped_cpu(self, cpu_s: float) -> None:
         """Raise the count to at least ``cpu_s`` (exact figure from ``wait4``). Units: s."""
         self._floor_s = max(self._floor_s, cpu_s)

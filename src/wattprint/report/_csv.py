@@ -76,7 +76,7 @@ def _place(f: Fields) -> PlaceRecord:
 
 def _host(f: Fields) -> HostRecord:
     return HostRecord(
-        hostname=f.text("hostname"),
+        hostname=f.text("host_name"),
         os=f.text("os"),
         python_version=f.text("python_version"),
         cpu_model=f.text("cpu_model"),
@@ -136,6 +136,7 @@ def _wattprint(f: Fields) -> RunRecord:
         water_detail=None,
         place=_place(f),
         host=_host(f),
+        embodied_kg=f.number("embodied_kg"),
         units=units if units else None,
         unit=f.text("unit"),
         notes=(f"measured share of the IT energy: {share:g}",) if share is not None else (),

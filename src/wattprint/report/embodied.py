@@ -1,11 +1,13 @@
-"""A run's share of its machine's embodied emissions, estimated from the host record.
+"""A run's share of its machine's embodied emissions: as recorded, or estimated here.
 
-No run records its hardware's manufacturing footprint, so the report builds
-one with :func:`wattprint.impact.embodied.default_embodied` from what the
-host record says (memory, GPUs), with one CPU socket assumed (the records
-give logical CPUs, not sockets), and charges the run its SCI share: the whole
-machine, for the run's duration, over a 4-year life. Every assumption is
-written into the line so a reader sees it.
+Newer runs record their embodied share (``embodied_kg``, with how the
+tracker obtained it); the report uses that figure as recorded. Older runs
+and CodeCarbon's do not, so the report builds one with
+:func:`wattprint.impact.embodied.default_embodied` from what the host record
+says (memory, GPUs), with one CPU socket assumed (the records give logical
+CPUs, not sockets), and charges the run its SCI share: the whole machine,
+for the run's duration, over a 4-year life. Every assumption is written into
+the line so a reader sees it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class EmbodiedLine:
     """The embodied estimate of a run's machine and the run's share of it.
 
     Attributes:
+        recorded: True when the figure is the tracker's own (its inputs are
+            then only described in ``assumptions``, and the next four are None).
         parts: the lines of the machine's estimate.
         total_embodied_kg: the machine's total, sum of count x kg_each. Units: kg CO2e.
         lifetime_years: the machine's expected life. Units: years of 365 days.
@@ -44,11 +48,12 @@ class EmbodiedLine:
         embodied_kg: total x duration / lifetime x share. Units: kg CO2e.
     """
 
+    recorded: bool
     parts: tuple[EmbodiedPart, ...]
-    total_embodied_kg: float
-    lifetime_years: float
-    reserved_share: float
-    duration_s: float
+    total_embodied_kg: float | None
+    lifetime_years: float | None
+    reserved_share: float | None
+    duration_s: float | None
     assumptions: tuple[str, ...]
     embodied_kg: float
 
@@ -64,7 +69,21 @@ def gpu_memory_gb(model: str | None, count: int) -> tuple[tuple[float, ...], boo
 
 
 def embodied_of(record: RunRecord) -> EmbodiedLine | None:
-    """Return the run's embodied line, or None when memory or duration is unknown."""
+    """Return the run's embodied line: as recorded, else estimated from the host record.
+
+    None when the run recorded none and its memory or duration is unknown.
+    """
+    if record.embodied_kg is not None:
+        return EmbodiedLine(
+            recorded=True,
+            parts=(),
+            total_embodied_kg=None,
+            lifetime_years=None,
+            reserved_share=None,
+            duration_s=record.duration_s,
+            assumptions=(f"as recorded: {record.embodied_detail or 'no detail recorded'}",),
+            embodied_kg=record.embodied_kg,
+        )
     host = record.host
     if host.ram_total_gb is None or record.duration_s is None or record.duration_s < 0:
         return None
@@ -88,6 +107,7 @@ def embodied_of(record: RunRecord) -> EmbodiedLine | None:
     if host.gpu_count is None:
         assumptions.append("GPU count unknown: no GPU counted")
     return EmbodiedLine(
+        recorded=False,
         parts=estimate.parts,
         total_embodied_kg=estimate.total_kg,
         lifetime_years=DEFAULT_LIFETIME_YEARS,

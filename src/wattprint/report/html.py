@@ -61,7 +61,7 @@ def _series_charts(r: Report) -> str:
 
 def _component_chart(r: Report) -> str:
     bars = [
-        Bar(c.component.upper(), c.it_energy_kwh, f"{t.energy(c.it_energy_kwh)} ({c.how})")
+        Bar(c.component.upper(), c.it_energy_kwh, f"{t.energy(c.it_energy_kwh)}, {c.how}")
         for c in r.components
         if c.it_energy_kwh > 0 or c.how != "not tracked"
     ]

@@ -86,7 +86,7 @@ def render_latex(report: Report) -> str:
     )
     runs = "The experiment" if s.runs_counted == 1 else f"The {s.runs_counted} runs"
     sentence = (
-        f"{runs} ran for {_figure(t.duration(s.duration_s))} on {hardware} and used "
+        f"{runs} ran for {_figure(t.duration(s.duration_s))} on {hardware}, using "
         f"{_figure(t.energy(s.energy_kwh))} of electricity (PUE {pue}). At a grid carbon "
         f"intensity of {intensity} ({tex(places)}; {tex(sources)}), this amounts to "
         f"{_co2(s.emissions_kg)}, as measured with wattprint~{tex(version)}~\\cite{{wattprint}}."

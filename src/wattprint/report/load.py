@@ -199,6 +199,8 @@ def run_from_json(origin: str, data: Mapping[str, Any]) -> RunRecord:
             ram_total_gb=ram_bytes / BYTES_PER_GB if ram_bytes is not None else None,
         ),
         tasks=tuple(_task(t) for t in f.items("tasks")),
+        embodied_kg=f.number("embodied_kg"),
+        embodied_detail=m.text("embodied"),
         units=units if units else None,
         unit=f.text("unit"),
         notes=_strings(m.raw("notes")),

@@ -13,6 +13,9 @@ from ..grid.ranking import RankedPlace
 from . import text as t
 from .model import Report
 
+MAX_LISTED = 5
+"""Per-run explanations listed at most in a section (the JSON report has them all)."""
+
 _COMPONENT_NAMES = {"cpu": "CPU", "gpu": "GPU", "ram": "Memory"}
 
 
@@ -215,7 +218,10 @@ def _methodology(r: Report) -> list[str]:
         lines.append("- not estimated: no run records its memory size and duration")
     else:
         lines.append("- SCI share: M = machine total x duration / lifetime x reserved share")
-        lines += [f"- {a}" for a in assumed]
+        shown = list(assumed)[:MAX_LISTED]
+        lines += [f"- {a}" for a in shown]
+        if len(assumed) > len(shown):
+            lines.append(f"- ... and {len(assumed) - len(shown)} more (see the JSON report)")
     lines += ["", f"**Records** from {', '.join(m.tools)}", ""]
     if m.unknown:
         lines.append("- Unknown in the files: " + ", ".join(m.unknown))

@@ -99,7 +99,11 @@ def _run_checks(run: Data, label: str) -> Iterator[Check]:
             f"{label} counted", False, f"should be {counted}, the report says {run['counted']}"
         )
     embodied = run["embodied"]
-    if embodied is not None:
+    if embodied is not None and embodied["recorded"]:
+        yield Check(
+            f"{label} embodied", None, "as the tracker recorded it; its inputs are not here"
+        )
+    elif embodied is not None:
         total = math.fsum(p["count"] * p["kg_each"] for p in embodied["parts"])
         yield _compare(
             f"{label} embodied total",

@@ -171,6 +171,9 @@ class RunRecord:
         place: where the electricity came from.
         host: the machine.
         tasks: the run's tasks.
+        embodied_kg: the embodied share the tracker recorded; None when the
+            file has none (older files, CodeCarbon's). Units: kg CO2e.
+        embodied_detail: how the tracker obtained it.
         units: functional units of work done (SCI's R); None when not declared.
         unit: the functional unit's name.
         notes: what the tracker wanted a reader to know.
@@ -202,6 +205,8 @@ class RunRecord:
     place: PlaceRecord
     host: HostRecord
     tasks: tuple[TaskRecord, ...] = ()
+    embodied_kg: float | None = None
+    embodied_detail: str | None = None
     units: float | None = None
     unit: str | None = None
     notes: tuple[str, ...] = ()

@@ -223,18 +223,21 @@ def uncertainty_of(runs: tuple[RunLine, ...], records: tuple[RunRecord, ...]) ->
     counted = [r for r in runs if r.counted]
     by_origin = {r.origin: r for r in records}
     estimated = unknown = 0.0
+    models: set[str] = set()
     for run in counted:
         for c in by_origin[run.origin].components:
             energy = c.it_energy_kwh or 0.0
             if c.measured is False and c.method != "none":
                 estimated += energy
+                models.add(c.method or "")
             elif c.measured is None:
                 unknown += energy
     it_total = sum(r.it_energy_kwh or 0.0 for r in counted)
     if it_total > 0 and estimated > 0:
         notes.append(
-            f"{100 * estimated / it_total:.0f}% of the IT energy is estimated by models "
-            "(e.g. TDP x load), not measured: such estimates can be off by tens of percent"
+            f"{100 * estimated / it_total:.0f}% of the IT energy is estimated "
+            f"({', '.join(sorted(models))}), not measured by a hardware counter: a model "
+            "(TDP x load, W per GB) or a set power can be off by tens of percent"
         )
     if it_total > 0 and unknown > 0:
         notes.append(
@@ -249,9 +252,15 @@ def uncertainty_of(runs: tuple[RunLine, ...], records: tuple[RunRecord, ...]) ->
     if any(r.inputs.intensity_implied for r in counted):
         notes.append("some intensities are implied by a file's emissions over its energy")
     if any(r.embodied for r in counted):
+        guessed = any(r.embodied and not r.embodied.recorded for r in counted)
         notes.append(
-            "embodied emissions use generic per-component figures and an assumed life and "
-            "socket count, not the machine's own life-cycle assessment"
+            "embodied emissions use generic per-component figures and an assumed life"
+            + (
+                " (and, where the report estimated them, an assumed socket count)"
+                if guessed
+                else ""
+            )
+            + ", not the machine's own life-cycle assessment"
         )
     left_out = len(runs) - len(counted)
     if left_out:

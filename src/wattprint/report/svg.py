@@ -47,7 +47,7 @@ def _open(title: str, width: int, height: int) -> str:
 
 def bar_chart(bars: Sequence[Bar], *, title: str, width: int = 720) -> str:
     """Return a horizontal bar chart; bars are scaled to the largest value."""
-    label_w, text_w, row_h, top = 230, 130, 22, 26
+    label_w, text_w, row_h, top = 230, 170, 22, 26
     height = top + row_h * len(bars) + 8
     plot_w = width - label_w - text_w
     biggest = max((b.value for b in bars), default=0.0)

@@ -72,7 +72,9 @@ def number(value: float | None, digits: int = 3) -> str:
 
 def percent(value: float | None) -> str:
     """Return a percentage as ``12.3%`` (a signed one stays signed)."""
-    return UNKNOWN if value is None else f"{value:.3g}%"
+    if value is None:
+        return UNKNOWN
+    return f"{value:,.0f}%" if abs(value) >= 100 else f"{value:.3g}%"
 
 
 def count(value: float) -> str:
