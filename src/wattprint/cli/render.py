@@ -80,7 +80,8 @@ def print_diagnosis(d: Diagnosis) -> None:
     c.print(f"  RAM: {d.ram_total_gib:g} GiB")
     if not d.gpus:
         c.print(
-            "  GPUs: none found (NVIDIA needs the driver and wattprint\\[gpu]; AMD needs ROCm's amdsmi)"
+            "  GPUs: none found (NVIDIA needs the driver and wattprint\\[gpu]; "
+            "AMD needs ROCm's amdsmi)"
         )
     for gpu in d.gpus:
         if "error" in gpu:
