@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,7 @@ from wattprint.sinks.logger import LoggerSink
 from wattprint.sinks.webhook import WebhookSink, payload_of
 
 CPU_MODEL = "Test CPU 9000 @ 3.00GHz"
+HOSTNAME = "build-box-17.example.org"
 
 
 def make_result(run_id: str = "run-1", *, tasks: int = 0, energy_kwh: float = 0.002) -> RunResult:
@@ -47,39 +49,23 @@ def make_result(run_id: str = "run-1", *, tasks: int = 0, energy_kwh: float = 0.
         pue_source="default 1.0",
         notes=("a note with unicode: é, 中",),
     )
-    common = {
-        "run_id": run_id,
-        "project": "proj",
-        "experiment": "exp",
-        "started_at": start,
-        "ended_at": start + timedelta(seconds=60),
-        "duration_s": 60.0,
-        "energy_kwh": energy_kwh,
-        "cpu_energy_kwh": energy_kwh * 0.75,
-        "gpu_energy_kwh": 0.0,
-        "ram_energy_kwh": energy_kwh * 0.25,
-        "cpu_power_w": 90.0,
-        "gpu_power_w": 0.0,
-        "ram_power_w": 30.0,
-        "emissions_kg": energy_kwh * 0.056,
-        "intensity_g_per_kwh": 56.0,
-        "water_l": 0.01,
-        "location": location,
-        "status": "completed",
-        "methodology": methodology,
-        "cpu_utilization_percent": 50.0,
-        "ram_used_bytes": 1e9,
-    }
+    common: dict[str, Any] = dict(
+        run_id=run_id, project="proj", experiment="exp", started_at=start,
+        ended_at=start + timedelta(seconds=60), duration_s=60.0, energy_kwh=energy_kwh,
+        cpu_energy_kwh=energy_kwh * 0.75, gpu_energy_kwh=0.0, ram_energy_kwh=energy_kwh * 0.25,
+        cpu_power_w=90.0, gpu_power_w=0.0, ram_power_w=30.0, emissions_kg=energy_kwh * 0.056,
+        intensity_g_per_kwh=56.0, water_l=0.01, location=location, status="completed",
+        methodology=methodology, cpu_utilization_percent=50.0, ram_used_bytes=1e9,
+    )  # fmt: skip
     done = tuple(TaskResult(name=f"task-{i}-" + "x" * 200, **common) for i in range(tasks))
+    host = Host(
+        os="Linux-6.1-x86_64", python_version="3.11.7", cpu_model=CPU_MODEL, cpu_count=16,
+        gpu_count=0, gpu_model="", ram_total_bytes=32 * 2**30, hostname=HOSTNAME,
+    )  # fmt: skip
     return RunResult(
-        mode="process",
-        pue=1.0,
-        wue_l_per_kwh=0.0,
-        host=Host("Linux-6.1-x86_64", "3.11.7", CPU_MODEL, 16, 0, "", 32 * 2**30),
-        ram_utilization_percent=40.0,
-        tasks=done,
-        **common,  # type: ignore[arg-type]
-    )
+        mode="process", pue=1.0, wue_l_per_kwh=0.0, host=host, ram_utilization_percent=40.0,
+        tasks=done, **common,
+    )  # fmt: skip
 
 
 def test_every_sink_follows_the_protocol(tmp_path: Path) -> None:
@@ -99,7 +85,7 @@ PER_PROCESS = 40
 def _write_many(kind: str, path: str, worker: int, barrier: object) -> None:
     sink: Sink = JsonLinesSink(path) if kind == "jsonl" else CsvSink(Path(path))
     results = [make_result(f"w{worker}-{i}", tasks=8) for i in range(PER_PROCESS)]
-    barrier.wait()  # type: ignore[attr-defined]
+    barrier.wait(60)  # type: ignore[attr-defined]
     for result in results:
         sink.write(result)
 
@@ -111,11 +97,17 @@ def _run_writers(kind: str, path: Path) -> None:
         ctx.Process(target=_write_many, args=(kind, str(path), w, barrier))
         for w in range(PROCESSES)
     ]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
+    try:
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(120)
+        assert [p.exitcode for p in procs] == [0] * PROCESSES
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+                p.join()
 
 
 def _expected_ids() -> Counter[str]:
@@ -250,7 +242,9 @@ class Receiver:
 
         ThreadingHTTPServer.allow_reuse_address = True
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:
@@ -336,6 +330,7 @@ CHILD = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from pathlib import Path
+from typing import Any
 from test_sinks import make_result
 from wattprint.sinks.webhook import WebhookSink
 sink = WebhookSink({url!r}, outbox_dir=Path({outbox!r}))
@@ -370,13 +365,14 @@ def test_host_details_are_not_sent_unless_asked(
     sent = json.loads(receivers[0].bodies[0])
     assert "host" not in sent
     assert CPU_MODEL.encode() not in receivers[0].bodies[0]
+    assert HOSTNAME.encode() not in receivers[0].bodies[0]
     assert socket.gethostname().encode() not in receivers[0].bodies[0]
     assert sent["schema"] == SCHEMA and sent["methodology"]["components"][0]["method"] == "rapl"
     sink.close()
     with_host = WebhookSink(url, outbox_dir=tmp_path, include_host=True)
     with_host.write(make_result("shared"))
     assert with_host.flush(15)
-    assert json.loads(receivers[0].bodies[1])["host"]["cpu_model"] == CPU_MODEL
+    assert json.loads(receivers[0].bodies[1])["host"]["hostname"] == HOSTNAME
     with_host.close()
     assert json.loads(payload_of(make_result()))["run_id"] == "run-1"
 

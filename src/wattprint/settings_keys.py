@@ -208,3 +208,21 @@ def suggest(key: str, prefix: str = "") -> str:
         return ""
     name = f"{prefix}{close[0].upper()}" if prefix else close[0]
     return f"; did you mean {name!r}?"
+
+
+def add_units(total: float, current: str, count: object, unit: object) -> tuple[float, str]:
+    """Return the run's functional units after adding ``count`` of ``unit``.
+
+    Raises:
+        ConfigError: a negative or non-finite count, an empty unit name, or a
+            unit other than the one the run already counts.
+    """
+    if isinstance(count, bool) or not isinstance(count, (int, float)) or not (
+        0 <= count < math.inf
+    ):
+        raise ConfigError("units", count, "a count >= 0")
+    if not isinstance(unit, str) or not unit.strip():
+        raise ConfigError("unit", unit, "a non-empty name such as 'inference'")
+    if current and unit != current:
+        raise ConfigError("unit", unit, f"the unit this run counts ({current!r})")
+    return total + float(count), unit

@@ -35,7 +35,7 @@ from .power.discovery import Discovery
 from .power.process import ProcessTree
 from .results import RunResult, Status, TaskResult
 from .serialize import run_to_dict
-from .settings_keys import KEYS
+from .settings_keys import KEYS, add_units
 from .sinks.base import Sink, write_all
 from .sinks.csv_file import CsvSink
 from .summary import FootprintFields, ResultBuilder
@@ -270,22 +270,10 @@ class Tracker:
         """Count ``count`` functional units of work done (SCI's R), e.g. inferences.
 
         Raises:
-            ConfigError: a negative or non-finite count, or a unit other than
-                the one this run already counts.
+            ConfigError: a negative count, or another unit than this run's.
         """
-        if (
-            isinstance(count, bool)
-            or not isinstance(count, (int, float))
-            or not (0 <= count < float("inf"))
-        ):
-            raise ConfigError("units", count, "a count >= 0")
-        if not isinstance(unit, str) or not unit.strip():
-            raise ConfigError("unit", unit, "a non-empty name such as 'inference'")
         with self._lock:
-            if self._unit and unit != self._unit:
-                raise ConfigError("unit", unit, f"the unit this run counts ({self._unit!r})")
-            self._unit = unit
-            self._units += float(count)
+            self._units, self._unit = add_units(self._units, self._unit, count, unit)
 
     def stop(
         self, status: Status = "completed", *, units: float | None = None, unit: str = "unit"

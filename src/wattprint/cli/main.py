@@ -224,6 +224,7 @@ def config_show(as_json: bool) -> None:
 
 
 from .grid_commands import intensity, regions  # noqa: E402  (registered below)
+from .report_commands import keygen, report, verify  # noqa: E402
 
-cli.add_command(intensity)
-cli.add_command(regions)
+for _command in (intensity, regions, report, keygen, verify):
+    cli.add_command(_command)

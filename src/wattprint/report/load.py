@@ -255,6 +255,18 @@ def _rank(record: RunRecord) -> int:
     return {"wattprint-jsonl": 2, "wattprint-csv": 1}.get(record.format, 0)
 
 
+def _places(origins: list[str]) -> str:
+    """Return ``a.csv lines 8, 9; b.jsonl line 2`` for ``path:line`` origins."""
+    by_file: dict[str, list[str]] = {}
+    for origin in origins:
+        path, _, line = origin.rpartition(":")
+        by_file.setdefault(path, []).append(line)
+    return "; ".join(
+        f"{path} line{'s' if len(lines) > 1 else ''} {', '.join(lines)}"
+        for path, lines in by_file.items()
+    )
+
+
 def _dedupe(runs: Iterable[RunRecord]) -> tuple[list[RunRecord], list[str]]:
     """Keep one record per run id: the richest format, else the last read (the latest)."""
     kept: dict[str, RunRecord] = {}
@@ -271,7 +283,7 @@ def _dedupe(runs: Iterable[RunRecord]) -> tuple[list[RunRecord], list[str]]:
             kept[run.run_id] = run
         seen.setdefault(run.run_id, []).append(run.origin)
     notes = [
-        f"run {run_id} has {len(origins)} records ({', '.join(origins)}); "
+        f"run {run_id} has {len(origins)} records ({_places(origins)}); "
         f"the one at {kept[run_id].origin} is used"
         for run_id, origins in seen.items()
         if len(origins) > 1
@@ -310,18 +322,7 @@ def select(
             raise DataError(f"no run with id {run_id!r} in {where}")
         if len({r.run_id for r in runs}) > 1:
             ids = ", ".join(sorted(r.run_id or "" for r in runs))
-            raise DataError(f"run id {run_id!r} is ambiguous in {where}: it starts {ids}")
+            raise DataError(f"run id {run_id!r} is ambiguous in {where}: it matches {ids}")
     if not runs:
         raise DataError(f"no run in {where}")
     return tuple(runs)
-
-
-__all__ = [
-    "Fields",
-    "Loaded",
-    "load_runs",
-    "read_file",
-    "run_from_json",
-    "select",
-    "unknown_of",
-]

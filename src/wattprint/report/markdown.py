@@ -134,7 +134,20 @@ def _runs(r: Report) -> list[str]:
 def _per_unit(r: Report) -> list[str]:
     u = r.per_unit
     if u is None:
-        return ["## Per unit", "", f"Per-unit figures: {r.per_unit_note}.", ""]
+        own = [
+            f"- run {(run.run_id or run.origin)[:8]}: {t.number(run.sci.g_per_unit)} gCO2e "
+            f"and {t.energy(run.sci.energy_kwh_per_unit)} per {run.sci.unit}"
+            for run in r.runs
+            if run.sci is not None
+        ]
+        return [
+            "## Per unit",
+            "",
+            r.per_unit_note[0].upper() + r.per_unit_note[1:] + ".",
+            "",
+            *own,
+            "",
+        ]
     rows = [
         ("SCI (operational + embodied)", f"{t.number(u.g_per_unit)} gCO2e per {u.unit}"),
         ("Energy", f"{t.energy(u.energy_kwh_per_unit)} per {u.unit}"),

@@ -229,8 +229,14 @@ def per_unit_of(runs: tuple[RunLine, ...], totals: Totals) -> tuple[Sci | None, 
     """Return the SCI of the counted runs together, or why there is none."""
     counted = [r for r in runs if r.counted]
     declared = {(r.inputs.unit if r.inputs.units else None) for r in counted}
-    if not counted or None in declared:
-        return None, "no functional units declared by every run: per-unit figures are unknown"
+    with_units = sum(bool(r.inputs.units) for r in counted)
+    if not with_units:
+        return None, "no run declares functional units (SCI's R): per-unit figures are unknown"
+    if None in declared:
+        return None, (
+            f"only {with_units} of {len(counted)} runs declare functional units: "
+            "per-unit figures over the whole report are unknown"
+        )
     if len(declared) > 1:
         return None, f"the runs count different units ({', '.join(sorted(map(str, declared)))})"
     if totals.intensity_g_per_kwh is None:

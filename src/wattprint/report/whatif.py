@@ -4,8 +4,9 @@ For the counted runs' energy, the emissions it would have had in the
 cleanest and dirtiest countries, in the regions of the runs' cloud provider
 (of every provider when the runs name none, or several), and at the same
 place in its cleanest and dirtiest month of the last twelve the monthly table
-holds; each with the saving against what the runs emitted, in kg and percent
-(negative: worse). The same energy is assumed everywhere (same PUE).
+holds (only for runs that used their country's figure, the table being
+national); each with the saving against what the runs emitted, in kg and
+percent (negative: worse). The same energy is assumed everywhere (same PUE).
 """
 
 from __future__ import annotations
@@ -106,8 +107,14 @@ def what_if_of(runs: tuple[RunLine, ...], totals: Totals, *, top: int = 3) -> Wh
     places = {r.place.country_iso3 for r in counted}
     iso3 = next(iter(places)) if len(places) == 1 else None
     months: tuple[RankedPlace, ...] = ()
+    local = sorted({r.place.cloud_region or r.place.region or "" for r in counted} - {""})
     if iso3 is None or iso3 == "WLD":
         notes.append("the runs have no single country: no monthly what-if")
+    elif local:
+        notes.append(
+            f"the runs' intensity is that of {', '.join(local)}, not of the whole country, "
+            "and the monthly table holds national figures only: no monthly what-if"
+        )
     else:
         rows = tables.monthly.months(iso3)[-MONTHS_CONSIDERED:]
         if not rows:

@@ -91,8 +91,9 @@ class _Metrics:
             for counter, kind, component, total in totals:
                 key = (result.run_id, kind, component)
                 delta = total - self.last.get(key, 0.0)
+                child = counter.labels(component=component, **labels)  # exists from 0 on
                 if delta > 0:  # a counter never goes down; NaN compares False
-                    counter.labels(component=component, **labels).inc(delta)
+                    child.inc(delta)
                     self.last[key] = total
                 elif delta < 0:
                     logger.debug("wattprint: %s %s of run %s went down", component, kind, key[0])
