@@ -207,7 +207,8 @@ def test_logger_sink_logs_once_per_run_not_per_interval(
     results = [r for r in caplog.records if r.name == "wattprint.results"]
     assert len(results) == 1
     assert results[0].wattprint["run_id"] == tracker.run_id  # type: ignore[attr-defined]
-    assert [r for r in caplog.records if r.levelno == logging.INFO] == results
+    others = [r for r in caplog.records if r.levelno == logging.INFO and r not in results]
+    assert len(others) <= 2  # about 8 intervals went by: nothing is logged per interval
 
 
 # -- webhook -------------------------------------------------------------------
@@ -309,12 +310,15 @@ def test_a_5xx_answer_is_retried_and_the_result_arrives_once(
 
 
 def test_pending_results_of_a_stopped_sink_are_sent_by_the_next_one(
-    tmp_path: Path, port: int, receivers: list[Receiver]
+    tmp_path: Path, port: int, receivers: list[Receiver], caplog: pytest.LogCaptureFixture
 ) -> None:
     url = f"http://127.0.0.1:{port}/runs"
-    first = WebhookSink(url, outbox_dir=tmp_path)
+    first = WebhookSink(url, outbox_dir=tmp_path, max_attempts=2)
     for i in range(3):
         first.write(make_result(f"old-{i}"))
+    with caplog.at_level(logging.WARNING, logger="wattprint"):
+        assert not first.flush(10)  # returns once it gave up (after 2 refused tries)
+    assert "still failing after 2 attempts; 3 result(s) stay in" in caplog.text
     first.close()  # as if the process ended while the endpoint was down
     assert len(_outbox_files(first)) == 3
     receivers.append(Receiver(port))

@@ -34,6 +34,12 @@ if TYPE_CHECKING:
     from .grid.intensity import Intensity
     from .grid.location import Location
     from .results import ComponentMethod, Host, Methodology, RunResult, TaskResult
+    from .sinks.base import Sink
+    from .sinks.csv_file import CsvSink
+    from .sinks.jsonl import JsonLinesSink
+    from .sinks.logger import LoggerSink
+    from .sinks.prometheus import PrometheusSink
+    from .sinks.webhook import WebhookSink
     from .tracker import Tracker
 
 logging.getLogger("wattprint").addHandler(logging.NullHandler())
@@ -49,6 +55,12 @@ _LAZY = {
     "RunResult": "results",
     "TaskResult": "results",
     "Tracker": "tracker",
+    "CsvSink": "sinks.csv_file",
+    "JsonLinesSink": "sinks.jsonl",
+    "LoggerSink": "sinks.logger",
+    "PrometheusSink": "sinks.prometheus",
+    "WebhookSink": "sinks.webhook",
+    "Sink": "sinks.base",
     "track": "decorator",
 }
 
@@ -69,18 +81,24 @@ def __dir__() -> list[str]:
 __all__ = [
     "ComponentMethod",
     "ConfigError",
+    "CsvSink",
     "DataError",
     "Host",
     "Intensity",
+    "JsonLinesSink",
     "Location",
+    "LoggerSink",
     "Methodology",
     "MissingDependencyError",
+    "PrometheusSink",
     "ProviderError",
     "RunResult",
+    "Sink",
     "SourceUnavailableError",
     "TaskResult",
     "Tracker",
     "WattprintError",
+    "WebhookSink",
     "__version__",
     "track",
 ]

@@ -31,3 +31,18 @@ def write_all(sinks: Sequence[Sink], result: RunResult) -> list[tuple[str, str]]
         except Exception as err:  # an output must never break the user's program
             failed.append((sink.name, str(err) or type(err).__name__))
     return failed
+
+
+def observe_all(sinks: Sequence[Sink], interim: RunResult) -> None:
+    """Show a running run's figures so far to the sinks that take them (``observe``).
+
+    Prometheus updates its series at each checkpoint this way; a failure is
+    left for ``write`` at the end to report.
+    """
+    for sink in sinks:
+        observe = getattr(sink, "observe", None)
+        if callable(observe):
+            try:
+                observe(interim)
+            except Exception:  # noqa: S110 - the final write reports the problem
+                continue

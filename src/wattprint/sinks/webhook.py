@@ -285,6 +285,7 @@ class WebhookSink:
         while True:
             with self._cond:
                 while not self._queue and not self._closed:
+                    self._kick = False  # nothing to hurry
                     self._cond.wait()
                 if self._closed:
                     return
@@ -305,9 +306,9 @@ class WebhookSink:
                 self._failures += 1
                 self._failed_sends += 1
                 if self._failures < self.max_attempts:  # back off; a flush cuts it short
-                    self._kick = False
                     delay_s = min(FIRST_BACKOFF_S * 2 ** (self._failures - 1), MAX_BACKOFF_S)
                     self._wait(delay_s, lambda: self._kick or self._closed)
+                    self._kick = False
                     continue
                 self._warn_once(
                     "give-up",
