@@ -421,3 +421,19 @@ def test_default_embodied_and_unit_errors(tmp_path: Path) -> None:
     r = tracker.stop()
     assert r.embodied_kg > 0 and "estimated" in r.methodology.embodied
     assert r.sci_g_per_unit is not None and r.sci_g_per_unit > 0
+
+
+def test_power_series_integrates_to_the_energy(tmp_path: Path) -> None:
+    from wattprint.serialize import run_from_dict, run_to_dict
+
+    tracker = _tracker(tmp_path, mode="machine", force_cpu_power_w=10.0, force_ram_power_w=2.0,
+                       interval_s=0.05, save_to_file=False)  # fmt: skip
+    with tracker:
+        time.sleep(0.4)
+    r = tracker.result
+    assert r is not None and len(r.series) >= 4
+    assert all(p.cpu_power_w == pytest.approx(10.0, rel=0.05) for p in r.series)
+    edges = [0.0] + [p.elapsed_s for p in r.series]
+    energy_j = sum(p.cpu_power_w * (b - a) for p, a, b in zip(r.series, edges, edges[1:]))
+    assert energy_j == pytest.approx(r.cpu_energy_kwh * J_PER_KWH, rel=1e-6)
+    assert run_from_dict(run_to_dict(r)) == r

@@ -88,6 +88,10 @@ def _add_hours(
     return tuple(sorted(merged.items()))
 
 
+MAX_POINTS = 240
+"""Points of the power series kept for reports (more are averaged pairwise)."""
+
+
 def _share(part: float, whole: float) -> float:
     if whole <= 0:
         return 1.0 if part > 0 else 0.0
@@ -128,7 +132,9 @@ class Meter:
         self._last_ram_used = self._ram_charged(self._last_tree)
         self._last_ram_machine = float(read_ram_used_bytes(procfs_root))
         self.totals = Totals(monotonic_s=clock_s)
+        self._start_s = clock_s
         self._last_wall_s = wall_s
+        self.series: list[tuple[float, float, float, float]] = []
 
     @property
     def failures(self) -> dict[str, str]:
@@ -212,6 +218,8 @@ class Meter:
         gpu_j = deltas.get("gpu", 0.0)
         ram_j = deltas.get("ram", 0.0) * ram_share
         hours = split_by_hour(self._last_wall_s, wall_s, cpu_j + gpu_j + ram_j)
+        if dt > 0:
+            self._add_point(now_s - self._start_s, dt, cpu_j, gpu_j, ram_j)
         self._last_wall_s = max(wall_s, self._last_wall_s)
         self.totals = replace(
             t,
@@ -229,6 +237,15 @@ class Meter:
         self._last_ram_used = ram_used
         self._last_ram_machine = ram_machine
         return self.totals
+
+    def _add_point(self, elapsed_s: float, dt: float, *energy_j: float) -> None:
+        """Keep the interval's mean powers; past MAX_POINTS, halve the resolution."""
+        self.series.append((elapsed_s, *(e / dt for e in energy_j)))  # type: ignore[arg-type]
+        if len(self.series) >= 2 * MAX_POINTS:
+            pairs = zip(self.series[::2], self.series[1::2], strict=False)
+            self.series = [
+                (b[0], (a[1] + b[1]) / 2, (a[2] + b[2]) / 2, (a[3] + b[3]) / 2) for a, b in pairs
+            ]
 
     def close(self) -> None:
         """Close the sources."""

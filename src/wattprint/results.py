@@ -90,6 +90,23 @@ class Host:
     hostname: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class PowerPoint:
+    """Mean power attributed to the run over one sampling interval.
+
+    Attributes:
+        elapsed_s: time since the run started, at the interval's end. Units: s.
+        cpu_power_w: CPU power. Units: W.
+        gpu_power_w: GPU power. Units: W.
+        ram_power_w: memory power. Units: W.
+    """
+
+    elapsed_s: float
+    cpu_power_w: float
+    gpu_power_w: float
+    ram_power_w: float
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Footprint:
     """Fields shared by a run's and a task's result.
@@ -170,6 +187,8 @@ class RunResult(Footprint):
             (GSF SCI: total x duration / lifetime x share reserved). Units: kg CO2e.
         sci_g_per_unit: Software Carbon Intensity, (E x I + M) per unit, when
             units were counted. Units: g CO2e per unit.
+        series: power over time (at most a few hundred points; long runs are
+            averaged over wider intervals).
     """
 
     mode: Mode
@@ -185,3 +204,4 @@ class RunResult(Footprint):
     local_rank: int | None = None
     embodied_kg: float = 0.0
     sci_g_per_unit: float | None = None
+    series: tuple[PowerPoint, ...] = ()

@@ -59,7 +59,7 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
     from .errors import DataError
     from .grid.intensity import Intensity
     from .grid.location import Location
-    from .results import ComponentMethod, Host, Methodology, TaskResult
+    from .results import ComponentMethod, Host, Methodology, PowerPoint, TaskResult
 
     if data.get("schema") != SCHEMA:
         raise DataError(f"not a wattprint run: schema {data.get('schema')!r}, expected {SCHEMA!r}")
@@ -72,6 +72,7 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
                 location=_build(Location, m["location"]),
                 pue_source=m.get("pue_source", ""),
                 water=m.get("water", ""),
+                embodied=m.get("embodied", ""),
                 notes=tuple(m.get("notes", ())),
             )
 
@@ -86,6 +87,7 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         run = common(data)
         run["host"] = _build(Host, data["host"])
         run["tasks"] = tuple(_build(TaskResult, common(t)) for t in data.get("tasks", ()))
+        run["series"] = tuple(_build(PowerPoint, p) for p in data.get("series", ()))
         result: RunResult = _build(RunResult, run)
         return result
     except (KeyError, TypeError, ValueError) as err:

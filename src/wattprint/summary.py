@@ -24,7 +24,16 @@ from .impact.water import water_l
 from .meter import Meter, Totals
 from .power.base import Component
 from .power.discovery import Discovery
-from .results import ComponentMethod, Host, Methodology, Mode, RunResult, Status, TaskResult
+from .results import (
+    ComponentMethod,
+    Host,
+    Methodology,
+    Mode,
+    PowerPoint,
+    RunResult,
+    Status,
+    TaskResult,
+)
 from .units import BYTES_PER_GB, j_to_kwh
 
 _NO_SOURCE = {
@@ -306,6 +315,7 @@ class ResultBuilder:
             local_rank=group.local_rank if group else None,
             embodied_kg=embodied,
             sci_g_per_unit=per_unit,
+            series=tuple(PowerPoint(*point) for point in self.meter.series),
             **fields,
         )
 
