@@ -434,6 +434,7 @@ def test_power_series_integrates_to_the_energy(tmp_path: Path) -> None:
     assert r is not None and len(r.series) >= 4
     assert all(p.cpu_power_w == pytest.approx(10.0, rel=0.05) for p in r.series)
     edges = [0.0] + [p.elapsed_s for p in r.series]
-    energy_j = sum(p.cpu_power_w * (b - a) for p, a, b in zip(r.series, edges, edges[1:]))
+    pairs = zip(r.series, edges[:-1], edges[1:], strict=True)
+    energy_j = sum(p.cpu_power_w * (b - a) for p, a, b in pairs)
     assert energy_j == pytest.approx(r.cpu_energy_kwh * J_PER_KWH, rel=1e-6)
     assert run_from_dict(run_to_dict(r)) == r
