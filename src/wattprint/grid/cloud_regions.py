@@ -26,10 +26,10 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from wattprint.errors import ConfigError, DataError
+from wattprint.tables import read_table
 
 _REGIONS_NAME = "cloud_regions.csv"
 _PROVIDERS_NAME = "cloud_providers.csv"
@@ -216,12 +216,7 @@ class CloudTable:
 
 
 def _read(path: Path | None, name: str) -> str:
-    try:
-        if path is not None:
-            return path.read_text(encoding="utf-8")
-        return resources.files("wattprint.grid").joinpath("data", name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"cannot read the cloud table {path or name}: {err}") from err
+    return read_table("wattprint.grid", name, path, "cloud table")
 
 
 def _squash(text: str) -> str:

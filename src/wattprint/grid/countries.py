@@ -18,10 +18,10 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from wattprint.errors import ConfigError, DataError
+from wattprint.tables import read_table, table_label
 
 WORLD_ISO3 = "WLD"
 """The code of the World row, a user-assigned alpha-3 code (as the World Bank uses)."""
@@ -114,19 +114,10 @@ class CountryTable:
         return self._loaded
 
     def _label(self) -> str:
-        return str(self._path) if self._path is not None else f"wattprint/grid/data/{_TABLE_NAME}"
+        return table_label("wattprint.grid", _TABLE_NAME, self._path)
 
     def _read_text(self) -> str:
-        try:
-            if self._path is not None:
-                return self._path.read_text(encoding="utf-8")
-            return (
-                resources.files("wattprint.grid")
-                .joinpath("data", _TABLE_NAME)
-                .read_text(encoding="utf-8")
-            )
-        except (OSError, UnicodeDecodeError) as err:
-            raise DataError(f"cannot read the country table {self._label()}: {err}") from err
+        return read_table("wattprint.grid", _TABLE_NAME, self._path, "country table")
 
 
 def _parse(text: str, label: str) -> _Loaded:

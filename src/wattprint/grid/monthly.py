@@ -18,10 +18,10 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from wattprint.errors import ConfigError, DataError
+from wattprint.tables import read_table, table_label
 
 _TABLE_NAME = "country_monthly.csv"
 _COLUMNS = ("iso3", "month", "intensity_g_per_kwh", "source")
@@ -143,19 +143,10 @@ class MonthlyTable:
         return self._parsed[key]
 
     def _label(self) -> str:
-        return str(self._path) if self._path is not None else f"wattprint/grid/data/{_TABLE_NAME}"
+        return table_label("wattprint.grid", _TABLE_NAME, self._path)
 
     def _read_text(self) -> str:
-        try:
-            if self._path is not None:
-                return self._path.read_text(encoding="utf-8")
-            return (
-                resources.files("wattprint.grid")
-                .joinpath("data", _TABLE_NAME)
-                .read_text(encoding="utf-8")
-            )
-        except (OSError, UnicodeDecodeError) as err:
-            raise DataError(f"cannot read the monthly table {self._label()}: {err}") from err
+        return read_table("wattprint.grid", _TABLE_NAME, self._path, "monthly table")
 
 
 def _block(text: str, key: str) -> list[tuple[int, str]]:

@@ -29,10 +29,10 @@ import csv
 import io
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from wattprint.errors import ConfigError, DataError
+from wattprint.tables import read_table, table_label
 
 _TABLE_NAME = "region_intensity.csv"
 _COLUMNS = ("country_iso3", "code", "name", "intensity_g_per_kwh", "year", "source")
@@ -167,19 +167,10 @@ class RegionTable:
         return self._loaded
 
     def _label(self) -> str:
-        return str(self._path) if self._path is not None else f"wattprint/grid/data/{_TABLE_NAME}"
+        return table_label("wattprint.grid", _TABLE_NAME, self._path)
 
     def _read_text(self) -> str:
-        try:
-            if self._path is not None:
-                return self._path.read_text(encoding="utf-8")
-            return (
-                resources.files("wattprint.grid")
-                .joinpath("data", _TABLE_NAME)
-                .read_text(encoding="utf-8")
-            )
-        except (OSError, UnicodeDecodeError) as err:
-            raise DataError(f"cannot read the region table {self._label()}: {err}") from err
+        return read_table("wattprint.grid", _TABLE_NAME, self._path, "region table")
 
 
 def _normalise(text: str) -> str:

@@ -21,11 +21,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from wattprint.errors import DataError
 from wattprint.grid.regions import RegionTable
+from wattprint.tables import read_table, table_label
 
 WORLD_KEY = "WLD"
 """The key of the World row."""
@@ -121,19 +121,10 @@ class WaterTable:
         return self._by_key
 
     def _label(self) -> str:
-        return str(self._path) if self._path is not None else f"wattprint/grid/data/{_TABLE_NAME}"
+        return table_label("wattprint.grid", _TABLE_NAME, self._path)
 
     def _read_text(self) -> str:
-        try:
-            if self._path is not None:
-                return self._path.read_text(encoding="utf-8")
-            return (
-                resources.files("wattprint.grid")
-                .joinpath("data", _TABLE_NAME)
-                .read_text(encoding="utf-8")
-            )
-        except (OSError, UnicodeDecodeError) as err:
-            raise DataError(f"cannot read the water table {self._label()}: {err}") from err
+        return read_table("wattprint.grid", _TABLE_NAME, self._path, "water table")
 
 
 def _parse(text: str, label: str) -> dict[str, WaterIntensity]:

@@ -28,12 +28,13 @@ import io
 import math
 import re
 from dataclasses import dataclass
-from importlib import resources
 from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
 from wattprint.errors import ConfigError, DataError
+
+from ..tables import read_table, table_label
 
 MatchHow = Literal["exact", "normalized", "tokens", "default"]
 
@@ -286,14 +287,8 @@ def _rank(entry: _Entry) -> tuple[int, int, int]:
 
 
 def _read(path: Path | None, table: str) -> tuple[str, str]:
-    label = str(path) if path is not None else f"wattprint/power/data/{table}"
-    try:
-        if path is not None:
-            return label, path.read_text(encoding="utf-8")
-        text = resources.files("wattprint.power").joinpath("data", table).read_text("utf-8")
-        return label, text
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"cannot read the CPU table {label}: {err}") from err
+    label = table_label("wattprint.power", table, path)
+    return label, read_table("wattprint.power", table, path, "CPU table")
 
 
 def _rows(text: str, label: str, columns: tuple[str, ...]) -> csv.DictReader[str]:
