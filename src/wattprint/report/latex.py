@@ -64,6 +64,16 @@ def _distinct(values: list[str]) -> str:
     return "; ".join(unique) if unique else "unknown"
 
 
+def _how_known(report: Report) -> str:
+    """Say which energy was measured by hardware counters and which was estimated."""
+    parts = [
+        f"{c.component.upper() if c.component != 'ram' else 'memory'} {c.how}"
+        for c in report.components
+        if c.how not in ("not tracked",) and c.it_energy_kwh > 0
+    ]
+    return f" ({tex(', '.join(parts))} energy)" if parts else ""
+
+
 def render_latex(report: Report) -> str:
     """Return the LaTeX snippet of the report."""
     s = report.totals
@@ -89,7 +99,8 @@ def render_latex(report: Report) -> str:
         f"{runs} ran for {_figure(t.duration(s.duration_s))} on {hardware}, using "
         f"{_figure(t.energy(s.energy_kwh))} of electricity (PUE {pue}). At a grid carbon "
         f"intensity of {intensity} ({tex(places)}; {tex(sources)}), this amounts to "
-        f"{_co2(s.emissions_kg)}, as measured with wattprint~{tex(version)}~\\cite{{wattprint}}."
+        f"{_co2(s.emissions_kg)}, as computed with wattprint~{tex(version)}~\\cite{{wattprint}}"
+        f"{_how_known(report)}."
     )
     rows = [
         ("Hardware", hardware),
