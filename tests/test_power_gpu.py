@@ -37,7 +37,8 @@ from wattprint.power.gpu_select import (
     share_by_memory,
     share_by_utilisation,
 )
-from wattprint.power.nvidia import NvidiaSource, describe_gpus, probe_nvidia
+from wattprint.power.nvidia import NvidiaSource, probe_nvidia
+from wattprint.power.nvidia_describe import describe_gpus
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START_S = 1000.0

@@ -77,10 +77,10 @@ def _report(outcome: ProbeOutcome, discovery: Discovery) -> ProbeReport:
 
 def _gpus(env: Mapping[str, str]) -> tuple[dict[str, object], ...]:
     """Every GPU the vendor libraries list: counter support, driver, method."""
-    from .power import amd, nvidia
+    from .power import amd, nvidia_describe
 
     found: list[dict[str, object]] = []
-    for describe in (nvidia.describe_gpus, amd.describe_gpus):
+    for describe in (nvidia_describe.describe_gpus, amd.describe_gpus):
         try:
             found += [dict(gpu) for gpu in describe(env)]
         except Exception as err:  # doctor reports a failing library, never crashes on it

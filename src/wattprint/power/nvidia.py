@@ -16,18 +16,21 @@ Without it, without the driver (``nvmlInit`` raises
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
+import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from wattprint.errors import ConfigError, MissingDependencyError, SourceUnavailableError
+from wattprint.errors import MissingDependencyError, SourceUnavailableError
 from wattprint.power import gpu_select as sel
 from wattprint.power.base import Component, ProbeOutcome
 from wattprint.power.gpu_poll import DEFAULT_POLL_INTERVAL_S, GpuChannel, GpuEnergySource
 
-__all__ = ["NvidiaSource", "NvmlDevice", "describe_gpus", "load_nvml", "probe_nvidia"]
+__all__ = ["NvidiaSource", "NvmlDevice", "load_nvml", "probe_nvidia"]
 
 NvmlModule = Any
 """The ``pynvml`` module, or a stand-in with the same functions (tests)."""
@@ -71,9 +74,29 @@ def _init_problem(nvml: NvmlModule, err: BaseException) -> str:
     return known.get(getattr(err, "value", None), f"nvmlInit failed: {_why(err)}")
 
 
+DRIVER_MARKERS = (Path("/proc/driver/nvidia"), Path("/dev/nvidiactl"))
+"""Files the NVIDIA kernel driver creates on Linux (also inside GPU containers)."""
+
+
+def _not_here() -> tuple[str, str] | None:
+    """Say cheaply why there is no NVIDIA GPU, before paying for importing pynvml."""
+    try:
+        if importlib.util.find_spec("pynvml") is None:
+            return "nvidia-ml-py (module pynvml) is not installed", _INSTALL_ADVICE
+    except (ImportError, ValueError):  # a broken or blocked install: import will say
+        return None
+    if sys.platform.startswith("linux") and not any(p.exists() for p in DRIVER_MARKERS):
+        listed = " and ".join(str(p) for p in DRIVER_MARKERS)
+        return f"no NVIDIA driver is loaded ({listed} are absent)", _DRIVER_ADVICE
+    return None
+
+
 def _start(nvml: NvmlModule | None) -> tuple[NvmlModule, str, str]:
     """Import NVML if needed and initialise it: ``(module, problem, advice)``."""
     if nvml is None:
+        absent = _not_here()
+        if absent is not None:
+            return None, absent[0], absent[1]
         try:
             nvml = load_nvml()
         except MissingDependencyError:
@@ -184,8 +207,13 @@ class NvidiaSource(GpuEnergySource):
         self._wall_clock = wall_clock
         self._since_us = [int(wall_clock() * _US_PER_S)] * len(self._devices)
         channels = [self._channel(d) for d in self._devices]
-        super().__init__(name=SOURCE_NAME, channels=channels, clock=clock,
-                         poll_interval_s=poll_interval_s, on_close=on_close)
+        super().__init__(
+            name=SOURCE_NAME,
+            channels=channels,
+            clock=clock,
+            poll_interval_s=poll_interval_s,
+            on_close=on_close,
+        )
 
     def _channel(self, device: NvmlDevice) -> GpuChannel:
         nvml, handle, label = self._nvml, device.handle, device.pick.label
@@ -329,8 +357,12 @@ def probe_nvidia(
             return _outcome("no NVIDIA GPU readable: " + "; ".join(problems), extra=extra)
         try:
             source = NvidiaSource(
-                nvml=nvml, devices=devices, clock=clock, wall_clock=wall_clock,
-                poll_interval_s=poll_interval_s, on_close=lambda: _shutdown(nvml),
+                nvml=nvml,
+                devices=devices,
+                clock=clock,
+                wall_clock=wall_clock,
+                poll_interval_s=poll_interval_s,
+                on_close=lambda: _shutdown(nvml),
             )
         except SourceUnavailableError as err:
             return _outcome(f"no NVIDIA GPU readable: {err.reason}", extra=extra)
@@ -344,60 +376,3 @@ def probe_nvidia(
     if problems:
         reason += "; not read: " + "; ".join(problems)
     return ProbeOutcome(_PROBE, _COMPONENTS, (source,), reason, "", extra)
-
-
-def describe_gpus(
-    env: Mapping[str, str] | None = None,
-    gpu_ids: Sequence[int | str] | str | None = None,
-    nvml: NvmlModule | None = None,
-) -> list[sel.GpuDescription]:
-    """Describe every NVIDIA GPU for ``wattprint doctor``; [] when there is none.
-
-    The arguments are those of :func:`probe_nvidia`; they mark the selected GPUs.
-    """
-    environ = os.environ if env is None else env
-    nvml, problem, _advice = _start(nvml)
-    if problem:
-        return []
-    try:
-        known, handles, _problems = _inventory(nvml)
-        driver = _driver_version(nvml)
-        try:
-            chosen = {g.index for g in sel.select_gpus(known, gpu_ids=gpu_ids, env=environ).gpus}
-        except ConfigError:
-            chosen = set()  # the probe reports the bad id
-        described: list[sel.GpuDescription] = []
-        for gpu in known:
-            handle = handles[gpu.index]
-            has_counter, problem = _how_to_read(nvml, handle)
-            method = "nvml-energy" if has_counter else "nvml-power-polling"
-            described.append(sel.GpuDescription(
-                vendor="nvidia", index=gpu.index, name=_text(nvml.nvmlDeviceGetName(handle)),
-                uuid=gpu.uuid, driver_version=driver, energy_counter=has_counter,
-                memory_total_bytes=_optional(nvml, "nvmlDeviceGetMemoryInfo", handle, "total"),
-                method=f"unusable: {problem}" if problem else method,
-                power_limit_w=_power_limit_w(nvml, handle), selected=gpu.index in chosen,
-                mig=("on: " + ", ".join(m.uuid for m in gpu.mig)) if gpu.mig else "off",
-            ))
-        return described
-    except nvml.NVMLError:  # a GPU failed while being described: the probe will say why
-        return []
-    finally:
-        _shutdown(nvml)
-
-
-def _optional(nvml: NvmlModule, call: str, handle: object, field: str = "") -> int | None:
-    """Return ``nvml.<call>(handle)`` (or its ``field``) as an int; None if NVML cannot say."""
-    try:
-        value = getattr(nvml, call)(handle)
-    except nvml.NVMLError:
-        return None
-    return int(getattr(value, field) if field else value)
-
-
-def _power_limit_w(nvml: NvmlModule, handle: object) -> float | None:
-    """Return the enforced power limit (else the management limit). Units: W."""
-    limit_mw = _optional(nvml, "nvmlDeviceGetEnforcedPowerLimit", handle)
-    if limit_mw is None:
-        limit_mw = _optional(nvml, "nvmlDeviceGetPowerManagementLimit", handle)
-    return None if limit_mw is None else limit_mw * _W_PER_MW
