@@ -133,8 +133,13 @@ class AmdSource(GpuEnergySource):
         self._amdsmi = amdsmi
         self._devices = tuple(devices)
         channels = [self._channel(d) for d in self._devices]
-        super().__init__(name=SOURCE_NAME, channels=channels, clock=clock,
-                         poll_interval_s=poll_interval_s, on_close=on_close)
+        super().__init__(
+            name=SOURCE_NAME,
+            channels=channels,
+            clock=clock,
+            poll_interval_s=poll_interval_s,
+            on_close=on_close,
+        )
 
     def _channel(self, device: AmdDevice) -> GpuChannel:
         amdsmi, handle, label = self._amdsmi, device.handle, device.pick.label
@@ -177,8 +182,10 @@ class AmdSource(GpuEnergySource):
         shares = []
         for device in self._devices:
             try:
-                procs = [_process(amdsmi, device.handle, p)
-                         for p in amdsmi.amdsmi_get_gpu_process_list(device.handle)]
+                procs = [
+                    _process(amdsmi, device.handle, p)
+                    for p in amdsmi.amdsmi_get_gpu_process_list(device.handle)
+                ]
             except amdsmi.AmdSmiException as err:
                 why = f"{device.pick.label}: amdsmi_get_gpu_process_list failed: {_why(err)}"
                 raise SourceUnavailableError(SOURCE_NAME, why) from err
@@ -305,8 +312,13 @@ def probe_amd(
         if not devices:
             return _outcome("no AMD GPU readable: " + "; ".join(problems), extra=extra)
         try:
-            source = AmdSource(amdsmi=amdsmi, devices=devices, clock=clock,
-                               poll_interval_s=poll_interval_s, on_close=lambda: _shutdown(amdsmi))
+            source = AmdSource(
+                amdsmi=amdsmi,
+                devices=devices,
+                clock=clock,
+                poll_interval_s=poll_interval_s,
+                on_close=lambda: _shutdown(amdsmi),
+            )
         except SourceUnavailableError as err:
             return _outcome(f"no AMD GPU readable: {err.reason}", extra=extra)
         opened = True
@@ -348,17 +360,26 @@ def describe_gpus(
             handle = handles[gpu.index]
             uj_per_count, problem = _how_to_read(amdsmi, handle)
             method = "amdsmi-power-polling" if uj_per_count is None else "amdsmi-energy"
-            described.append(sel.GpuDescription(
-                vendor="amd", index=gpu.index, name=_name(amdsmi, handle), uuid=gpu.uuid,
-                memory_total_bytes=_get(amdsmi, "amdsmi_get_gpu_vram_usage", handle, "vram_total",
-                                        _BYTES_PER_MB),
-                driver_version=str(_get(amdsmi, "amdsmi_get_gpu_driver_info", handle,
-                                        "driver_version") or "unknown"),
-                energy_counter=uj_per_count is not None,
-                method=f"unusable: {problem}" if problem else method,
-                power_limit_w=_power_limit_w(amdsmi, handle),
-                mig="n/a", selected=gpu.index in chosen,
-            ))
+            described.append(
+                sel.GpuDescription(
+                    vendor="amd",
+                    index=gpu.index,
+                    name=_name(amdsmi, handle),
+                    uuid=gpu.uuid,
+                    memory_total_bytes=_get(
+                        amdsmi, "amdsmi_get_gpu_vram_usage", handle, "vram_total", _BYTES_PER_MB
+                    ),
+                    driver_version=str(
+                        _get(amdsmi, "amdsmi_get_gpu_driver_info", handle, "driver_version")
+                        or "unknown"
+                    ),
+                    energy_counter=uj_per_count is not None,
+                    method=f"unusable: {problem}" if problem else method,
+                    power_limit_w=_power_limit_w(amdsmi, handle),
+                    mig="n/a",
+                    selected=gpu.index in chosen,
+                )
+            )
         return described
     except amdsmi.AmdSmiException:  # a GPU failed while being described: the probe says why
         return []

@@ -26,6 +26,7 @@ from .constant import ConstantPowerSource
 from .cpu_info import CpuInfo, read_cpu_info, read_ram_total_bytes
 from .cpu_models import CpuMatch, CpuTable, LoadCurve
 from .cpu_tdp import TdpModelSource
+from .gpu_presence import amd_absent, nvidia_absent
 from .process import MachineCpu
 from .ram import RamModelSource
 from .rapl import probe_rapl
@@ -159,6 +160,12 @@ def _probe_cpu_model(ctx: ProbeContext) -> ProbeOutcome:
 
 def _probe_gpu(vendor: str) -> Callable[[ProbeContext], ProbeOutcome]:
     def probe(ctx: ProbeContext) -> ProbeOutcome:
+        absent = nvidia_absent() if vendor == "nvidia" else amd_absent()
+        if absent is not None:  # no backend import needed to know
+            name = "NVIDIA" if vendor == "nvidia" else "AMD"
+            return ProbeOutcome(
+                vendor, ("gpu",), reason=f"no {name} GPU: {absent[0]}", advice=absent[1]
+            )
         try:
             if vendor == "nvidia":
                 from .nvidia import probe_nvidia

@@ -30,7 +30,10 @@ from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import Component, DeviceEnergy, Reading
 
 __all__ = [
-    "DEFAULT_POLL_INTERVAL_S", "GpuChannel", "GpuEnergySource", "PowerPoller",
+    "DEFAULT_POLL_INTERVAL_S",
+    "GpuChannel",
+    "GpuEnergySource",
+    "PowerPoller",
     "TrapezoidIntegrator",
 ]
 
@@ -257,7 +260,8 @@ class GpuEnergySource:
             (i, c.read_counter) for i, c in enumerate(self._channels) if c.read_counter is not None
         ]
         polled = [
-            (i, c.read_power_w) for i, c in enumerate(self._channels)
+            (i, c.read_power_w)
+            for i, c in enumerate(self._channels)
             if c.read_counter is None and c.read_power_w is not None
         ]
         if len(self._counters) + len(polled) != len(self._channels):
@@ -318,13 +322,22 @@ class GpuEnergySource:
                 elif raw < last // 2:  # reset (driver reloaded): counting from zero again
                     logger.warning(
                         "%s: %s energy counter went back from %d to %d (driver reloaded?); "
-                        "counting on from zero", self.name, self._channels[i].label, last, raw
+                        "counting on from zero",
+                        self.name,
+                        self._channels[i].label,
+                        last,
+                        raw,
                     )
                     self._total[k] += raw
                     self._last[k] = raw
                 else:  # a value read out of order: wait until the counter passes the last one
-                    logger.debug("%s: %s counter read %d after %d", self.name,
-                                 self._channels[i].label, raw, last)
+                    logger.debug(
+                        "%s: %s counter read %d after %d",
+                        self.name,
+                        self._channels[i].label,
+                        raw,
+                        last,
+                    )
                 energy_j[i] = self._total[k] * self._channels[i].j_per_count
             if self._poller is not None:
                 for i, e_j in zip(self._polled, self._poller.energy_j(), strict=True):

@@ -28,8 +28,16 @@ from typing import TypedDict
 from wattprint.errors import ConfigError
 
 __all__ = [
-    "CUDA_VISIBLE_DEVICES", "DeviceShare", "GpuDescription", "GpuSelection", "GpuShares",
-    "KnownGpu", "MigInstance", "SelectedGpu", "select_gpus", "share_by_memory",
+    "CUDA_VISIBLE_DEVICES",
+    "DeviceShare",
+    "GpuDescription",
+    "GpuSelection",
+    "GpuShares",
+    "KnownGpu",
+    "MigInstance",
+    "SelectedGpu",
+    "select_gpus",
+    "share_by_memory",
     "share_by_utilisation",
 ]
 
@@ -144,7 +152,8 @@ def _match(entry: str, known: Sequence[KnownGpu]) -> SelectedGpu | None:
     # A UUID, or a unique prefix of one, as CUDA accepts; AMD UUIDs may lack "GPU-".
     wanted = entry.lower()
     gpus = [
-        g for g in known
+        g
+        for g in known
         if g.uuid.lower().startswith(wanted) or f"gpu-{g.uuid.lower()}".startswith(wanted)
     ]
     return SelectedGpu(gpus[0].index, gpus[0].uuid) if len(gpus) == 1 else None

@@ -18,17 +18,16 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
-import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from wattprint.errors import MissingDependencyError, SourceUnavailableError
 from wattprint.power import gpu_select as sel
 from wattprint.power.base import Component, ProbeOutcome
 from wattprint.power.gpu_poll import DEFAULT_POLL_INTERVAL_S, GpuChannel, GpuEnergySource
+from wattprint.power.gpu_presence import nvidia_absent
 
 __all__ = ["NvidiaSource", "NvmlDevice", "load_nvml", "probe_nvidia"]
 
@@ -74,27 +73,10 @@ def _init_problem(nvml: NvmlModule, err: BaseException) -> str:
     return known.get(getattr(err, "value", None), f"nvmlInit failed: {_why(err)}")
 
 
-DRIVER_MARKERS = (Path("/proc/driver/nvidia"), Path("/dev/nvidiactl"))
-"""Files the NVIDIA kernel driver creates on Linux (also inside GPU containers)."""
-
-
-def _not_here() -> tuple[str, str] | None:
-    """Say cheaply why there is no NVIDIA GPU, before paying for importing pynvml."""
-    try:
-        if importlib.util.find_spec("pynvml") is None:
-            return "nvidia-ml-py (module pynvml) is not installed", _INSTALL_ADVICE
-    except (ImportError, ValueError):  # a broken or blocked install: import will say
-        return None
-    if sys.platform.startswith("linux") and not any(p.exists() for p in DRIVER_MARKERS):
-        listed = " and ".join(str(p) for p in DRIVER_MARKERS)
-        return f"no NVIDIA driver is loaded ({listed} are absent)", _DRIVER_ADVICE
-    return None
-
-
 def _start(nvml: NvmlModule | None) -> tuple[NvmlModule, str, str]:
     """Import NVML if needed and initialise it: ``(module, problem, advice)``."""
     if nvml is None:
-        absent = _not_here()
+        absent = nvidia_absent()
         if absent is not None:
             return None, absent[0], absent[1]
         try:

@@ -33,9 +33,7 @@ class RamModelSource:
     method = "gb-x-w-per-gb"
     measured = False
 
-    def __init__(
-        self, *, total_bytes: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, *, total_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.total_bytes = total_bytes
         self.power_w = W_PER_GB * total_bytes / BYTES_PER_GB
         self._clock = clock

@@ -41,8 +41,12 @@ from wattprint.power.base import Component, DeviceEnergy, ProbeOutcome, Reading
 from wattprint.units import J_PER_UJ
 
 __all__ = [
-    "DEFAULT_POWERCAP_DIR", "ENV_RAPL_DIR", "PERMISSION_ADVICE",
-    "RaplDomain", "RaplSource", "probe_rapl",
+    "DEFAULT_POWERCAP_DIR",
+    "ENV_RAPL_DIR",
+    "PERMISSION_ADVICE",
+    "RaplDomain",
+    "RaplSource",
+    "probe_rapl",
 ]
 
 logger = logging.getLogger(__name__)
@@ -122,7 +126,14 @@ class RaplSource:
     """
 
     __slots__ = (
-        "name", "component", "_domains", "_clock", "_fds", "_lock", "_last_uj", "_total_uj"
+        "name",
+        "component",
+        "_domains",
+        "_clock",
+        "_fds",
+        "_lock",
+        "_last_uj",
+        "_total_uj",
     )
 
     method = "rapl"
