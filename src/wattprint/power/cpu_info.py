@@ -166,10 +166,12 @@ def read_ram_used_bytes(procfs_root: Path = Path("/proc")) -> int:
     values: dict[bytes, int] = {}
     try:
         with open(procfs_root / "meminfo", "rb") as f:
-            for line in f:
+            for line in f:  # both are among the first lines: stop once found
                 key, _, rest = line.partition(b":")
                 if key in (b"MemTotal", b"MemAvailable"):
                     values[key] = int(rest.split()[0]) * 1024
+                    if len(values) == 2:
+                        break
     except (OSError, ValueError, IndexError):
         pass
     if len(values) == 2:
