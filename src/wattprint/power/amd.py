@@ -32,6 +32,7 @@ from wattprint.errors import ConfigError, MissingDependencyError, SourceUnavaila
 from wattprint.power import gpu_select as sel
 from wattprint.power.base import Component, ProbeOutcome
 from wattprint.power.gpu_poll import DEFAULT_POLL_INTERVAL_S, GpuChannel, GpuEnergySource
+from wattprint.power.gpu_presence import AMD_INSTALL
 from wattprint.units import J_PER_UJ
 
 __all__ = ["AMD_VISIBLE_DEVICES", "AmdDevice", "AmdSource", "describe_gpus", "probe_amd"]
@@ -49,7 +50,7 @@ _COMPONENTS: tuple[Component, ...] = ("gpu",)
 _POWER_KEYS = ("socket_power", "current_socket_power", "average_socket_power")  # W
 _BYTES_PER_MB = 1024 * 1024  # amdsmi_get_gpu_vram_usage counts MB of 2**20 bytes
 _W_PER_UW = 1e-6  # amdsmi_get_power_cap_info gives microwatts
-_INSTALL_ADVICE = "If this machine has an AMD GPU: install ROCm and its amdsmi Python package."
+_INSTALL_ADVICE = AMD_INSTALL
 _LOAD_ERRORS = (OSError, AttributeError, KeyError)  # what importing amdsmi raises without ROCm
 
 

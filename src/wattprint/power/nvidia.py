@@ -27,7 +27,7 @@ from wattprint.errors import MissingDependencyError, SourceUnavailableError
 from wattprint.power import gpu_select as sel
 from wattprint.power.base import Component, ProbeOutcome
 from wattprint.power.gpu_poll import DEFAULT_POLL_INTERVAL_S, GpuChannel, GpuEnergySource
-from wattprint.power.gpu_presence import nvidia_absent
+from wattprint.power.gpu_presence import NVIDIA_DRIVER, NVIDIA_INSTALL, nvidia_absent
 
 __all__ = ["NvidiaSource", "NvmlDevice", "load_nvml", "probe_nvidia"]
 
@@ -41,8 +41,8 @@ SOURCE_NAME = "nvidia-gpu"
 _J_PER_MJ = 1e-3  # NVML energy counters count millijoules
 _W_PER_MW = 1e-3  # NVML power readings are milliwatts
 _US_PER_S = 1_000_000  # nvmlDeviceGetProcessUtilization takes a timestamp in microseconds
-_INSTALL_ADVICE = 'If this machine has an NVIDIA GPU: pip install "wattprint[gpu]"'
-_DRIVER_ADVICE = "If this machine has an NVIDIA GPU: install its driver (then nvidia-smi works)."
+_INSTALL_ADVICE = NVIDIA_INSTALL
+_DRIVER_ADVICE = NVIDIA_DRIVER
 _MIG_NOTE = "MIG: NVML measures the whole GPU, so this energy is shared by its MIG instances"
 
 
