@@ -468,14 +468,16 @@ def test_command_writes_each_format(tmp_path: Path) -> None:
     assert "| Runs | 2 (2 counted) |" in result.output
 
 
-def test_command_without_paths_reads_the_default_csv(tmp_path: Path) -> None:
+def test_command_without_paths_reads_the_default_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        result = runner.invoke(report, [], env={"HOME": str(tmp_path)})
-        assert result.exit_code == 2 and "no PATHS given" in result.output
-        Path("emissions.csv").write_bytes(EMISSIONS_CSV.read_bytes())
-        result = runner.invoke(report, [], env={"HOME": str(tmp_path)})
-        assert result.exit_code == 0 and "| Runs | 4 (4 counted) |" in result.output
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(report, [], env={"HOME": str(tmp_path)})
+    assert result.exit_code == 2 and "no PATHS given" in result.output
+    Path("emissions.csv").write_bytes(EMISSIONS_CSV.read_bytes())
+    result = runner.invoke(report, [], env={"HOME": str(tmp_path)})
+    assert result.exit_code == 0 and "| Runs | 4 (4 counted) |" in result.output
 
 
 def test_import_wattprint_loads_no_report_module() -> None:

@@ -278,11 +278,14 @@ class ProcessTree:
             t.last_ticks = max(t.last_ticks, st.cpu_ticks)
             t.ppid = st.ppid
             t.rss_bytes = st.rss_bytes
+        ended = set(gone)
         for pid in gone:
             t = self._tracked.pop(pid)
-            if t.ppid in self._tracked:
-                # Reaped by a tracked parent: its time now shows in the parent's
-                # cutime/cstime in full, including any pre-tracking baseline.
+            if t.ppid in self._tracked and t.ppid not in ended:
+                # Reaped by a live tracked parent: its time now shows in the parent's
+                # cutime/cstime in full, including any pre-tracking baseline. (A
+                # parent that ended too was last read before this reap, so the
+                # child's own count stands.)
                 self._departed_ticks -= t.baseline_ticks
             else:
                 self._departed_ticks += t.last_ticks - t.baseline_ticks
