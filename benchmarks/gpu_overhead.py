@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fakes.fake_nvml import FakeNvml  # noqa: E402
 
-from wattprint.power.amd import probe_amd  # noqa: E402
-from wattprint.power.nvidia import NvidiaSource, probe_nvidia  # noqa: E402
+from wattprint.power.gpu.amd import probe_amd  # noqa: E402
+from wattprint.power.gpu.nvidia import NvidiaSource, probe_nvidia  # noqa: E402
 
 
 def median_us(fn: Callable[[], object], repeats: int = 2000) -> float:

@@ -13,8 +13,8 @@ import statistics
 import time
 from pathlib import Path
 
-from wattprint.config import resolve_settings
 from wattprint.grid.plan import plan_grid
+from wattprint.settings.resolve import resolve_settings
 
 
 def timed(label: str, args: dict[str, object], repeat: int = 50) -> None:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from wattprint.power.rapl import RaplSource, probe_rapl
+from wattprint.power.cpu.rapl import RaplSource, probe_rapl
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "rapl"
 

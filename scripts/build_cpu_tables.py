@@ -33,7 +33,7 @@ HARDWARE = REPO_ROOT.parent / "shared" / "data" / "codecarbon" / "hardware"
 OUT_DIR = REPO_ROOT / "src" / "wattprint" / "power" / "data"
 CURVE_LOADS_PCT = tuple(range(0, 101, 10))
 
-# The same normalisation as wattprint.power.cpu_models (kept standalone so that
+# The same normalisation as wattprint.power.cpu.models (kept standalone so that
 # this script runs without the package installed).
 _MARKS = re.compile(r"\((?:r|tm|c)\)|[®™©]", re.IGNORECASE)
 _WITH = re.compile(r"\s(?:with|w/)\s.*$", re.IGNORECASE)
@@ -46,7 +46,7 @@ _NOISE = frozenset({"cpu", "processor", "apu", "intel", "amd"})
 
 
 def normalize(name: str) -> str:
-    """Return the matching key of a CPU name (see ``wattprint.power.cpu_models``)."""
+    """Return the matching key of a CPU name (see ``wattprint.power.cpu.models``)."""
     text = _MARKS.sub(" ", name)
     text = re.sub(r"(?<=\w)\s+-(?=\w)", "-", text)  # 'FX(tm)-8350' -> 'FX-8350'
     text = _WITH.sub(" ", text)

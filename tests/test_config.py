@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from wattprint.config import UNSET, describe, resolve_settings
 from wattprint.errors import ConfigError
+from wattprint.settings.resolve import UNSET, describe, resolve_settings
 
 
 def _resolve(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wattprint.errors import ConfigError, DataError
-from wattprint.power.cpu_models import CpuMatch, CpuTable, LoadCurve, normalize_brand
+from wattprint.power.cpu.models import CpuMatch, CpuTable, LoadCurve, normalize_brand
 
 
 @pytest.fixture(scope="module")

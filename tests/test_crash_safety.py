@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from wattprint import Tracker
-from wattprint.journal import JOURNAL_DIR, read_journals
-from wattprint.recovery import recover
+from wattprint.tracking.journal import JOURNAL_DIR, read_journals
+from wattprint.tracking.recovery import recover
 
 SETUP = """
 import os, signal, sys, time

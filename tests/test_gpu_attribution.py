@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from fakes.fake_nvml import FakeClock, FakeNvml
 
-from wattprint.meter import Meter
 from wattprint.power.discovery import Discovery, ProbeContext, discover
-from wattprint.power.nvidia import NvidiaSource, probe_nvidia
-from wattprint.power.process import TreeSample
-from wattprint.summary import build_host, build_methodology
+from wattprint.power.gpu.nvidia import NvidiaSource, probe_nvidia
+from wattprint.tracking.assemble import build_host, build_methodology
+from wattprint.tracking.meter import Meter
+from wattprint.tracking.process_tree import TreeSample
 
 START_S = 1000.0
 
@@ -69,9 +69,9 @@ def test_gpu_energy_is_the_tree_share_of_the_counter(
 
 
 def test_gpu_attribution_is_stated_in_the_methodology(tmp_path: Path) -> None:
-    from wattprint.config import resolve_settings
     from wattprint.grid.plan import default_tables, plan_grid
     from wattprint.grid.timeline import IntensityTimeline
+    from wattprint.settings.resolve import resolve_settings
 
     clock = FakeClock(START_S)
     discovery, source = _discovery(tmp_path, clock)

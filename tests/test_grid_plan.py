@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from wattprint import Tracker
-from wattprint.config import resolve_settings
 from wattprint.errors import ConfigError, ProviderError
 from wattprint.grid.cloud_detect import CloudGuess
 from wattprint.grid.geoip import GeoIpGuess
@@ -16,6 +15,7 @@ from wattprint.grid.live.base import IntensityPoint
 from wattprint.grid.plan import GridPlan, default_tables, plan_grid
 from wattprint.grid.timeline import IntensityTimeline
 from wattprint.grid.timezone import TzGuess
+from wattprint.settings.resolve import resolve_settings
 from wattprint.units import J_PER_KWH
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from wattprint import Tracker
-from wattprint.grouping import detect_group
+from wattprint.tracking.groups import detect_group
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ def test_hourly_emissions() -> None:
 
 
 def test_energy_is_cut_at_utc_hours() -> None:
-    from wattprint.meter import Totals, difference, split_by_hour
+    from wattprint.tracking.meter import Totals, difference, split_by_hour
 
     # 90 J over 10:59:30 to 11:01:00 (90 s): 30 s in hour 10, 60 s in hour 11.
     start = 10 * 3600 + 59 * 60 + 30

@@ -25,11 +25,13 @@ from fakes.fake_nvml import (
 )
 
 from wattprint.errors import ConfigError, SourceUnavailableError
-from wattprint.power.amd import AmdSource, probe_amd
-from wattprint.power.amd import describe_gpus as describe_amd_gpus
 from wattprint.power.base import PowerSource, ProbeOutcome, Reading
-from wattprint.power.gpu_poll import GpuChannel, GpuEnergySource, PowerPoller, TrapezoidIntegrator
-from wattprint.power.gpu_select import (
+from wattprint.power.gpu.amd import AmdSource, probe_amd
+from wattprint.power.gpu.amd import describe_gpus as describe_amd_gpus
+from wattprint.power.gpu.describe import describe_gpus
+from wattprint.power.gpu.nvidia import NvidiaSource, probe_nvidia
+from wattprint.power.gpu.poll import GpuChannel, GpuEnergySource, PowerPoller, TrapezoidIntegrator
+from wattprint.power.gpu.select import (
     KnownGpu,
     MigInstance,
     SelectedGpu,
@@ -37,8 +39,6 @@ from wattprint.power.gpu_select import (
     share_by_memory,
     share_by_utilisation,
 )
-from wattprint.power.nvidia import NvidiaSource, probe_nvidia
-from wattprint.power.nvidia_describe import describe_gpus
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START_S = 1000.0

@@ -13,7 +13,7 @@ import pytest
 
 from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import PowerSource, ProbeOutcome, Reading
-from wattprint.power.rapl import (
+from wattprint.power.cpu.rapl import (
     ENV_RAPL_DIR,
     PERMISSION_ADVICE,
     RaplDomain,

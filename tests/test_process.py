@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from wattprint.power.process import MachineCpu, ProcessTree
+from wattprint.power.cpu.procfs import MachineCpu
+from wattprint.tracking.process_tree import ProcessTree
 
 TICKS = os.sysconf("SC_CLK_TCK")
 BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < {s}: pass\n"

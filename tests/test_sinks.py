@@ -23,8 +23,8 @@ import pytest
 from wattprint import ConfigError, DataError, Tracker
 from wattprint.grid.intensity import Intensity
 from wattprint.grid.location import Location
+from wattprint.records.run_dict import SCHEMA
 from wattprint.results import ComponentMethod, Host, Methodology, RunResult, TaskResult
-from wattprint.serialize import SCHEMA
 from wattprint.sinks.base import Sink
 from wattprint.sinks.csv_file import COLUMNS, CsvSink
 from wattprint.sinks.jsonl import JsonLinesSink, read_jsonl

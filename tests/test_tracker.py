@@ -424,7 +424,7 @@ def test_default_embodied_and_unit_errors(tmp_path: Path) -> None:
 
 
 def test_power_series_integrates_to_the_energy(tmp_path: Path) -> None:
-    from wattprint.serialize import run_from_dict, run_to_dict
+    from wattprint.records.run_dict import run_from_dict, run_to_dict
 
     tracker = _tracker(tmp_path, mode="machine", force_cpu_power_w=10.0, force_ram_power_w=2.0,
                        interval_s=0.05, save_to_file=False)  # fmt: skip

@@ -19,8 +19,8 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .errors import (
+from wattprint._version import __version__
+from wattprint.errors import (
     ConfigError,
     DataError,
     MissingDependencyError,
@@ -30,17 +30,17 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .decorator import track
-    from .grid.intensity import Intensity
-    from .grid.location import Location
-    from .results import ComponentMethod, Host, Methodology, RunResult, TaskResult
-    from .sinks.base import Sink
-    from .sinks.csv_file import CsvSink
-    from .sinks.jsonl import JsonLinesSink
-    from .sinks.logger import LoggerSink
-    from .sinks.prometheus import PrometheusSink
-    from .sinks.webhook import WebhookSink
-    from .tracker import Tracker
+    from wattprint.grid.intensity import Intensity
+    from wattprint.grid.location import Location
+    from wattprint.results import ComponentMethod, Host, Methodology, RunResult, TaskResult
+    from wattprint.sinks.base import Sink
+    from wattprint.sinks.csv_file import CsvSink
+    from wattprint.sinks.jsonl import JsonLinesSink
+    from wattprint.sinks.logger import LoggerSink
+    from wattprint.sinks.prometheus import PrometheusSink
+    from wattprint.sinks.webhook import WebhookSink
+    from wattprint.tracking.decorator import track
+    from wattprint.tracking.tracker import Tracker
 
 logging.getLogger("wattprint").addHandler(logging.NullHandler())
 
@@ -54,14 +54,14 @@ _LAZY = {
     "Methodology": "results",
     "RunResult": "results",
     "TaskResult": "results",
-    "Tracker": "tracker",
+    "Tracker": "tracking.tracker",
     "CsvSink": "sinks.csv_file",
     "JsonLinesSink": "sinks.jsonl",
     "LoggerSink": "sinks.logger",
     "PrometheusSink": "sinks.prometheus",
     "WebhookSink": "sinks.webhook",
     "Sink": "sinks.base",
-    "track": "decorator",
+    "track": "tracking.decorator",
 }
 
 

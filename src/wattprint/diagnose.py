@@ -11,11 +11,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
-from .config import resolve_settings
-from .grid.plan import GridPlan, plan_grid
-from .power.base import ProbeOutcome
-from .power.discovery import Discovery, ProbeContext, discover
-from .units import BYTES_PER_GIB
+from wattprint.grid.plan import GridPlan, plan_grid
+from wattprint.power.base import ProbeOutcome
+from wattprint.power.discovery import Discovery, ProbeContext, discover
+from wattprint.settings.resolve import resolve_settings
+from wattprint.units import BYTES_PER_GIB
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,8 @@ def _report(outcome: ProbeOutcome, discovery: Discovery) -> ProbeReport:
 
 def _gpus(env: Mapping[str, str]) -> tuple[dict[str, object], ...]:
     """Every GPU the vendor libraries list: counter support, driver, method."""
-    from .power import amd, nvidia_describe
+    from wattprint.power.gpu import amd
+    from wattprint.power.gpu import describe as nvidia_describe
 
     found: list[dict[str, object]] = []
     for describe in (nvidia_describe.describe_gpus, amd.describe_gpus):

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ProviderError
+from wattprint.errors import ProviderError
 
 DEFAULT_TIMEOUT_S = 3.0
 """Default time allowed for one request, connection included. Units: s."""

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from .grid.intensity import Intensity
-from .grid.location import Location
-from .power.base import Component
+from wattprint.grid.intensity import Intensity
+from wattprint.grid.location import Location
+from wattprint.power.base import Component
 
 Status = Literal["running", "completed", "interrupted", "crashed"]
 Mode = Literal["process", "machine"]

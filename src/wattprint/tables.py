@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .errors import DataError
+from wattprint.errors import DataError
 
 
 def table_label(package: str, name: str, path: Path | None) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import click
 
-from .main import cli
+from wattprint.cli.main import cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:

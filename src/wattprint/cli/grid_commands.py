@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from ..errors import ConfigError, ProviderError
+from wattprint.errors import ConfigError, ProviderError
 
 
 def _plan(options: dict[str, Any]) -> Any:
-    from ..config import resolve_settings
-    from ..grid.plan import plan_grid
-    from .main import _usage_error, given
+    from wattprint.cli.main import _usage_error, given
+    from wattprint.grid.plan import plan_grid
+    from wattprint.settings.resolve import resolve_settings
 
     try:
         settings = resolve_settings({"save_to_file": False, **given(options)})
@@ -23,7 +23,7 @@ def _plan(options: dict[str, Any]) -> Any:
 
 
 def _place_options(func: Any) -> Any:
-    from .main import place_options
+    from wattprint.cli.main import place_options
 
     return place_options(func)
 
@@ -36,7 +36,7 @@ def _place_options(func: Any) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
 def intensity(as_json: bool, **options: Any) -> None:
     """Show the intensity a run would use here, and how the place was found."""
-    from ..grid.timeline import live_for
+    from wattprint.grid.timeline import live_for
 
     settings, plan = _plan(options)
     loc, base = plan.location, plan.intensity
@@ -128,8 +128,8 @@ def regions(
     as_json: bool,
 ) -> None:
     """Rank countries or cloud regions by intensity, with what N kWh would emit there."""
-    from ..grid.plan import default_tables
-    from ..grid.ranking import PROVIDERS, rank_cloud_regions, rank_countries
+    from wattprint.advice.ranking import PROVIDERS, rank_cloud_regions, rank_countries
+    from wattprint.grid.plan import default_tables
 
     if energy_kwh < 0 or energy_kwh != energy_kwh:
         raise click.BadParameter(f"{energy_kwh!r}: expected kWh >= 0", param_hint="--energy-kwh")

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from .._version import __version__
-from ..errors import ConfigError, WattprintError
+from wattprint._version import __version__
+from wattprint.errors import ConfigError, WattprintError
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -139,9 +139,9 @@ def run(command: tuple[str, ...], no_save: bool, as_json: bool, **options: Any) 
     to stderr. Options not given come from WATTPRINT_* variables, config
     files, or the defaults (see 'wattprint config show').
     """
-    from ..tracker import Tracker
-    from .render import print_json, print_summary
-    from .run import run_tracked
+    from wattprint.cli.render import print_json, print_summary
+    from wattprint.tracking.supervisor import run_tracked
+    from wattprint.tracking.tracker import Tracker
 
     if no_save:
         options["save_to_file"] = False
@@ -165,8 +165,8 @@ def run(command: tuple[str, ...], no_save: bool, as_json: bool, **options: Any) 
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
 def doctor(country: str | None, as_json: bool) -> None:
     """Show what can be measured here, how, and how to measure more."""
-    from ..diagnose import diagnose
-    from .render import print_diagnosis
+    from wattprint.cli.render import print_diagnosis
+    from wattprint.diagnose import diagnose
 
     try:
         diagnosis = diagnose(country=country)
@@ -186,7 +186,7 @@ def recover(directory: Path) -> None:
     Each is written to the outputs it had, marked 'crashed', with the figures
     of its last checkpoint; runs already written are left alone.
     """
-    from ..recovery import recover as recover_runs
+    from wattprint.tracking.recovery import recover as recover_runs
 
     runs = recover_runs(directory)
     for run in runs:
@@ -208,7 +208,7 @@ def config() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
 def config_show(as_json: bool) -> None:
     """Print every setting, its value and its source (argument, env, file, default)."""
-    from ..config import describe, resolve_settings
+    from wattprint.settings.resolve import describe, resolve_settings
 
     try:
         settings = resolve_settings({"save_to_file": False})
@@ -223,8 +223,8 @@ def config_show(as_json: bool) -> None:
         click.echo(f"{key:<{width}}  {value:<24}  {source}")
 
 
-from .grid_commands import intensity, regions  # noqa: E402  (registered below)
-from .report_commands import keygen, report, verify  # noqa: E402
+from wattprint.cli.grid_commands import intensity, regions  # noqa: E402  (registered below)
+from wattprint.cli.report_commands import keygen, report, verify  # noqa: E402
 
 for _command in (intensity, regions, report, keygen, verify):
     cli.add_command(_command)

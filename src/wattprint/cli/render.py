@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..diagnose import Diagnosis
-from ..results import RunResult
-from ..tracker import Tracker
+from wattprint.diagnose import Diagnosis
+from wattprint.results import RunResult
+from wattprint.tracking.tracker import Tracker
 
 
 def _console(stderr: bool = False) -> Any:
@@ -60,7 +60,7 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
 
 def print_json(result: RunResult) -> None:
     """Print the whole result as JSON on stdout."""
-    from ..serialize import run_to_dict
+    from wattprint.records.run_dict import run_to_dict
 
     print(json.dumps(run_to_dict(result), indent=2))
 

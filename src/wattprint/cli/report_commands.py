@@ -14,11 +14,11 @@ from pathlib import Path
 
 import click
 
-from ..errors import ConfigError, WattprintError
+from wattprint.errors import ConfigError, WattprintError
 
 
 def _default_inputs() -> list[Path]:
-    from ..config import resolve_settings
+    from wattprint.settings.resolve import resolve_settings
 
     try:
         settings = resolve_settings({"save_to_file": False})
@@ -81,7 +81,7 @@ def report(
 
     Without PATHS, the emissions.csv wattprint writes here is read.
     """
-    from ..report.build import format_for, render, report_from_files
+    from wattprint.report.build import format_for, render, report_from_files
 
     if sign_key is not None and fmt not in (None, "json"):
         raise click.UsageError(f"--sign signs a JSON report, not --format {fmt}")
@@ -96,8 +96,8 @@ def report(
             top=top,
         )
         if sign_key is not None:
-            from ..report.jsonreport import render_json, report_to_dict
-            from ..report.signing import load_private_key, sign_report
+            from wattprint.report.jsonreport import render_json, report_to_dict
+            from wattprint.report.signing import load_private_key, sign_report
 
             document = render_json(sign_report(report_to_dict(built), load_private_key(sign_key)))
         else:
@@ -138,7 +138,7 @@ def report(
 @click.option("--force", is_flag=True, help="Overwrite existing key files.")
 def keygen(private_path: Path, public_path: Path | None, force: bool) -> None:
     """Make an Ed25519 key pair for signing reports (wattprint report --sign)."""
-    from ..report.signing import write_keypair
+    from wattprint.report.signing import write_keypair
 
     public = public_path or private_path.with_name(private_path.name + ".pub")
     try:
@@ -167,8 +167,8 @@ def verify(report_path: Path, public_path: Path | None, as_json: bool) -> None:
 
     Exits 0 when every check passed, 1 when any failed.
     """
-    from ..report.jsonreport import read_report
-    from ..report.signing import load_public_key, verify_report
+    from wattprint.report.jsonreport import read_report
+    from wattprint.report.signing import load_public_key, verify_report
 
     try:
         data = read_report(report_path)

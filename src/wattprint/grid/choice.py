@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..config import Settings
-from ..errors import ConfigError
-from .intensity import Intensity
-from .location import Location
+from wattprint.errors import ConfigError
+from wattprint.grid.intensity import Intensity
+from wattprint.grid.location import Location
+from wattprint.settings.resolve import Settings
 
 if TYPE_CHECKING:
-    from .plan import GridTables
+    from wattprint.grid.plan import GridTables
 
 PRIVATE_PUE = 1.0
 """PUE assumed for a private machine: its overhead is not known, so none is added."""

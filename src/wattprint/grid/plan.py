@@ -28,17 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, ProviderError
-from .location import Location
+from wattprint.errors import ConfigError, ProviderError
+from wattprint.grid.location import Location
 
 if TYPE_CHECKING:  # the tables' modules load with the tables, on first use
-    from ..config import Settings
-    from .cloud_regions import CloudRegion, CloudTable
-    from .countries import CountryIntensity, CountryTable
-    from .intensity import Intensity
-    from .monthly import MonthlyTable
-    from .regions import RegionTable
-    from .water import WaterIntensity, WaterTable
+    from wattprint.grid.cloud_regions import CloudRegion, CloudTable
+    from wattprint.grid.countries import CountryIntensity, CountryTable
+    from wattprint.grid.intensity import Intensity
+    from wattprint.grid.monthly import MonthlyTable
+    from wattprint.grid.regions import RegionTable
+    from wattprint.grid.water import WaterIntensity, WaterTable
+    from wattprint.settings.resolve import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +55,11 @@ class GridTables:
 @functools.cache
 def default_tables() -> GridTables:
     """Return the shipped tables, shared by every tracker of the process."""
-    from .cloud_regions import CloudTable
-    from .countries import CountryTable
-    from .monthly import MonthlyTable
-    from .regions import RegionTable
-    from .water import WaterTable
+    from wattprint.grid.cloud_regions import CloudTable
+    from wattprint.grid.countries import CountryTable
+    from wattprint.grid.monthly import MonthlyTable
+    from wattprint.grid.regions import RegionTable
+    from wattprint.grid.water import WaterTable
 
     return GridTables(CountryTable(), RegionTable(), MonthlyTable(), CloudTable(), WaterTable())
 
@@ -201,7 +201,7 @@ class _Finder:
 
 def _default_cloud_detector(env: Mapping[str, str]) -> Callable[[], object | None]:
     def detect() -> object | None:
-        from .cloud_detect import DEFAULT_DMI_DIR, CloudDetector
+        from wattprint.grid.cloud_detect import DEFAULT_DMI_DIR, CloudDetector
 
         dmi = Path(env.get("WATTPRINT_DMI_DIR") or DEFAULT_DMI_DIR)
         return CloudDetector(dmi_dir=dmi, env=env).detect()
@@ -211,7 +211,7 @@ def _default_cloud_detector(env: Mapping[str, str]) -> Callable[[], object | Non
 
 def _default_timezone(env: Mapping[str, str]) -> Callable[[], object | None]:
     def guess() -> object | None:
-        from .timezone import guess_from_timezone
+        from wattprint.grid.timezone import guess_from_timezone
 
         return guess_from_timezone(env=env)
 
@@ -219,7 +219,7 @@ def _default_timezone(env: Mapping[str, str]) -> Callable[[], object | None]:
 
 
 def _default_geoip() -> object:
-    from .geoip import lookup_geoip
+    from wattprint.grid.geoip import lookup_geoip
 
     return lookup_geoip()
 
@@ -256,7 +256,7 @@ def plan_grid(
             location = step()
             if location is not None:
                 break
-    from .choice import choose_efficiency, choose_intensity
+    from wattprint.grid.choice import choose_efficiency, choose_intensity
 
     if location is None:
         world = tables.countries.world()

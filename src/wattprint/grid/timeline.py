@@ -15,14 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from ..config import Settings
-from ..errors import ConfigError, ProviderError
-from ..impact.hourly import hourly_emissions_kg
-from ..units import j_to_kwh
-from .intensity import Intensity
-from .live.base import LiveProvider, hourly_means
-from .location import Location
-from .plan import GridPlan, GridTables
+from wattprint.errors import ConfigError, ProviderError
+from wattprint.grid.intensity import Intensity
+from wattprint.grid.live.base import LiveProvider, hourly_means
+from wattprint.grid.location import Location
+from wattprint.grid.plan import GridPlan, GridTables
+from wattprint.impact.hourly import hourly_emissions_kg
+from wattprint.settings.resolve import Settings
+from wattprint.units import j_to_kwh
 
 logger = logging.getLogger("wattprint")
 
@@ -176,7 +176,7 @@ def live_for(
     configured = settings.live_provider or settings.electricitymaps_token
     if not configured or settings.force_intensity_g_per_kwh is not None:
         return None, None  # nothing to import or ask
-    from .live.choose import make_provider, zone_for
+    from wattprint.grid.live.choose import make_provider, zone_for
 
     merged = dict(env)
     if settings.electricitymaps_token:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..units import G_PER_KG
+from wattprint.units import G_PER_KG
 
 
 def facility_energy_kwh(it_energy_kwh: float, pue: float) -> float:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..errors import ConfigError
+from wattprint.errors import ConfigError
 
 S_PER_YEAR = 365 * 24 * 3600
 """Seconds in a 365-day year (8,760 h), the year CCF uses: 4 years = 35,040 h."""

@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import ConfigError
+from wattprint.errors import ConfigError
 
 Basis = Literal["emissions", "energy"]
 """What a factor compares: the run's emissions (kg CO2e) or its energy (kWh)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..units import G_PER_KG
+from wattprint.units import G_PER_KG
 
 
 def hourly_emissions_kg(

@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..errors import ConfigError
-from ..units import G_PER_KG
+from wattprint.errors import ConfigError
+from wattprint.units import G_PER_KG
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from .gpu_select import GpuShares
+    from wattprint.power.gpu.select import GpuShares
 
 Component = Literal["cpu", "gpu", "ram", "soc"]
 COMPONENTS: tuple[Component, ...] = ("cpu", "gpu", "ram", "soc")

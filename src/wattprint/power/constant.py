@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from .base import Component, DeviceEnergy, Reading
+from wattprint.power.base import Component, DeviceEnergy, Reading
 
 
 class ConstantPowerSource:

@@ -18,18 +18,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .._version import __version__
-from ..errors import ConfigError
-from ..paths import user_cache_dir
-from .base import COMPONENTS, Component, PowerSource, ProbeOutcome
-from .constant import ConstantPowerSource
-from .cpu_info import CpuInfo, read_cpu_info, read_ram_total_bytes
-from .cpu_models import CpuMatch, CpuTable, LoadCurve
-from .cpu_tdp import TdpModelSource
-from .gpu_presence import amd_absent, nvidia_absent
-from .process import MachineCpu
-from .ram import RamModelSource
-from .rapl import probe_rapl
+from wattprint._version import __version__
+from wattprint.errors import ConfigError
+from wattprint.paths import user_cache_dir
+from wattprint.power.base import COMPONENTS, Component, PowerSource, ProbeOutcome
+from wattprint.power.constant import ConstantPowerSource
+from wattprint.power.cpu.info import CpuInfo, read_cpu_info, read_ram_total_bytes
+from wattprint.power.cpu.models import CpuMatch, CpuTable, LoadCurve
+from wattprint.power.cpu.procfs import MachineCpu
+from wattprint.power.cpu.rapl import probe_rapl
+from wattprint.power.cpu.tdp import TdpModelSource
+from wattprint.power.gpu.presence import amd_absent, nvidia_absent
+from wattprint.power.ram import RamModelSource
 
 
 class Hardware:
@@ -168,10 +168,10 @@ def _probe_gpu(vendor: str) -> Callable[[ProbeContext], ProbeOutcome]:
             )
         try:
             if vendor == "nvidia":
-                from .nvidia import probe_nvidia
+                from wattprint.power.gpu.nvidia import probe_nvidia
 
                 return probe_nvidia(ctx.env, ctx.gpu_ids, clock=ctx.clock)
-            from .amd import probe_amd
+            from wattprint.power.gpu.amd import probe_amd
 
             return probe_amd(ctx.env, ctx.gpu_ids, clock=ctx.clock)
         except ConfigError as err:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from ..units import BYTES_PER_GB
-from .base import Component, DeviceEnergy, Reading
+from wattprint.power.base import Component, DeviceEnergy, Reading
+from wattprint.units import BYTES_PER_GB
 
 W_PER_GB = 0.3725
 """Memory power per GB (Green Algorithms reference value). Units: W/GB."""

@@ -14,9 +14,9 @@ import io
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import DataError
-from ._fields import Fields, ram_gb_from_gib, unknown_of
-from .records import (
+from wattprint.errors import DataError
+from wattprint.report._fields import Fields, ram_gb_from_gib, unknown_of
+from wattprint.report.records import (
     COMPONENTS,
     ComponentRecord,
     HostRecord,

@@ -6,9 +6,9 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 
-from ..errors import DataError
-from ..units import BYTES_PER_GB, BYTES_PER_GIB
-from .records import RunRecord
+from wattprint.errors import DataError
+from wattprint.report.records import RunRecord
+from wattprint.units import BYTES_PER_GB, BYTES_PER_GIB
 
 
 class Fields:

@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from .._version import __version__
-from ..errors import ConfigError, choices
-from .load import load_runs, select
-from .model import InputFile, Report, Scope, ScopeKind, build_report
+from wattprint._version import __version__
+from wattprint.errors import ConfigError, choices
+from wattprint.report.load import load_runs, select
+from wattprint.report.model import InputFile, Report, Scope, ScopeKind, build_report
 
 Format = Literal["md", "html", "latex", "json"]
 FORMATS: tuple[Format, ...] = ("md", "html", "latex", "json")
@@ -96,17 +96,17 @@ def format_for(output: Path | None, given: str | None) -> Format:
 def render(report: Report, fmt: Format) -> str:
     """Return the report in ``fmt`` (the JSON form is the canonical one)."""
     if fmt == "html":
-        from .html import render_html
+        from wattprint.report.html import render_html
 
         return render_html(report)
     if fmt == "latex":
-        from .latex import render_latex
+        from wattprint.report.latex import render_latex
 
         return render_latex(report)
     if fmt == "json":
-        from .jsonreport import render_json, report_to_dict
+        from wattprint.report.jsonreport import render_json, report_to_dict
 
         return render_json(report_to_dict(report))
-    from .markdown import render_markdown
+    from wattprint.report.markdown import render_markdown
 
     return render_markdown(report)

@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..impact.embodied import (
+from wattprint.impact.embodied import (
     DEFAULT_LIFETIME_YEARS,
     EmbodiedPart,
     default_embodied,
     embodied_share_kg,
 )
-from .records import RunRecord
+from wattprint.report.records import RunRecord
 
 ASSUMED_CPU_SOCKETS = 1
 """CPU packages assumed: records count logical CPUs, not sockets."""

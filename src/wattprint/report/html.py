@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-from . import text as t
-from .markdown import SECTIONS
-from .model import Report
-from .svg import Bar, Line, bar_chart, line_chart
+from wattprint.report import text as t
+from wattprint.report.markdown import SECTIONS
+from wattprint.report.model import Report
+from wattprint.report.svg import Bar, Line, bar_chart, line_chart
 
 MAX_SERIES_CHARTS = 5
 """Power-over-time charts drawn at most (one per run with a series)."""

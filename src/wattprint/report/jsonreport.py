@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
-from ..serialize import plain
-from .model import REPORT_SCHEMA, Report
+from wattprint.errors import DataError
+from wattprint.records.run_dict import plain
+from wattprint.report.model import REPORT_SCHEMA, Report
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:

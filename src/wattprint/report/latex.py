@@ -9,9 +9,9 @@ class; every text from the data is escaped.
 
 from __future__ import annotations
 
-from . import text as t
-from .model import Report
-from .runs import RunLine
+from wattprint.report import text as t
+from wattprint.report.model import Report
+from wattprint.report.runs import RunLine
 
 _SPECIAL = {
     "\\": r"\textbackslash{}",

@@ -3,7 +3,7 @@
 Three kinds of file are read, told apart by their content, not their name:
 
 - wattprint's JSON lines (``wattprint.run/1``, one run per line, see
-  :mod:`wattprint.serialize`): everything a run recorded;
+  :mod:`wattprint.records.run_dict`): everything a run recorded;
 - wattprint's ``emissions.csv`` (CodeCarbon's 38 columns, then wattprint's);
 - CodeCarbon's own ``emissions.csv``, 3.x (38 columns) or v2.4 (31 columns):
   read as such, with what it lacks (intensity and its source, methods, start
@@ -23,12 +23,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
-from ..serialize import SCHEMA as RUN_SCHEMA
-from ..units import BYTES_PER_GB
-from ._csv import read_csv_runs
-from ._fields import Fields, unknown_of
-from .records import (
+from wattprint.errors import DataError
+from wattprint.records.run_dict import SCHEMA as RUN_SCHEMA
+from wattprint.report._csv import read_csv_runs
+from wattprint.report._fields import Fields, unknown_of
+from wattprint.report.records import (
     COMPONENTS,
     ComponentRecord,
     HostRecord,
@@ -38,6 +37,7 @@ from .records import (
     SeriesPoint,
     TaskRecord,
 )
+from wattprint.units import BYTES_PER_GB
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..grid.ranking import RankedPlace
-from . import text as t
-from .model import Report
+from wattprint.advice.ranking import RankedPlace
+from wattprint.report import text as t
+from wattprint.report.model import Report
 
 MAX_LISTED = 5
 """Per-run explanations listed at most in a section (the JSON report has them all)."""

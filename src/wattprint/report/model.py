@@ -15,14 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
-from ..impact.carbon import emissions_kg
-from ..impact.equivalents import Equivalent, equivalents
-from ..impact.sci import Sci, sci
-from ..units import G_PER_KG
-from .records import COMPONENTS, RunRecord
-from .runs import RunLine, run_line
-from .sources import MethodologyLine, SourceLine, methodology_of, sources_of, uncertainty_of
-from .whatif import WhatIf, what_if_of
+from wattprint.advice.whatif import WhatIf, what_if_of
+from wattprint.impact.carbon import emissions_kg
+from wattprint.impact.equivalents import Equivalent, equivalents
+from wattprint.impact.sci import Sci, sci
+from wattprint.report.records import COMPONENTS, RunRecord
+from wattprint.report.runs import RunLine, run_line
+from wattprint.report.sources import (
+    MethodologyLine,
+    SourceLine,
+    methodology_of,
+    sources_of,
+    uncertainty_of,
+)
+from wattprint.units import G_PER_KG
 
 REPORT_SCHEMA = "wattprint.report/1"
 """Name and version of the report's data form."""

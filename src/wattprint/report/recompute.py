@@ -17,15 +17,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
-from ..impact.carbon import emissions_kg, facility_energy_kwh
-from ..impact.embodied import embodied_share_kg
-from ..impact.equivalents import Factor, equivalents
-from ..impact.sci import sci
-from ..impact.water import water_l
-from ..units import G_PER_KG
-from .records import COMPONENTS
-from .whatif import place_at
+from wattprint.advice.whatif import place_at
+from wattprint.errors import ConfigError
+from wattprint.impact.carbon import emissions_kg, facility_energy_kwh
+from wattprint.impact.embodied import embodied_share_kg
+from wattprint.impact.equivalents import Factor, equivalents
+from wattprint.impact.sci import sci
+from wattprint.impact.water import water_l
+from wattprint.report.records import COMPONENTS
+from wattprint.units import G_PER_KG
 
 REL_TOL = 1e-9
 """Relative tolerance of a recomputed figure (the arithmetic is the same, so

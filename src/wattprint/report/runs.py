@@ -14,11 +14,11 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..impact.carbon import emissions_kg, facility_energy_kwh
-from ..impact.sci import Sci, sci
-from ..impact.water import water_l
-from .embodied import EmbodiedLine, embodied_of
-from .records import HostRecord, PlaceRecord, RunRecord, SeriesPoint
+from wattprint.impact.carbon import emissions_kg, facility_energy_kwh
+from wattprint.impact.sci import Sci, sci
+from wattprint.impact.water import water_l
+from wattprint.report.embodied import EmbodiedLine, embodied_of
+from wattprint.report.records import HostRecord, PlaceRecord, RunRecord, SeriesPoint
 
 
 @dataclass(frozen=True, slots=True)

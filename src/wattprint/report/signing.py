@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, DataError, MissingDependencyError
-from .jsonreport import canonical
-from .recompute import Check, recompute_checks
+from wattprint.errors import ConfigError, DataError, MissingDependencyError
+from wattprint.report.jsonreport import canonical
+from wattprint.report.recompute import Check, recompute_checks
 
 ALGORITHM = "Ed25519"
 """The only signature algorithm wattprint writes and accepts."""

@@ -15,13 +15,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-from ..impact.equivalents import FACTORS
-from .records import RunRecord
+from wattprint.errors import ConfigError
+from wattprint.impact.equivalents import FACTORS
+from wattprint.report.records import RunRecord
 
 if TYPE_CHECKING:
-    from .runs import RunLine
-    from .whatif import WhatIf
+    from wattprint.advice.whatif import WhatIf
+    from wattprint.report.runs import RunLine
 
 _LICENCE = re.compile(
     r"CC BY(?:-SA)? \d\.\d|CC0(?: 1\.0)?|Apache-2\.0|ECL-2\.0|\bMIT\b|ODbL|public domain"
@@ -205,7 +205,7 @@ def sources_of(
 
 
 def _water_source(record: RunRecord) -> tuple[str, int] | None:
-    from ..grid.plan import default_tables
+    from wattprint.grid.plan import default_tables
 
     iso3 = record.place.country_iso3
     if not iso3 or not record.water_l:

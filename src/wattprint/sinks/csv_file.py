@@ -16,9 +16,9 @@ import logging
 import os
 from pathlib import Path
 
-from .._version import __version__
-from ..results import RunResult
-from ..units import BYTES_PER_GIB
+from wattprint._version import __version__
+from wattprint.results import RunResult
+from wattprint.units import BYTES_PER_GIB
 
 logger = logging.getLogger("wattprint")
 
@@ -171,7 +171,7 @@ class CsvSink:
         try:
             self._append(self._target(), result)
         except OSError as err:
-            from ..paths import user_data_dir
+            from wattprint.paths import user_data_dir
 
             fallback = (self.fallback_dir or user_data_dir()) / self.path.name
             if fallback == self.path:

@@ -1,6 +1,6 @@
 """JSON lines: one whole run per line, the format reports and the server read.
 
-Each line is :func:`wattprint.serialize.run_to_dict` of one finished run:
+Each line is :func:`wattprint.records.run_dict.run_to_dict` of one finished run:
 every figure, the tasks and the full methodology, with a ``schema`` field
 naming the version of the form. Lines are appended under an exclusive file
 lock (``flock``) with one ``write()`` of the whole line, so any number of
@@ -20,9 +20,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
-from ..results import RunResult
-from ..serialize import run_to_dict
+from wattprint.errors import DataError
+from wattprint.records.run_dict import run_to_dict
+from wattprint.results import RunResult
 
 logger = logging.getLogger("wattprint")
 
@@ -79,7 +79,7 @@ class JsonLinesSink:
             _append(self.path, line)
             self.written_to = self.path
         except OSError as err:
-            from ..paths import user_data_dir
+            from wattprint.paths import user_data_dir
 
             fallback = (self.fallback_dir or user_data_dir()) / self.path.name
             if fallback == self.path:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from ..results import RunResult
-from ..serialize import SCHEMA
+from wattprint.records.run_dict import SCHEMA
+from wattprint.results import RunResult
 
 LogValue = str | float | int | None
 """A value of the structured fields: plain, JSON-ready."""

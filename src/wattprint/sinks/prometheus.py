@@ -28,9 +28,9 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, MissingDependencyError
-from ..net import DEFAULT_TIMEOUT_S
-from ..results import RunResult
+from wattprint.errors import ConfigError, MissingDependencyError
+from wattprint.net import DEFAULT_TIMEOUT_S
+from wattprint.results import RunResult
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -146,7 +146,7 @@ def _net_handler(
     """Send prometheus_client's pushes through wattprint's one HTTP client."""
 
     def send() -> None:
-        from ..net import request
+        from wattprint.net import request
 
         request(
             url,

@@ -12,7 +12,7 @@ is sent again, and the receiver drops the copy by that key. Processes sharing
 an outbox claim a file with a lock before sending it, so two never send the
 same file at once.
 
-The payload is :func:`wattprint.serialize.run_to_dict` of the run without its
+The payload is :func:`wattprint.records.run_dict.run_to_dict` of the run without its
 ``host`` part (OS, CPU and GPU models, memory) unless ``include_host=True``.
 """
 
@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError, ProviderError
-from ..results import RunResult
-from ..serialize import run_to_dict
-from .jsonl import to_json
+from wattprint.errors import ConfigError, ProviderError
+from wattprint.records.run_dict import run_to_dict
+from wattprint.results import RunResult
+from wattprint.sinks.jsonl import to_json
 
 logger = logging.getLogger("wattprint")
 
@@ -53,7 +53,7 @@ Outcome = Literal["sent", "gone", "retry", "refused"]
 
 def default_outbox_dir(env: Mapping[str, str] | None = None) -> Path:
     """Return the default outbox: ``$XDG_DATA_HOME/wattprint/outbox`` (``~/.local/share/...``)."""
-    from ..paths import user_data_dir
+    from wattprint.paths import user_data_dir
 
     return user_data_dir(env) / "outbox"
 
@@ -360,7 +360,7 @@ class WebhookSink:
             os.close(fd)
 
     def _post(self, body: bytes, key: str) -> Outcome:
-        from ..net import request
+        from wattprint.net import request
 
         try:
             request(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Literal, Protocol, runtime_checkable
 
-from ...errors import ConfigError, ProviderError
+from wattprint.errors import ConfigError, ProviderError
 
 IntensityKind = Literal["average", "marginal"]
 

@@ -34,8 +34,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from ...errors import ProviderError
-from .base import IntensityPoint, json_time, utc_now
+from wattprint.errors import ProviderError
+from wattprint.grid.live.base import IntensityPoint, json_time, utc_now
 
 logger = logging.getLogger(__name__)
 

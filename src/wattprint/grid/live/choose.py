@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ...errors import ConfigError, choices
-from .base import LiveProvider
-from .cache import LiveCache, default_cache_dir
-from .electricitymaps import DEFAULT_BASE_URL as EM_DEFAULT_URL
-from .electricitymaps import TOKEN_ENV, ElectricityMaps
-from .uk_carbon import DEFAULT_BASE_URL as UK_DEFAULT_URL
-from .uk_carbon import GB_ONLY, UkCarbonIntensity, resolve_uk_zone
+from wattprint.errors import ConfigError, choices
+from wattprint.grid.live.base import LiveProvider
+from wattprint.grid.live.cache import LiveCache, default_cache_dir
+from wattprint.grid.live.electricitymaps import DEFAULT_BASE_URL as EM_DEFAULT_URL
+from wattprint.grid.live.electricitymaps import TOKEN_ENV, ElectricityMaps
+from wattprint.grid.live.uk_carbon import DEFAULT_BASE_URL as UK_DEFAULT_URL
+from wattprint.grid.live.uk_carbon import GB_ONLY, UkCarbonIntensity, resolve_uk_zone
 
 PROVIDER_ENV = "WATTPRINT_LIVE_PROVIDER"
 EM_URL_ENV = "WATTPRINT_ELECTRICITYMAPS_URL"

@@ -29,9 +29,9 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urlencode
 
-from ... import net
-from ...errors import ConfigError, ProviderError
-from .base import (
+from wattprint import net
+from wattprint.errors import ConfigError, ProviderError
+from wattprint.grid.live.base import (
     HOUR,
     IntensityPoint,
     as_utc,
@@ -44,7 +44,7 @@ from .base import (
     overlapping,
     utc_now,
 )
-from .cache import (
+from wattprint.grid.live.cache import (
     FORECAST_TTL_S,
     LATEST_TTL_S,
     CacheKey,

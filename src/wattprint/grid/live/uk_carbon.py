@@ -42,9 +42,9 @@ from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 from urllib.parse import quote
 
-from ... import net
-from ...errors import ConfigError, ProviderError
-from .base import (
+from wattprint import net
+from wattprint.errors import ConfigError, ProviderError
+from wattprint.grid.live.base import (
     IntensityPoint,
     as_utc,
     json_list,
@@ -54,7 +54,14 @@ from .base import (
     overlapping,
     utc_now,
 )
-from .cache import FORECAST_TTL_S, LATEST_TTL_S, CacheKey, LiveCache, get_or_fetch, history_ttl_s
+from wattprint.grid.live.cache import (
+    FORECAST_TTL_S,
+    LATEST_TTL_S,
+    CacheKey,
+    LiveCache,
+    get_or_fetch,
+    history_ttl_s,
+)
 
 DEFAULT_BASE_URL = "https://api.carbonintensity.org.uk"
 

@@ -12,8 +12,8 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from ._version import __version__
-from .results import RunResult
+from wattprint._version import __version__
+from wattprint.results import RunResult
 
 SCHEMA = "wattprint.run/1"
 """Name and version of the plain-data form of a run."""
@@ -56,10 +56,10 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
     Raises:
         DataError: the data is not a run of a known schema, or a field is missing.
     """
-    from .errors import DataError
-    from .grid.intensity import Intensity
-    from .grid.location import Location
-    from .results import ComponentMethod, Host, Methodology, PowerPoint, TaskResult
+    from wattprint.errors import DataError
+    from wattprint.grid.intensity import Intensity
+    from wattprint.grid.location import Location
+    from wattprint.results import ComponentMethod, Host, Methodology, PowerPoint, TaskResult
 
     if data.get("schema") != SCHEMA:
         raise DataError(f"not a wattprint run: schema {data.get('schema')!r}, expected {SCHEMA!r}")

@@ -30,9 +30,9 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from ..errors import WattprintError
-from ..results import RunResult
-from ..tracker import Tracker
+from wattprint.errors import WattprintError
+from wattprint.results import RunResult
+from wattprint.tracking.tracker import Tracker
 
 SI_KERNEL = 0x80
 """``si_code`` of a signal raised by the kernel (e.g. the terminal's Ctrl-C)."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import Settings
-from ..impact.carbon import emissions_kg
-from .choice import choose_intensity
-from .location import Location
-from .plan import GridTables
+from wattprint.grid.choice import choose_intensity
+from wattprint.grid.location import Location
+from wattprint.grid.plan import GridTables
+from wattprint.impact.carbon import emissions_kg
+from wattprint.settings.resolve import Settings
 
 PROVIDERS = ("gcp", "aws", "azure")
 

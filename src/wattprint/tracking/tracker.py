@@ -24,21 +24,21 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import TracebackType
 
-from .config import UNSET, Settings, Unset, resolve_settings
-from .errors import ConfigError, WattprintError
-from .grid.plan import GridPlan, default_tables, plan_grid
-from .grid.timeline import IntensityTimeline, live_for
-from .grouping import RunGroup, detect_group, discover_for_run
-from .lifecycle import RunSafety
-from .meter import Meter, Totals, difference
-from .power.discovery import Discovery
-from .power.process import ProcessTree
-from .results import RunResult, Status, TaskResult
-from .serialize import run_to_dict
-from .settings_keys import KEYS, add_units
-from .sinks.base import Sink, write_all
-from .sinks.csv_file import CsvSink
-from .summary import FootprintFields, ResultBuilder
+from wattprint.errors import ConfigError, WattprintError
+from wattprint.grid.plan import GridPlan, default_tables, plan_grid
+from wattprint.grid.timeline import IntensityTimeline, live_for
+from wattprint.power.discovery import Discovery
+from wattprint.records.run_dict import run_to_dict
+from wattprint.results import RunResult, Status, TaskResult
+from wattprint.settings.keys import KEYS, add_units
+from wattprint.settings.resolve import UNSET, Settings, Unset, resolve_settings
+from wattprint.sinks.base import Sink, write_all
+from wattprint.sinks.csv_file import CsvSink
+from wattprint.tracking.assemble import FootprintFields, ResultBuilder
+from wattprint.tracking.groups import RunGroup, detect_group, discover_for_run
+from wattprint.tracking.lifecycle import RunSafety
+from wattprint.tracking.meter import Meter, Totals, difference
+from wattprint.tracking.process_tree import ProcessTree
 
 logger = logging.getLogger("wattprint")
 
@@ -83,7 +83,7 @@ class Tracker:
         sinks: extra outputs, each given every finished run.
         env: environment mapping read by the probes (defaults to ``os.environ``).
         handle_signals: finish the run on SIGTERM and at interpreter exit
-            (see :mod:`wattprint.lifecycle`); the CLI handles signals itself.
+            (see :mod:`wattprint.tracking.lifecycle`); the CLI handles signals itself.
 
     Raises:
         ConfigError: an argument is not accepted.

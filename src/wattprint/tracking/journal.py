@@ -46,7 +46,7 @@ class JournalEntry:
         host: the host name of that process.
         process_start_s: when that process started (epoch). Units: s.
         written_at_s: when the checkpoint was written (epoch). Units: s.
-        result: the run so far, in :func:`wattprint.serialize.run_to_dict` form.
+        result: the run so far, in :func:`wattprint.records.run_dict.run_to_dict` form.
         outputs: ``(sink name, path)`` of the file outputs to recover it into.
     """
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from ..errors import ConfigError
-from . import gpu_select as sel
-from .nvidia import (
+from wattprint.errors import ConfigError
+from wattprint.power.gpu import select as sel
+from wattprint.power.gpu.nvidia import (
     _W_PER_MW,
     NvmlModule,
     _driver_version,

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .results import Mode
-from .settings_keys import CODECARBON_NAMES, ENV_ONLY, KEYS, parse, suggest
+from wattprint.errors import ConfigError
+from wattprint.results import Mode
+from wattprint.settings.keys import CODECARBON_NAMES, ENV_ONLY, KEYS, parse, suggest
 
 logger = logging.getLogger("wattprint")
 

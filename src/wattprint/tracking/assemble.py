@@ -12,19 +12,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TypedDict
 
-from .config import Settings
-from .grid.location import Location
-from .grid.plan import GridPlan
-from .grid.timeline import IntensityTimeline, Resolved
-from .grouping import RunGroup
-from .impact.carbon import facility_energy_kwh
-from .impact.embodied import default_embodied, embodied_share_kg
-from .impact.sci import sci
-from .impact.water import water_l
-from .meter import Meter, Totals
-from .power.base import Component
-from .power.discovery import Discovery
-from .results import (
+from wattprint.grid.location import Location
+from wattprint.grid.plan import GridPlan
+from wattprint.grid.timeline import IntensityTimeline, Resolved
+from wattprint.impact.carbon import facility_energy_kwh
+from wattprint.impact.embodied import default_embodied, embodied_share_kg
+from wattprint.impact.sci import sci
+from wattprint.impact.water import water_l
+from wattprint.power.base import Component
+from wattprint.power.discovery import Discovery
+from wattprint.results import (
     ComponentMethod,
     Host,
     Methodology,
@@ -34,7 +31,10 @@ from .results import (
     Status,
     TaskResult,
 )
-from .units import BYTES_PER_GB, j_to_kwh
+from wattprint.settings.resolve import Settings
+from wattprint.tracking.groups import RunGroup
+from wattprint.tracking.meter import Meter, Totals
+from wattprint.units import BYTES_PER_GB, j_to_kwh
 
 _NO_SOURCE = {
     "cpu": "no CPU source could be opened",

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattprint.errors import MissingDependencyError, SourceUnavailableError
-from wattprint.power import gpu_select as sel
 from wattprint.power.base import Component, ProbeOutcome
-from wattprint.power.gpu_poll import DEFAULT_POLL_INTERVAL_S, GpuChannel, GpuEnergySource
-from wattprint.power.gpu_presence import NVIDIA_DRIVER, NVIDIA_INSTALL, nvidia_absent
+from wattprint.power.gpu import select as sel
+from wattprint.power.gpu.poll import DEFAULT_POLL_INTERVAL_S, GpuChannel, GpuEnergySource
+from wattprint.power.gpu.presence import NVIDIA_DRIVER, NVIDIA_INSTALL, nvidia_absent
 
 __all__ = ["NvidiaSource", "NvmlDevice", "load_nvml", "probe_nvidia"]
 

@@ -25,11 +25,12 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import SourceUnavailableError
-from .power.base import Component, PerProcessShares, PowerSource
-from .power.cpu_info import read_ram_used_bytes
-from .power.discovery import Discovery
-from .power.process import MachineCpu, ProcessTree, TreeSample
+from wattprint.errors import SourceUnavailableError
+from wattprint.power.base import Component, PerProcessShares, PowerSource
+from wattprint.power.cpu.info import read_ram_used_bytes
+from wattprint.power.cpu.procfs import MachineCpu
+from wattprint.power.discovery import Discovery
+from wattprint.tracking.process_tree import ProcessTree, TreeSample
 
 logger = logging.getLogger("wattprint")
 

@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from wattprint.errors import ConfigError, DataError
-
-from ..tables import read_table, table_label
+from wattprint.tables import read_table, table_label
 
 MatchHow = Literal["exact", "normalized", "tokens", "default"]
 

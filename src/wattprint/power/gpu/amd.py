@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattprint.errors import ConfigError, MissingDependencyError, SourceUnavailableError
-from wattprint.power import gpu_select as sel
 from wattprint.power.base import Component, ProbeOutcome
-from wattprint.power.gpu_poll import DEFAULT_POLL_INTERVAL_S, GpuChannel, GpuEnergySource
-from wattprint.power.gpu_presence import AMD_INSTALL
+from wattprint.power.gpu import select as sel
+from wattprint.power.gpu.poll import DEFAULT_POLL_INTERVAL_S, GpuChannel, GpuEnergySource
+from wattprint.power.gpu.presence import AMD_INSTALL
 from wattprint.units import J_PER_UJ
 
 __all__ = ["AMD_VISIBLE_DEVICES", "AmdDevice", "AmdSource", "describe_gpus", "probe_amd"]

@@ -28,10 +28,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from .journal import JOURNAL_DIR, Journal
-from .recovery import recover
-from .results import Status
-from .sinks.base import Sink
+from wattprint.results import Status
+from wattprint.sinks.base import Sink
+from wattprint.tracking.journal import JOURNAL_DIR, Journal
+from wattprint.tracking.recovery import recover
 
 logger = logging.getLogger("wattprint")
 

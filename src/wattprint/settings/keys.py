@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import ConfigError, choices
+from wattprint.errors import ConfigError, choices
 
 MODES = ("process", "machine")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .power.base import Component
-    from .power.discovery import Discovery
+    from wattprint.power.base import Component
+    from wattprint.power.discovery import Discovery
+    from wattprint.settings.resolve import Settings
 
 _RANKS: tuple[tuple[str, str, str, str], ...] = (
     # launcher, rank, local rank, world size
@@ -149,7 +149,7 @@ def discover_for_run(
     A rank that does not count the host (machine mode, local rank other than
     0) gets no source: another rank measures this host's shared devices.
     """
-    from .power.discovery import Discovery, ProbeContext, discover
+    from wattprint.power.discovery import Discovery, ProbeContext, discover
 
     forced: dict[Component, float] = {}
     if settings.force_cpu_power_w is not None:

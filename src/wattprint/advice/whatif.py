@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..grid.plan import default_tables
-from ..grid.ranking import RankedPlace, rank_cloud_regions, rank_countries
-from ..impact.carbon import emissions_kg
+from wattprint.advice.ranking import RankedPlace, rank_cloud_regions, rank_countries
+from wattprint.grid.plan import default_tables
+from wattprint.impact.carbon import emissions_kg
 
 if TYPE_CHECKING:
-    from .model import Totals
-    from .runs import RunLine
+    from wattprint.report.model import Totals
+    from wattprint.report.runs import RunLine
 
 MONTHS_CONSIDERED = 12
 """The monthly what-if looks at the newest this many months of the place."""

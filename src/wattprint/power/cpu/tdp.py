@@ -19,12 +19,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .base import Component, DeviceEnergy, Reading
-from .cpu_models import LoadCurve
-from .process import MachineCpu, MachineCpuTimes
+from wattprint.power.base import Component, DeviceEnergy, Reading
+from wattprint.power.cpu.models import LoadCurve
+from wattprint.power.cpu.procfs import MachineCpu, MachineCpuTimes
 
 if TYPE_CHECKING:
-    from .discovery import Hardware
+    from wattprint.power.discovery import Hardware
 
 
 class TdpModelSource:

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .tracker import Tracker
+from wattprint.tracking.tracker import Tracker
 
 
 def track(func: Callable[..., Any] | None = None, /, **tracker_args: Any) -> Callable[..., Any]:

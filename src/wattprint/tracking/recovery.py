@@ -1,6 +1,6 @@
 """Recover the runs of processes that were killed before they could stop.
 
-See :mod:`wattprint.journal`. A recovered run keeps the figures of its last
+See :mod:`wattprint.tracking.journal`. A recovered run keeps the figures of its last
 checkpoint, is marked ``crashed``, and is written to the file outputs its
 tracker had, unless they already hold its run id.
 """
@@ -10,22 +10,22 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .errors import DataError
-from .journal import JOURNAL_DIR, read_journals
-from .results import RunResult
-from .serialize import run_from_dict
-from .sinks.base import Sink
+from wattprint.errors import DataError
+from wattprint.records.run_dict import run_from_dict
+from wattprint.results import RunResult
+from wattprint.sinks.base import Sink
+from wattprint.tracking.journal import JOURNAL_DIR, read_journals
 
 logger = logging.getLogger("wattprint")
 
 
 def _file_sink(name: str, path: Path) -> Sink | None:
     if name == "csv":
-        from .sinks.csv_file import CsvSink
+        from wattprint.sinks.csv_file import CsvSink
 
         return CsvSink(path)
     if name == "jsonl":
-        from .sinks.jsonl import JsonLinesSink
+        from wattprint.sinks.jsonl import JsonLinesSink
 
         return JsonLinesSink(path)
     return None

@@ -1,0 +1,1 @@
+"""CPU power: RAPL counters, the TDP x load model, CPU tables and procfs readers."""

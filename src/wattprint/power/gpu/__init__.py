@@ -1,0 +1,1 @@
+"""GPU power: NVIDIA and AMD backends, polling, device selection, per-process shares."""

@@ -1,0 +1,1 @@
+"""Records: the run record and its forms (emissions.csv, JSON lines), and readers for them."""

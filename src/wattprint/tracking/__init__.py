@@ -1,0 +1,1 @@
+"""Tracking: the tracker, the meter, the process tree, tasks, journal, recovery and run groups."""
