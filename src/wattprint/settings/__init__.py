@@ -1,1 +1,1 @@
-"""Settings: every setting declared once, and their resolution from arguments, environment and files."""
+"""Settings: each declared once, resolved from arguments, environment and files."""

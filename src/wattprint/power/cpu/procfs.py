@@ -32,6 +32,8 @@ class MachineCpuTimes:
 
 @dataclass(frozen=True, slots=True)
 class ProcStat:
+    """One process's figures from ``/proc/PID/stat``: parent, start, CPU ticks, RSS."""
+
     ppid: int
     start_ticks: int
     cpu_ticks: int  # utime + stime + cutime + cstime
@@ -47,6 +49,7 @@ class ProcfsReader:
         self.page_bytes = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
     def stat(self, pid: int) -> ProcStat | None:
+        """Return the process\'s figures, or None if it is gone or unreadable."""
         try:
             with open(self.root / str(pid) / "stat", "rb") as f:
                 raw = f.read()
@@ -77,6 +80,7 @@ class ProcfsReader:
             return int(float(f.read().split()[0]) * self.ticks_per_s)
 
     def machine(self) -> MachineCpuTimes:
+        """Return the machine\'s cumulative CPU times now."""
         with open(self.root / "stat", "rb") as f:
             first = f.readline().split()
         user, nice, system, idle, iowait, irq, softirq = (int(x) for x in first[1:8])
@@ -98,6 +102,7 @@ class PsutilReader:
         self._psutil = psutil
 
     def stat(self, pid: int) -> ProcStat | None:
+        """Return the process\'s figures, or None if it is gone or unreadable."""
         ps = self._psutil
         try:
             p = ps.Process(pid)
@@ -114,12 +119,15 @@ class PsutilReader:
             return None
 
     def pids(self) -> set[int]:
+        """Return the ids of every process now."""
         return set(self._psutil.pids())
 
     def now_ticks(self) -> int:
+        """Return the time since boot, in clock ticks."""
         return int(time.time() * self.ticks_per_s)
 
     def machine(self) -> MachineCpuTimes:
+        """Return the machine\'s cumulative CPU times now."""
         t = self._psutil.cpu_times()
         idle = t.idle + getattr(t, "iowait", 0.0)
         busy = sum(t) - idle - getattr(t, "steal", 0.0) - getattr(t, "guest", 0.0)
