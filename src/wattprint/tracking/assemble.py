@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TypedDict
@@ -247,6 +248,7 @@ class ResultBuilder:
     run_id: str
     group: RunGroup | None
     counts_host: bool
+    now: Callable[[], datetime] = functools.partial(datetime.now, timezone.utc)
 
     def fields(self, diff: Totals, started_at: datetime, status: Status) -> FootprintFields:
         """Return the fields shared by tasks and runs for the window ``diff``."""
@@ -271,7 +273,7 @@ class ResultBuilder:
             resolved=resolved,
             methodology=methodology,
             started_at=started_at,
-            ended_at=datetime.now(timezone.utc),
+            ended_at=self.now(),
             status=status,
             ram_total_bytes=self.meter.discovery.hardware.ram_total_bytes,
         )

@@ -102,15 +102,26 @@ class Journal:
             "result": result,
         }
         tmp = self.path.with_name(f".{self.path.name}.{self._pid}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(record, f, separators=(",", ":"))
-        os.replace(tmp, self.path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(record, f, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except BaseException:  # a full disk or a kill: leave no temporary file behind
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            raise
 
     def remove(self) -> None:
-        """Remove the journal (after the outputs were written)."""
+        """Remove the journal (after the outputs were written), and its folder if empty."""
         try:
             self.path.unlink()
         except OSError:  # gone with its directory: nothing left to recover
+            pass
+        try:
+            self.directory.rmdir()
+        except OSError:  # other runs' journals are still there
             pass
 
 

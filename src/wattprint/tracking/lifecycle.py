@@ -26,16 +26,23 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from wattprint.results import Status
-from wattprint.sinks.base import Sink
 from wattprint.tracking.journal import JOURNAL_DIR, Journal
 from wattprint.tracking.recovery import recover
 
 logger = logging.getLogger("wattprint")
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@runtime_checkable
+class _FileOutput(Protocol):
+    """An output that writes rows to a file recovery can complete (CSV, JSON lines)."""
+
+    name: str
+    path: Path
 
 
 class ExitGuard:
@@ -112,12 +119,12 @@ class RunSafety:
         self._journal: Journal | None = None
         self._warned = False
 
-    def begin(self, run_id: str, output_dir: Path, sinks: Sequence[Sink]) -> None:
+    def begin(self, run_id: str, output_dir: Path, sinks: Sequence[object]) -> None:
         """Recover crashed runs of ``output_dir``, open this run's journal, guard the exit."""
         outputs = tuple(
             (sink.name, str(sink.path))
             for sink in sinks
-            if sink.name in ("csv", "jsonl") and hasattr(sink, "path")
+            if isinstance(sink, _FileOutput) and sink.name in ("csv", "jsonl")
         )
         self._journal = None
         self._warned = False
@@ -129,6 +136,11 @@ class RunSafety:
             self._journal = Journal(output_dir / JOURNAL_DIR, run_id, outputs)
         if self._handle_signals:
             self._guard.install()
+
+    @property
+    def journaling(self) -> bool:
+        """True when this run has a journal to write checkpoints to."""
+        return self._journal is not None
 
     def checkpoint(self, result: dict[str, Any]) -> None:
         """Write the run so far; a failure is logged once and the run goes on."""

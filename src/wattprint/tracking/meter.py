@@ -116,6 +116,7 @@ class Meter:
         procfs_root: Path = Path("/proc"),
         clock_s: float,
         wall_s: float,
+        defer_baseline: bool = False,
     ) -> None:
         self.discovery = discovery
         self.tree = tree
@@ -123,19 +124,41 @@ class Meter:
         self._machine = MachineCpu(procfs_root=procfs_root)
         self._lock = threading.Lock()
         self._failed: dict[str, str] = {}
+        self._abandoned: set[str] = set()
         self._ram_total = discovery.hardware.ram_total_bytes
         self._last_energy: dict[str, dict[str, float]] = {}
         self.gpu_rules: dict[str, str] = {}
-        for source in discovery.chosen:
-            self._last_energy[source.name] = self._read(source, {})
-        self._last_cpu = self._machine.times()
-        self._last_tree: TreeSample | None = tree.start() if tree else None
-        self._last_ram_used = self._ram_charged(self._last_tree)
-        self._last_ram_machine = float(read_ram_used_bytes(procfs_root))
+        self.reading_now: str | None = None
+        self.newest_generation = 0  # the newest sampling thread; older ones' readings are dropped
         self.totals = Totals(monotonic_s=clock_s)
         self._start_s = clock_s
         self._last_wall_s = wall_s
         self.series: list[tuple[float, float, float, float]] = []
+        self._has_baseline = False
+        if not defer_baseline:
+            self._baseline(clock_s, wall_s)
+
+    def _baseline(self, now_s: float, wall_s: float) -> None:
+        """Take the first reading of everything: the run counts from here."""
+        for source in self.discovery.chosen:
+            self.reading_now = source.name
+            self._last_energy[source.name] = self._read(source, {})
+        self.reading_now = None
+        self._last_cpu = self._machine.times()
+        self._last_tree: TreeSample | None = self.tree.start() if self.tree else None
+        self._last_ram_used = self._ram_charged(self._last_tree)
+        self._last_ram_machine = float(read_ram_used_bytes(self._procfs_root))
+        self.totals = Totals(monotonic_s=now_s)
+        self._start_s = now_s
+        self._last_wall_s = wall_s
+        self._has_baseline = True
+
+    def fail(self, source_name: str, reason: str) -> None:
+        """Stop reading ``source_name`` for the rest of the run, noting ``reason``."""
+        self._abandoned.add(source_name)
+        if source_name not in self._failed:
+            self._failed[source_name] = reason
+            logger.warning("wattprint: %s %s", source_name, reason)
 
     @property
     def failures(self) -> dict[str, str]:
@@ -164,15 +187,28 @@ class Meter:
             return float(self._ram_total)
         return float(min(tree.rss_bytes, self._ram_total))
 
-    def sample(self, now_s: float, wall_s: float) -> Totals:
+    def sample(self, now_s: float, wall_s: float, generation: int | None = None) -> Totals | None:
         """Read every source now, attribute the energy since the last sample.
 
         Args:
             now_s: the monotonic clock now. Units: s.
             wall_s: the wall clock now (epoch). Units: s.
+            generation: the sampling thread's generation; a reading taken by a
+                thread that was abandoned meanwhile is thrown away (None: no check).
+
+        Returns:
+            The run's totals, or None when the reading was thrown away.
         """
+        if not self._has_baseline:  # only the sampling thread gets here, once
+            self._baseline(now_s, wall_s)
+            return self.totals
+        energies = self._read_sources()
         with self._lock:
-            return self._sample(now_s, wall_s)
+            if generation is not None and generation < self.newest_generation:
+                return None
+            if generation is not None:
+                self.newest_generation = generation
+            return self._sample(now_s, wall_s, energies)
 
     def _gpu_shares(self, source: PowerSource) -> dict[str, float] | None:
         """Per-device shares of the tracked tree, for a GPU source that can tell them."""
@@ -187,12 +223,28 @@ class Meter:
             self.gpu_rules[device.device] = device.rule
         return {d.device: d.share for d in shares.devices}
 
-    def _sample(self, now_s: float, wall_s: float) -> Totals:
-        deltas: dict[Component, float] = {}
+    def _read_sources(self) -> list[tuple[PowerSource, dict[str, float], dict[str, float] | None]]:
+        """Read every source still in use: (source, energy per device, GPU shares or None)."""
+        readings = []
         for source in self.discovery.chosen:
-            last = self._last_energy[source.name]
-            energy = self._read(source, last)
+            if source.name in self._abandoned:
+                continue
+            self.reading_now = source.name
+            energy = self._read(source, self._last_energy.get(source.name, {}))
             shares = self._gpu_shares(source) if source.component == "gpu" else None
+            readings.append((source, energy, shares))
+        self.reading_now = None
+        return readings
+
+    def _sample(
+        self,
+        now_s: float,
+        wall_s: float,
+        readings: list[tuple[PowerSource, dict[str, float], dict[str, float] | None]],
+    ) -> Totals:
+        deltas: dict[Component, float] = {}
+        for source, energy, shares in readings:
+            last = self._last_energy.get(source.name, {})
             delta = sum(
                 max(0.0, e - last.get(d, e)) * (shares.get(d, 1.0) if shares else 1.0)
                 for d, e in energy.items()

@@ -162,8 +162,7 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
         raise WattprintError(f"command cannot be run (permission denied): {command[0]!r}") from err
     except OSError as err:
         raise WattprintError(f"command {command[0]!r} cannot be started: {err}") from err
-    tracker.pid = child.pid
-    tracker.root_is_new = True
+    tracker._follow(child.pid, root_is_new=True)
     with _Forwarder(child, own_group=own_group) as forwarder:
         tracker.start()
         returncode = child.wait()

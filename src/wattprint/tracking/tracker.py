@@ -16,12 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from types import TracebackType
 
 from wattprint.errors import ConfigError, WattprintError
@@ -30,25 +26,20 @@ from wattprint.grid.timeline import IntensityTimeline, live_for
 from wattprint.power.discovery import Discovery
 from wattprint.records.run_dict import run_to_dict
 from wattprint.results import RunResult, Status, TaskResult
-from wattprint.settings.keys import KEYS, add_units
+from wattprint.settings.keys import KEYS
 from wattprint.settings.resolve import UNSET, Settings, Unset, resolve_settings
-from wattprint.sinks.base import Sink, write_all
+from wattprint.sinks.base import Sink
 from wattprint.sinks.csv_file import CsvSink
-from wattprint.tracking.assemble import FootprintFields, ResultBuilder
+from wattprint.tracking.active_run import ActiveRun, now_utc
+from wattprint.tracking.assemble import ResultBuilder
+from wattprint.tracking.clock import Clock, SystemClock
 from wattprint.tracking.groups import RunGroup, detect_group, discover_for_run
 from wattprint.tracking.lifecycle import RunSafety
-from wattprint.tracking.meter import Meter, Totals, difference
+from wattprint.tracking.meter import Meter
+from wattprint.tracking.observers import Observer, Observers, RunStart
 from wattprint.tracking.process_tree import ProcessTree
 
 logger = logging.getLogger("wattprint")
-
-
-@dataclass(frozen=True, slots=True)
-class _Open:
-    """A window that has started: a task, or the run itself."""
-
-    totals: Totals
-    started_at: datetime
 
 
 class Tracker:
@@ -84,6 +75,12 @@ class Tracker:
         env: environment mapping read by the probes (defaults to ``os.environ``).
         handle_signals: finish the run on SIGTERM and at interpreter exit
             (see :mod:`wattprint.tracking.lifecycle`); the CLI handles signals itself.
+        observers: told of the run's start, checkpoints, tasks and end
+            (:class:`~wattprint.tracking.observers.Observer`); sinks are observers too.
+        clock: the monotonic and wall clocks (tests pass a fake one).
+        discovery: the power sources to read, instead of probing this machine.
+        grid_plan: the place, intensity, PUE and water to use, instead of
+            working them out from the settings.
 
     Raises:
         ConfigError: an argument is not accepted.
@@ -121,6 +118,10 @@ class Tracker:
         sinks: Sequence[Sink] = (),
         env: Mapping[str, str] | None = None,
         handle_signals: bool = True,
+        observers: Sequence[Observer] = (),
+        clock: Clock | None = None,
+        discovery: Discovery | None = None,
+        grid_plan: GridPlan | None = None,
     ) -> None:
         self._env = env if env is not None else os.environ
         # Every keyword named like a setting is one; UNSET ones fall back to the
@@ -134,34 +135,30 @@ class Tracker:
             raise ConfigError("pid", pid, "a positive process id")
         if self.settings.log_level is not None:
             logger.setLevel(self.settings.log_level)
-        self.grid: GridPlan = plan_grid(self.settings, env=self._env)
+        self.grid: GridPlan = grid_plan if grid_plan is not None else plan_grid(
+            self.settings, env=self._env
+        )
         self._live = live_for(self.settings, self.grid.location, self._env)
-        self._timeline = IntensityTimeline(self.grid, default_tables(), *self._live)
         self.pid = pid if pid is not None else os.getpid()
+        self._root_is_new = False
         self.group: RunGroup | None = detect_group(self._env)
+        self.clock: Clock = clock if clock is not None else SystemClock()
         out: list[Sink] = []
         if self.settings.save_to_file:
             out.append(CsvSink(self.settings.output_dir / self.settings.output_file))
-        self.sinks: tuple[Sink, ...] = (*out, *sinks)
-        self._discovery: Discovery | None = None
-        self._meter: Meter | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._run: _Open | None = None
+        self._observers = Observers([*out, *sinks, *observers])
+        self._discovery: Discovery | None = discovery
+        self._active: ActiveRun | None = None
         self._run_id = ""
-        self._tasks: dict[str, _Open] = {}
-        self._done_tasks: list[TaskResult] = []
         self._warned: set[str] = set()
         self._lock = threading.RLock()
         self.result: RunResult | None = None
-        self.root_is_new = False
-        self._units, self._unit = 0.0, ""
         self._safety = RunSafety(self._finish_on_exit, handle_signals=handle_signals)
 
     def _finish_on_exit(self, status: Status) -> None:
         """Stop the run from a signal handler or at exit; never raises."""
         try:
-            if self._run is not None:
+            if self._active is not None:
                 self.stop(status)
         except Exception as err:  # at exit, an error must not hide the user's own
             logger.warning("wattprint: finishing the run at exit failed: %s", err)
@@ -171,12 +168,28 @@ class Tracker:
     @property
     def running(self) -> bool:
         """True between ``start()`` and ``stop()``."""
-        return self._run is not None
+        return self._active is not None
 
     @property
     def run_id(self) -> str:
         """The current (or last) run's id."""
         return self._run_id
+
+    @property
+    def sinks(self) -> tuple[object, ...]:
+        """The outputs and observers, in the order they are told."""
+        return self._observers.sinks
+
+    def add_observer(self, observer: Observer | Sink) -> None:
+        """Tell ``observer`` of this tracker's runs from now on (a running run's end too).
+
+        Raises:
+            ConfigError: ``observer`` is neither an observer nor a sink.
+        """
+        with self._lock:
+            added = self._observers.add(observer)
+            if self._active is not None:
+                Observers([added]).start(self._start_info(self._active))
 
     @property
     def discovery(self) -> Discovery:
@@ -194,77 +207,89 @@ class Tracker:
             return True
         return self.group.measures_host
 
+    def _follow(self, pid: int, *, root_is_new: bool) -> None:
+        """Track the tree of ``pid`` from the next start (``wattprint run``'s child)."""
+        self.pid = pid
+        self._root_is_new = root_is_new
+
     def start(self) -> Tracker:
         """Start a new run (a stopped tracker starts a fresh one) and return self."""
         with self._lock:
-            if self._run is not None:
+            if self._active is not None:
                 self._warn_once("start", "start() called on a running tracker; ignored")
                 return self
             for message in self.grid.warnings:
                 self._warn_once(message, message)
-            self._run_id = str(uuid.uuid4())
-            self._timeline = IntensityTimeline(self.grid, default_tables(), *self._live)
-            self._done_tasks = []
-            self._tasks = {}
-            self._units, self._unit = 0.0, ""
             tree = None
             if self.settings.mode == "process":
                 tree = ProcessTree(
-                    self.pid,
-                    rescan_s=self.settings.interval_s,
-                    root_is_new=self.root_is_new,
+                    self.pid, rescan_s=self.settings.interval_s, root_is_new=self._root_is_new
                 )
-            self._meter = Meter(
-                self.discovery, tree=tree, clock_s=time.monotonic(), wall_s=time.time()
+            clock = self.clock
+            meter = Meter(
+                self.discovery,
+                tree=tree,
+                clock_s=clock.monotonic_s(),
+                wall_s=clock.wall_s(),
+                defer_baseline=True,
             )
-            self._run = _Open(self._meter.totals, _now())
-            self._safety.begin(self._run_id, self.settings.output_dir, self.sinks)
-            self._stop = threading.Event()
-            self._thread = threading.Thread(
-                target=self._loop, args=(self._stop, self._meter), name="wattprint", daemon=True
+            active = self._active = ActiveRun(
+                meter,
+                clock,
+                builder=self._builder,
+                timeline=IntensityTimeline(self.grid, default_tables(), *self._live),
+                interval_s=self.settings.interval_s,
+                checkpoint_s=self.settings.checkpoint_s,
+                on_checkpoint=self._checkpoint,
             )
-            self._thread.start()
+            self._run_id = active.run_id
+            self._safety.begin(active.run_id, self.settings.output_dir, self.sinks)
+            # Journaled at once: a run killed before its first checkpoint is recovered too.
+            self._safety.checkpoint(run_to_dict(active.result(active.window.totals, "running")))
+            self._observers.start(self._start_info(active))
             return self
 
-    def _loop(self, stop: threading.Event, meter: Meter) -> None:
-        last_checkpoint = time.monotonic()
-        while not stop.wait(self.settings.interval_s):
-            try:
-                meter.sample(time.monotonic(), time.time())
-                if time.monotonic() - last_checkpoint >= self.settings.checkpoint_s:
-                    last_checkpoint = time.monotonic()
-                    self._checkpoint()
-            except Exception as err:  # the sampler must never die or raise
-                self._warn_once("sample", f"a sample failed ({err!r}); sampling goes on")
+    def _start_info(self, active: ActiveRun) -> RunStart:
+        group = self.group
+        return active.start_info(
+            project=self.settings.project,
+            experiment=self.settings.experiment,
+            mode=self.settings.mode,
+            pid=self.pid,
+            group_id=group.group_id if group is not None else "",
+            rank=group.rank if group is not None else None,
+        )
 
     def _checkpoint(self) -> None:
-        """Write the run so far to its journal (skipped if the tracker is busy)."""
+        """Journal the run so far and tell the observers (skipped if the tracker is busy)."""
+        if not self._safety.journaling and not self._observers.want_checkpoints:
+            return  # nothing would be written: build nothing
         if not self._lock.acquire(blocking=False):
             return
         try:
-            if self._run is not None and self._meter is not None:
-                self._safety.checkpoint(
-                    run_to_dict(self._run_result(self._meter.totals, "running"))
-                )
+            active = self._active
+            if active is not None:
+                interim = active.result(active.sampler.latest, "running")
+                self._safety.checkpoint(run_to_dict(interim))
+                self._observers.checkpoint(interim)
         finally:
             self._lock.release()
 
-    def _sample(self) -> Totals:
-        if self._meter is None:
-            raise WattprintError("the tracker is not running; call start() first")
-        return self._meter.sample(time.monotonic(), time.time())
+    def _require_active(self, what: str) -> ActiveRun:
+        if self._active is None:
+            raise WattprintError(f"{what} needs a running tracker; call start() first")
+        return self._active
 
     def note_reaped_cpu(self, cpu_s: float) -> None:
         """Tell the tracker the exact CPU time of the reaped tree (from wait4). Units: s."""
-        if self._meter is not None and self._meter.tree is not None:
-            self._meter.tree.note_reaped_cpu(cpu_s)
+        if self._active is not None and self._active.meter.tree is not None:
+            self._active.meter.tree.note_reaped_cpu(cpu_s)
 
     def flush(self) -> RunResult:
         """Return the run's figures so far, without stopping it (status ``running``)."""
         with self._lock:
-            if self._run is None:
-                raise WattprintError("flush() needs a running tracker; call start() first")
-            return self._run_result(self._sample(), "running")
+            active = self._require_active("flush()")
+            return active.result(active.sample(), "running")
 
     def add_units(self, count: float, unit: str = "unit") -> None:
         """Count ``count`` functional units of work done (SCI's R), e.g. inferences.
@@ -273,12 +298,15 @@ class Tracker:
             ConfigError: a negative count, or another unit than this run's.
         """
         with self._lock:
-            self._units, self._unit = add_units(self._units, self._unit, count, unit)
+            self._require_active("add_units()").add_units(count, unit)
 
     def stop(
         self, status: Status = "completed", *, units: float | None = None, unit: str = "unit"
     ) -> RunResult:
         """Stop the run, write it to the outputs, and return its result.
+
+        Returns in bounded time whatever a sensor does: a reading that does
+        not come back in a few seconds is abandoned and noted.
 
         Args:
             status: how the run ended.
@@ -288,33 +316,29 @@ class Tracker:
         Raises:
             WattprintError: the tracker was never started.
         """
-        if units is not None:
-            self.add_units(units, unit)
         with self._lock:
-            if self._run is None:
+            active = self._active
+            if active is None:
                 if self.result is not None:
                     self._warn_once("stop", "stop() called on a stopped tracker")
                     return self.result
                 raise WattprintError("stop() called before start()")
-            self._stop.set()
-            if self._thread is not None:
-                self._thread.join()
-            end = self._sample()
-            for name in list(self._tasks):
-                self._close_task(name, end)
-            result = self._run_result(end, status)
-            self._run = None
+            if units is not None:
+                active.add_units(units, unit)
+            end = active.sampler.stop()
+            for name in active.tasks.names():
+                self._observers.task_end(active.close_task(name, end))
+            result = active.result(end, status)
+            self._active = None
             self.result = result
-            self._write(result)
+            for name, err in self._observers.stop(result):
+                self._warn_once(
+                    f"sink:{name}",
+                    f"writing the run to {name} failed ({err}); "
+                    "the result is still returned by stop()",
+                )
             self._safety.end()
             return result
-
-    def _write(self, result: RunResult) -> None:
-        for name, err in write_all(self.sinks, result):
-            self._warn_once(
-                f"sink:{name}",
-                f"writing the run to {name} failed ({err}); the result is still returned by stop()",
-            )
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
@@ -341,11 +365,9 @@ class Tracker:
             ConfigError: a task of that name is already open.
         """
         with self._lock:
-            if self._run is None:
+            if self._active is None:
                 self.start()
-            if name in self._tasks:
-                raise ConfigError("task", name, "a name not already in use by an open task")
-            self._tasks[name] = _Open(self._sample(), _now())
+            self._require_active("start_task()").open_task(name)
 
     def stop_task(self, name: str) -> TaskResult:
         """Close the task ``name`` and return what it cost.
@@ -354,10 +376,13 @@ class Tracker:
             ConfigError: no open task has that name.
         """
         with self._lock:
-            if name not in self._tasks:
-                open_names = ", ".join(repr(n) for n in self._tasks) or "none"
-                raise ConfigError("task", name, f"the name of an open task ({open_names})")
-            return self._close_task(name, self._sample())
+            active = self._active
+            if active is None:
+                raise ConfigError("task", name, "the name of an open task (none)")
+            active.tasks.check_open(name)
+            task = active.close_task(name, active.sample())
+            self._observers.task_end(task)
+            return task
 
     @contextmanager
     def task(self, name: str) -> Iterator[Tracker]:
@@ -366,49 +391,18 @@ class Tracker:
         try:
             yield self
         finally:
-            if name in self._tasks:
+            if self._active is not None and self._active.tasks.is_open(name):
                 self.stop_task(name)
 
-    def _close_task(self, name: str, end: Totals) -> TaskResult:
-        opened = self._tasks.pop(name)
-        fields = self._fields(difference(end, opened.totals), opened.started_at, "completed")
-        task = TaskResult(name=name, **fields)
-        self._done_tasks.append(task)
-        return task
-
-    # -- results -----------------------------------------------------------
-
-    def _require_meter(self) -> Meter:
-        if self._meter is None:
-            raise WattprintError("the tracker has not been started")
-        return self._meter
-
-    def _results(self) -> ResultBuilder:
+    def _builder(self, run_id: str, meter: Meter, timeline: IntensityTimeline) -> ResultBuilder:
         return ResultBuilder(
             settings=self.settings,
             plan=self.grid,
-            timeline=self._timeline,
-            meter=self._require_meter(),
+            timeline=timeline,
+            meter=meter,
             pid=self.pid,
-            run_id=self._run_id,
+            run_id=run_id,
             group=self.group,
             counts_host=self.counts_host,
+            now=lambda: now_utc(self.clock),
         )
-
-    def _fields(self, diff: Totals, started_at: datetime, status: Status) -> FootprintFields:
-        return self._results().fields(diff, started_at, status)
-
-    def _run_result(self, end: Totals, status: Status) -> RunResult:
-        if self._run is None:
-            raise WattprintError("the tracker is not running")
-        return self._results().run(
-            difference(end, self._run.totals),
-            self._run.started_at,
-            status,
-            tasks=tuple(self._done_tasks),
-            units=(self._units, self._unit),
-        )
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -1,0 +1,192 @@
+"""The sampling thread: a sample every interval, checkpoints, and answers in bounded time.
+
+Every reading of the power sources happens in this one daemon thread: the
+periodic samples, and the samples the tracker asks for (a task boundary,
+``flush()``, ``stop()``). A vendor library can hang (a stuck NVML call never
+returns), and a hung call cannot be interrupted in Python, so whoever asks for
+a sample waits at most ``answer_s`` seconds of real time. If no answer comes,
+the source being read is marked failed from that moment with the reason, the
+stuck thread is abandoned (its late result, if any, is thrown away: each
+thread carries a generation number the meter checks), and a fresh thread
+takes over without that source. ``stop()`` therefore returns in bounded time
+whatever a sensor does, and the other sources go on being counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from wattprint.tracking.clock import Clock
+from wattprint.tracking.meter import Meter, Totals
+
+logger = logging.getLogger("wattprint")
+
+DEFAULT_ANSWER_S = 3.0
+"""Real seconds a caller waits for a sample before the reading is abandoned."""
+
+
+class Sampler:
+    """Sample ``meter`` every ``interval_s`` in a daemon thread; checkpoint now and then.
+
+    Args:
+        meter: the meter to sample.
+        clock: the clocks (the interval and checkpoints run on its time).
+        interval_s: time between two samples. Units: s.
+        checkpoint_s: time between two checkpoints. Units: s.
+        on_checkpoint: called in the thread after a sample when a checkpoint is due.
+        answer_s: real time a caller waits for a sample. Units: s.
+    """
+
+    def __init__(
+        self,
+        meter: Meter,
+        clock: Clock,
+        *,
+        interval_s: float,
+        checkpoint_s: float,
+        on_checkpoint: Callable[[], None],
+        answer_s: float = DEFAULT_ANSWER_S,
+    ) -> None:
+        self.meter = meter
+        self._clock = clock
+        self._interval_s = interval_s
+        self._checkpoint_s = checkpoint_s
+        self._on_checkpoint = on_checkpoint
+        self._answer_s = answer_s
+        self._cond = threading.Condition()
+        self._generation = 0
+        self._wanted = 0
+        self._served = 0
+        self._stopping = False
+        self._latest: Totals = meter.totals
+        self._threads: list[threading.Thread] = []
+        self._warned_loop = False
+
+    @property
+    def latest(self) -> Totals:
+        """The totals of the last sample taken."""
+        with self._cond:
+            return self._latest
+
+    def start(self) -> Totals:
+        """Start the thread, take the baseline reading, and return the starting totals."""
+        self._spawn()
+        return self.sample()
+
+    def _spawn(self) -> None:
+        with self._cond:
+            self._generation += 1
+            generation = self._generation
+        thread = threading.Thread(
+            target=self._loop, args=(generation,), name="wattprint", daemon=True
+        )
+        self._threads.append(thread)
+        thread.start()
+
+    def sample(self) -> Totals:
+        """Take a sample now (in the thread) and return the totals, in bounded time.
+
+        A source that does not answer in time is marked failed and left
+        behind; if no sample can be had at all, the last totals are returned.
+        """
+        for _ in range(len(self.meter.discovery.chosen) + 2):
+            with self._cond:
+                if self._stopping and not self._threads_alive():
+                    return self._latest
+                self._wanted += 1
+                wanted = self._wanted
+                self._cond.notify_all()
+                deadline = time.monotonic() + self._answer_s
+                while self._served < wanted:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                if self._served >= wanted:
+                    return self._latest
+            self._abandon()
+        with self._cond:
+            return self._latest
+
+    def stop(self) -> Totals:
+        """Take the final sample, end the thread, and return the final totals (bounded)."""
+        totals = self.sample()
+        with self._cond:
+            self._stopping = True
+            self._generation += 1  # any thread still running ends at its next check
+            self._cond.notify_all()
+        current = self._threads[-1] if self._threads else None
+        if current is not None and current is not threading.current_thread():
+            current.join(self._answer_s)
+        return totals
+
+    def _threads_alive(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def _abandon(self) -> None:
+        """Fail the source the silent thread is stuck in, and start a fresh thread."""
+        stuck = self.meter.reading_now
+        if stuck is not None:
+            self.meter.fail(
+                stuck,
+                f"stopped answering (no reading within {self._answer_s:g} s); its energy "
+                "from then on is not counted",
+            )
+        else:
+            logger.warning(
+                "wattprint: the sampling thread did not answer within %g s; a new one takes over",
+                self._answer_s,
+            )
+        self._spawn()
+
+    def _loop(self, generation: int) -> None:
+        clock = self._clock
+        next_due = clock.monotonic_s() + self._interval_s
+        last_checkpoint = clock.monotonic_s()
+        while True:
+            with self._cond:
+                while True:
+                    if self._generation != generation:
+                        return
+                    if self._wanted > self._served:
+                        break
+                    now = clock.monotonic_s()
+                    if now >= next_due:
+                        break
+                    clock.wait(self._cond, next_due - now)
+                wanted = self._wanted
+            try:
+                totals = self.meter.sample(clock.monotonic_s(), clock.wall_s(), generation)
+            except Exception as err:  # the sampler must never die or raise
+                totals = None
+                self._warn_loop(err)
+            now = clock.monotonic_s()
+            if now >= next_due:
+                next_due = now + self._interval_s
+            if totals is not None and now - last_checkpoint >= self._checkpoint_s:
+                last_checkpoint = now
+                with self._cond:
+                    if self._generation == generation:
+                        self._latest = totals
+                self._checkpoint()
+            with self._cond:
+                if self._generation != generation:
+                    return
+                if totals is not None:
+                    self._latest = totals
+                self._served = max(self._served, wanted)
+                self._cond.notify_all()
+
+    def _checkpoint(self) -> None:
+        try:
+            self._on_checkpoint()
+        except Exception as err:  # a checkpoint must never stop the sampling
+            self._warn_loop(err)
+
+    def _warn_loop(self, err: Exception) -> None:
+        if not self._warned_loop:
+            self._warned_loop = True
+            logger.warning("wattprint: a sample failed (%r); sampling goes on", err)
