@@ -264,3 +264,39 @@ def test_without_prometheus_client_the_error_names_the_extra(
     monkeypatch.setitem(sys.modules, "prometheus_client", None)  # as if not installed
     with pytest.raises(MissingDependencyError, match=r'pip install "wattprint\[prometheus\]"'):
         PrometheusSink()
+
+
+def test_prometheus_scrapes_a_running_run_at_its_checkpoints(
+    tmp_path: Path, registry: Any
+) -> None:
+    """The series are there while the run goes on, not only after stop()."""
+    from wattprint import Tracker
+    from wattprint.sinks.prometheus import PrometheusSink
+
+    sink = PrometheusSink(port=0, registry=registry)
+    assert sink.port
+    prometheus = _start_prometheus(tmp_path, sink.port)
+    tracker = Tracker(
+        project="live", experiment="scrape", country="FR", save_to_file=False,
+        force_cpu_power_w=40.0, force_ram_power_w=10.0, mode="machine",
+        interval_s=0.1, checkpoint_s=0.2, observers=[sink], handle_signals=False,
+    )  # fmt: skip
+    try:
+        prometheus.wait_ready()
+        tracker.start()
+        promql = f'wattprint_energy_kwh_total{{run_id="{tracker.run_id}",component="all"}}'
+        found = _query(prometheus, promql)
+        assert tracker.running, "the series must be scraped while the run goes on"
+        assert found, f"no series for {promql} while the run was going on"
+        scraped_kwh = float(found[0]["value"][1])
+        assert found[0]["metric"]["project"] == "live"
+        assert scraped_kwh > 0
+        power = _query(prometheus, f'wattprint_power_watts{{run_id="{tracker.run_id}"}}')
+        by_component = {s["metric"]["component"]: float(s["value"][1]) for s in power}
+        assert by_component["cpu"] == pytest.approx(40.0, rel=0.05)
+        result = tracker.stop()
+        assert result.energy_kwh >= scraped_kwh  # the final figure includes what was scraped
+    finally:
+        if tracker.running:
+            tracker.stop()
+        prometheus.stop()

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from wattprint.grid.intensity import Intensity
     from wattprint.grid.location import Location
     from wattprint.results import ComponentMethod, Host, Methodology, RunResult, TaskResult
-    from wattprint.sinks.base import Sink
+    from wattprint.sinks.base import Observer, RunStart, Sink
     from wattprint.sinks.csv_file import CsvSink
     from wattprint.sinks.jsonl import JsonLinesSink
     from wattprint.sinks.logger import LoggerSink
@@ -61,6 +61,8 @@ _LAZY = {
     "PrometheusSink": "sinks.prometheus",
     "WebhookSink": "sinks.webhook",
     "Sink": "sinks.base",
+    "Observer": "sinks.base",
+    "RunStart": "sinks.base",
     "track": "tracking.decorator",
 }
 
@@ -90,9 +92,11 @@ __all__ = [
     "LoggerSink",
     "Methodology",
     "MissingDependencyError",
+    "Observer",
     "PrometheusSink",
     "ProviderError",
     "RunResult",
+    "RunStart",
     "Sink",
     "SourceUnavailableError",
     "TaskResult",

@@ -1,11 +1,18 @@
-"""The sink protocol: one method to take a finished run."""
+"""What outputs implement: the observer protocol, and the sink (one method for a finished run).
+
+An observer hears a run's start, checkpoints, tasks and end; the tracker
+tells every observer through :class:`wattprint.tracking.observers.Observers`,
+which never lets one raise into the user's program. A :class:`Sink` is the
+simplest output: it only takes the finished run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from wattprint.results import RunResult
+from wattprint.results import RunResult, TaskResult
 
 
 @runtime_checkable
@@ -19,30 +26,49 @@ class Sink(Protocol):
         ...
 
 
-def write_all(sinks: Sequence[Sink], result: RunResult) -> list[tuple[str, str]]:
-    """Give ``result`` to every sink; return ``(sink name, error)`` for those that failed.
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """What is known of a run when it starts.
 
-    One failing output never stops the others, and never raises into the caller.
+    Attributes:
+        run_id: the run's id (a UUID), the same as its result's.
+        project: the project name.
+        experiment: the experiment name.
+        started_at: when it started (UTC).
+        mode: ``process`` or ``machine``.
+        pid: the root of the tracked process tree (process mode).
+        group_id: the run group of a multi-process job, or "".
+        rank: this process's rank in the group, or None.
     """
-    failed: list[tuple[str, str]] = []
-    for sink in sinks:
-        try:
-            sink.write(result)
-        except Exception as err:  # an output must never break the user's program
-            failed.append((sink.name, str(err) or type(err).__name__))
-    return failed
+
+    run_id: str
+    project: str
+    experiment: str
+    started_at: datetime
+    mode: str
+    pid: int
+    group_id: str = ""
+    rank: int | None = None
 
 
-def observe_all(sinks: Sequence[Sink], interim: RunResult) -> None:
-    """Show a running run's figures so far to the sinks that take them (``observe``).
+@runtime_checkable
+class Observer(Protocol):
+    """Something told of a run's start, checkpoints, tasks and end."""
 
-    Prometheus updates its series at each checkpoint this way; a failure is
-    left for ``write`` at the end to report.
-    """
-    for sink in sinks:
-        observe = getattr(sink, "observe", None)
-        if callable(observe):
-            try:
-                observe(interim)
-            except Exception:  # noqa: S110 - the final write reports the problem
-                continue
+    name: str
+
+    def on_start(self, run: RunStart) -> None:
+        """Hear that a run started."""
+        ...
+
+    def on_checkpoint(self, interim: RunResult) -> None:
+        """Hear the run's figures so far (status ``running``), at each checkpoint."""
+        ...
+
+    def on_task_end(self, task: TaskResult) -> None:
+        """Hear of a task that ended."""
+        ...
+
+    def on_stop(self, result: RunResult) -> None:
+        """Hear the finished run; raise ``OSError`` or ``WattprintError`` on failure."""
+        ...

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from wattprint.errors import ConfigError, MissingDependencyError
 from wattprint.net import DEFAULT_TIMEOUT_S
-from wattprint.results import RunResult
+from wattprint.results import RunResult, TaskResult
+from wattprint.sinks.base import RunStart
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -237,6 +238,24 @@ class PrometheusSink:
     def observe(self, result: RunResult) -> None:
         """Update the metrics from ``result``, final or interim; observing twice adds nothing."""
         self._metrics.observe(result)
+
+    def on_start(self, run: RunStart) -> None:
+        """Nothing to show before the first checkpoint."""
+
+    def on_checkpoint(self, interim: RunResult) -> None:
+        """Update the series from the running run's figures so far."""
+        self.observe(interim)
+
+    def on_task_end(self, task: TaskResult) -> None:
+        """Tasks are not series of their own (their energy is in the run's)."""
+
+    def on_stop(self, result: RunResult) -> None:
+        """Update the series from the finished run and push them if configured.
+
+        Raises:
+            ProviderError: the Pushgateway could not be reached or refused the push.
+        """
+        self.write(result)
 
     def write(self, result: RunResult) -> None:
         """Update the metrics from the finished run and push them if configured.

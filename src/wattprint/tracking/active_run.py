@@ -37,7 +37,7 @@ class ActiveRun:
         builder: makes a :class:`ResultBuilder` for this run's id and meter.
         interval_s: time between samples. Units: s.
         checkpoint_s: time between checkpoints. Units: s.
-        on_checkpoint: called in the sampling thread when a checkpoint is due.
+        on_checkpoint: called with this run in the sampling thread when a checkpoint is due.
     """
 
     def __init__(
@@ -49,7 +49,7 @@ class ActiveRun:
         timeline: IntensityTimeline,
         interval_s: float,
         checkpoint_s: float,
-        on_checkpoint: Callable[[], None],
+        on_checkpoint: Callable[[ActiveRun], None],
     ) -> None:
         self.run_id = str(uuid.uuid4())
         self.meter = meter
@@ -63,7 +63,7 @@ class ActiveRun:
             clock,
             interval_s=interval_s,
             checkpoint_s=checkpoint_s,
-            on_checkpoint=on_checkpoint,
+            on_checkpoint=lambda: on_checkpoint(self),
         )
         self.window = Window(self.sampler.start(), now_utc(clock))
 

@@ -18,7 +18,8 @@ other PMIx launchers), ``OMPI_MCA_orte_hnp_uri``'s job family, or
 from __future__ import annotations
 
 import socket
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -142,7 +143,12 @@ def detect_group(env: Mapping[str, str], *, host: str | None = None) -> RunGroup
 
 
 def discover_for_run(
-    settings: Settings, env: Mapping[str, str], group: RunGroup | None, *, counts_host: bool
+    settings: Settings,
+    env: Mapping[str, str],
+    group: RunGroup | None,
+    *,
+    counts_host: bool,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Discovery:
     """Find the power sources a run uses: forced powers, SLURM allocation, rank rules.
 
@@ -161,7 +167,11 @@ def discover_for_run(
         allocation = (group.allocated_cpus, group.allocated_memory_bytes, "SLURM")
     found = discover(
         ProbeContext(
-            env=env, force_power_w=forced, allocation=allocation, gpu_ids=settings.gpu_ids
+            env=env,
+            force_power_w=forced,
+            allocation=allocation,
+            gpu_ids=settings.gpu_ids,
+            clock=clock,
         )
     )
     if counts_host:

@@ -118,6 +118,7 @@ class RunSafety:
         self._handle_signals = handle_signals
         self._journal: Journal | None = None
         self._warned = False
+        self._lock = threading.Lock()
 
     def begin(self, run_id: str, output_dir: Path, sinks: Sequence[object]) -> None:
         """Recover crashed runs of ``output_dir``, open this run's journal, guard the exit."""
@@ -142,24 +143,35 @@ class RunSafety:
         """True when this run has a journal to write checkpoints to."""
         return self._journal is not None
 
-    def checkpoint(self, result: dict[str, Any]) -> None:
-        """Write the run so far; a failure is logged once and the run goes on."""
-        if self._journal is None:
-            return
-        try:
-            self._journal.write(result)
-        except OSError as err:
-            if not self._warned:
-                self._warned = True
-                logger.warning(
-                    "wattprint: the checkpoint journal %s cannot be written (%s); a crash "
-                    "would lose this run",
-                    self._journal.path,
-                    err,
-                )
+    def checkpoint(self, result: dict[str, Any], *, run_id: str) -> None:
+        """Write run ``run_id`` so far; a failure is logged once and the run goes on.
+
+        Nothing is written once the run has ended (or for another run's id),
+        so a late checkpoint never brings back a journal that ``end`` removed.
+        """
+        with self._lock:
+            journal = self._journal
+            if journal is None or journal.run_id != run_id:
+                return
+            try:
+                journal.write(result)
+            except OSError as err:
+                self._warn_journal(journal, err)
+
+    def _warn_journal(self, journal: Journal, err: OSError) -> None:
+        if not self._warned:
+            self._warned = True
+            logger.warning(
+                "wattprint: the checkpoint journal %s cannot be written (%s); a crash "
+                "would lose this run",
+                journal.path,
+                err,
+            )
 
     def end(self) -> None:
         """After the outputs were written: drop the journal, lift the guard."""
-        if self._journal is not None:
-            self._journal.remove()
+        with self._lock:
+            if self._journal is not None:
+                self._journal.remove()
+            self._journal = None
         self._guard.uninstall()

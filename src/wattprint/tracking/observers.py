@@ -9,73 +9,24 @@ server) and the framework integrations are observers. A plain
 :class:`~wattprint.sinks.base.Sink` that only has ``write(result)`` is an
 observer of the finished run alone.
 
-The dispatcher, :class:`Observers`, is the firewall between them and the
-user's program: an observer that raises is logged once per observer and hook
-(its later failures at DEBUG level), and the others are still told. Nothing
-raises out of it.
+The protocol and :class:`RunStart` are declared in :mod:`wattprint.sinks.base`,
+the lowest layer that implements them. The dispatcher, :class:`Observers`, is
+the firewall between them and the user's program: an observer that raises is
+logged once per observer and hook (its later failures at DEBUG level), and the
+others are still told. Nothing raises out of it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from wattprint.errors import ConfigError
 from wattprint.results import RunResult, TaskResult
-from wattprint.sinks.base import Sink
+from wattprint.sinks.base import Observer, RunStart, Sink
 
 logger = logging.getLogger("wattprint")
-
-
-@dataclass(frozen=True, slots=True)
-class RunStart:
-    """What is known of a run when it starts.
-
-    Attributes:
-        run_id: the run's id (a UUID), the same as its result's.
-        project: the project name.
-        experiment: the experiment name.
-        started_at: when it started (UTC).
-        mode: ``process`` or ``machine``.
-        pid: the root of the tracked process tree (process mode).
-        group_id: the run group of a multi-process job, or "".
-        rank: this process's rank in the group, or None.
-    """
-
-    run_id: str
-    project: str
-    experiment: str
-    started_at: datetime
-    mode: str
-    pid: int
-    group_id: str = ""
-    rank: int | None = None
-
-
-@runtime_checkable
-class Observer(Protocol):
-    """Something told of a run's start, checkpoints, tasks and end."""
-
-    name: str
-
-    def on_start(self, run: RunStart) -> None:
-        """Hear that a run started."""
-        ...
-
-    def on_checkpoint(self, interim: RunResult) -> None:
-        """Hear the run's figures so far (status ``running``), at each checkpoint."""
-        ...
-
-    def on_task_end(self, task: TaskResult) -> None:
-        """Hear of a task that ended."""
-        ...
-
-    def on_stop(self, result: RunResult) -> None:
-        """Hear the finished run; raise ``OSError`` or ``WattprintError`` on failure."""
-        ...
 
 
 class _SinkObserver:
@@ -202,3 +153,6 @@ class Observers:
 
 class _Call(Protocol):
     def __call__(self) -> None: ...
+
+
+__all__ = ["Observer", "Observers", "RunStart", "as_observer"]

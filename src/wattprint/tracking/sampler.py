@@ -37,7 +37,8 @@ class Sampler:
         interval_s: time between two samples. Units: s.
         checkpoint_s: time between two checkpoints. Units: s.
         on_checkpoint: called in the thread after a sample when a checkpoint is due.
-        answer_s: real time a caller waits for a sample. Units: s.
+        answer_s: real time a caller waits for a sample (default
+            :data:`DEFAULT_ANSWER_S`). Units: s.
     """
 
     def __init__(
@@ -48,14 +49,14 @@ class Sampler:
         interval_s: float,
         checkpoint_s: float,
         on_checkpoint: Callable[[], None],
-        answer_s: float = DEFAULT_ANSWER_S,
+        answer_s: float | None = None,
     ) -> None:
         self.meter = meter
         self._clock = clock
         self._interval_s = interval_s
         self._checkpoint_s = checkpoint_s
         self._on_checkpoint = on_checkpoint
-        self._answer_s = answer_s
+        self._answer_s = DEFAULT_ANSWER_S if answer_s is None else answer_s
         self._cond = threading.Condition()
         self._generation = 0
         self._wanted = 0

@@ -196,7 +196,11 @@ class Tracker:
         """The power sources of this machine, probed on first use."""
         if self._discovery is None:
             self._discovery = discover_for_run(
-                self.settings, self._env, self.group, counts_host=self.counts_host
+                self.settings,
+                self._env,
+                self.group,
+                counts_host=self.counts_host,
+                clock=self.clock.monotonic_s,
             )
         return self._discovery
 
@@ -245,7 +249,8 @@ class Tracker:
             self._run_id = active.run_id
             self._safety.begin(active.run_id, self.settings.output_dir, self.sinks)
             # Journaled at once: a run killed before its first checkpoint is recovered too.
-            self._safety.checkpoint(run_to_dict(active.result(active.window.totals, "running")))
+            first = run_to_dict(active.result(active.window.totals, "running"))
+            self._safety.checkpoint(first, run_id=active.run_id)
             self._observers.start(self._start_info(active))
             return self
 
@@ -260,20 +265,20 @@ class Tracker:
             rank=group.rank if group is not None else None,
         )
 
-    def _checkpoint(self) -> None:
-        """Journal the run so far and tell the observers (skipped if the tracker is busy)."""
+    def _checkpoint(self, active: ActiveRun) -> None:
+        """Journal ``active`` so far and tell the observers (in the sampling thread).
+
+        Takes no tracker lock, so a checkpoint is never skipped because the
+        program is busy in a task; a run that has ended is left alone.
+        """
         if not self._safety.journaling and not self._observers.want_checkpoints:
             return  # nothing would be written: build nothing
-        if not self._lock.acquire(blocking=False):
+        if self._active is not active:
             return
-        try:
-            active = self._active
-            if active is not None:
-                interim = active.result(active.sampler.latest, "running")
-                self._safety.checkpoint(run_to_dict(interim))
-                self._observers.checkpoint(interim)
-        finally:
-            self._lock.release()
+        interim = active.result(active.sampler.latest, "running")
+        self._safety.checkpoint(run_to_dict(interim), run_id=active.run_id)
+        if self._active is active:
+            self._observers.checkpoint(interim)
 
     def _require_active(self, what: str) -> ActiveRun:
         if self._active is None:
