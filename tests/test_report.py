@@ -23,9 +23,9 @@ from wattprint.cli.report_commands import report
 from wattprint.grid.intensity import Intensity
 from wattprint.grid.location import Location
 from wattprint.report.build import format_for, render, report_from_files
-from wattprint.report.jsonreport import canonical
 from wattprint.report.load import load_runs, select
 from wattprint.report.model import Report
+from wattprint.report.render.jsonreport import canonical
 from wattprint.results import ComponentMethod, Host, Methodology, RunResult, TaskResult
 from wattprint.sinks.jsonl import run_to_line
 

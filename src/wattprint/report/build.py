@@ -96,17 +96,17 @@ def format_for(output: Path | None, given: str | None) -> Format:
 def render(report: Report, fmt: Format) -> str:
     """Return the report in ``fmt`` (the JSON form is the canonical one)."""
     if fmt == "html":
-        from wattprint.report.html import render_html
+        from wattprint.report.render.html import render_html
 
         return render_html(report)
     if fmt == "latex":
-        from wattprint.report.latex import render_latex
+        from wattprint.report.render.latex import render_latex
 
         return render_latex(report)
     if fmt == "json":
-        from wattprint.report.jsonreport import render_json, report_to_dict
+        from wattprint.report.render.jsonreport import render_json, report_to_dict
 
         return render_json(report_to_dict(report))
-    from wattprint.report.markdown import render_markdown
+    from wattprint.report.render.markdown import render_markdown
 
     return render_markdown(report)
