@@ -94,6 +94,7 @@ def report(
             group=group,
             title=title,
             top=top,
+            on_damaged=lambda err: click.echo(f"Warning: skipped {err}", err=True),
         )
         if sign_key is not None:
             from wattprint.report.render.jsonreport import render_json, report_to_dict
