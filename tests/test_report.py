@@ -23,9 +23,9 @@ from wattprint.cli.report_commands import report
 from wattprint.grid.intensity import Intensity
 from wattprint.grid.location import Location
 from wattprint.report.build import format_for, render, report_from_files
-from wattprint.report.jsonreport import canonical
 from wattprint.report.load import load_runs, select
 from wattprint.report.model import Report
+from wattprint.report.render.jsonreport import canonical
 from wattprint.results import ComponentMethod, Host, Methodology, RunResult, TaskResult
 from wattprint.sinks.jsonl import run_to_line
 
@@ -375,10 +375,32 @@ def test_damaged_csv_names_file_and_line(tmp_path: Path) -> None:
 
 def test_command_reports_bad_input_with_exit_1(tmp_path: Path) -> None:
     lines = RUNS_JSONL.read_bytes().splitlines(keepends=True)
-    cut = _bad(tmp_path, "cut.jsonl", lines[0] + lines[1][:100])
+    cut = _bad(tmp_path, "cut.jsonl", lines[1][:100])  # nothing good left to report
     result = CliRunner().invoke(report, [str(cut)])
     assert result.exit_code == 1
-    assert "Error:" in result.output and "cut.jsonl:2: damaged line" in result.output
+    assert "Error:" in result.output and "cut.jsonl:1: damaged line" in result.output
+    alien = _bad(tmp_path, "alien.csv", b"a,b,c\n1,2,3\n")
+    result = CliRunner().invoke(report, [str(alien)])
+    assert result.exit_code == 1 and "alien.csv:1: not an emissions.csv" in result.output
+
+
+def test_command_reports_every_good_record_and_names_the_bad_line(tmp_path: Path) -> None:
+    lines = RUNS_JSONL.read_bytes().splitlines(keepends=True)
+    cut = _bad(tmp_path, "cut.jsonl", lines[0] + lines[1][:100])
+    result = CliRunner().invoke(report, [str(cut), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert "Warning: skipped" in result.stderr and "cut.jsonl:2: damaged line" in result.stderr
+    document = json.loads(result.stdout)
+    assert [r["run_id"] for r in document["runs"]] == [json.loads(lines[0])["run_id"]]
+    assert "cut.jsonl:2: damaged line" in json.dumps(document["methodology"]["notes"])
+
+    rows = EMISSIONS_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    good = [r for r in rows[1:] if r.strip()]
+    torn = rows[0] + good[0] + good[1][:60] + "\n" + "".join(good[2:])
+    path = _bad(tmp_path, "torn.csv", torn.encode())
+    built = report_from_files([path])
+    assert len(built.runs) == len(good) - 1  # every good row
+    assert any("torn.csv:3: the row has" in n for n in built.methodology.notes)
 
 
 # --------------------------------------------------------------------------- renderers

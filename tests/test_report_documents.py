@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from wattprint.report import text as t
 from wattprint.report.build import render, report_from_files
+from wattprint.report.render import text as t
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 INPUTS = [FIXTURES / "runs.jsonl", FIXTURES / "codecarbon_v2_31_columns.csv"]

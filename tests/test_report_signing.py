@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from wattprint import MissingDependencyError
 from wattprint.cli.report_commands import keygen, report, verify
-from wattprint.report.jsonreport import canonical, render_json
+from wattprint.report.render.jsonreport import canonical, render_json
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 INPUTS = [

@@ -94,9 +94,10 @@ def report(
             group=group,
             title=title,
             top=top,
+            on_damaged=lambda err: click.echo(f"Warning: skipped {err}", err=True),
         )
         if sign_key is not None:
-            from wattprint.report.jsonreport import render_json, report_to_dict
+            from wattprint.report.render.jsonreport import render_json, report_to_dict
             from wattprint.report.signing import load_private_key, sign_report
 
             document = render_json(sign_report(report_to_dict(built), load_private_key(sign_key)))
@@ -167,7 +168,7 @@ def verify(report_path: Path, public_path: Path | None, as_json: bool) -> None:
 
     Exits 0 when every check passed, 1 when any failed.
     """
-    from wattprint.report.jsonreport import read_report
+    from wattprint.report.render.jsonreport import read_report
     from wattprint.report.signing import load_public_key, verify_report
 
     try:

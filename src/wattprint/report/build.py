@@ -16,6 +16,7 @@ from typing import Literal
 
 from wattprint._version import __version__
 from wattprint.errors import ConfigError, choices
+from wattprint.records.read import OnDamaged
 from wattprint.report.load import load_runs, select
 from wattprint.report.model import InputFile, Report, Scope, ScopeKind, build_report
 
@@ -51,14 +52,19 @@ def report_from_files(
     title: str | None = None,
     top: int = 3,
     now: datetime | None = None,
+    on_damaged: OnDamaged | None = None,
 ) -> Report:
     """Return the report of the runs in ``paths`` that match every filter given.
 
+    A damaged record (a cut-off row, a bad value) does not stop the report:
+    every good record is used, and the damaged one is named (``file:line``)
+    in the report's notes and handed to ``on_damaged``.
+
     Raises:
-        DataError: a file is missing, empty or damaged (naming file and line),
-            or no run matches.
+        DataError: a file is missing, empty, of no known format or has no
+            good record (naming file and line), or no run matches.
     """
-    loaded = load_runs(paths)
+    loaded = load_runs(paths, skip_damaged=True, on_damaged=on_damaged)
     records = select(loaded, run_id=run_id, project=project, group=group)
     per_file = Counter(r.origin.rsplit(":", 1)[0] for r in records)
     inputs = tuple(InputFile(str(Path(p)), _sha256(Path(p)), per_file[str(Path(p))]) for p in paths)
@@ -96,17 +102,17 @@ def format_for(output: Path | None, given: str | None) -> Format:
 def render(report: Report, fmt: Format) -> str:
     """Return the report in ``fmt`` (the JSON form is the canonical one)."""
     if fmt == "html":
-        from wattprint.report.html import render_html
+        from wattprint.report.render.html import render_html
 
         return render_html(report)
     if fmt == "latex":
-        from wattprint.report.latex import render_latex
+        from wattprint.report.render.latex import render_latex
 
         return render_latex(report)
     if fmt == "json":
-        from wattprint.report.jsonreport import render_json, report_to_dict
+        from wattprint.report.render.jsonreport import render_json, report_to_dict
 
         return render_json(report_to_dict(report))
-    from wattprint.report.markdown import render_markdown
+    from wattprint.report.render.markdown import render_markdown
 
     return render_markdown(report)

@@ -21,7 +21,7 @@ from wattprint.impact.embodied import (
     default_embodied,
     embodied_share_kg,
 )
-from wattprint.report.records import RunRecord
+from wattprint.records.record import RunRecord
 
 ASSUMED_CPU_SOCKETS = 1
 """CPU packages assumed: records count logical CPUs, not sockets."""

@@ -1,43 +1,20 @@
-"""Read runs from emissions.csv and JSON-lines files into :class:`RunRecord`.
+"""Gather the runs of several files into one list, one record per run, and filter them.
 
-Three kinds of file are read, told apart by their content, not their name:
-
-- wattprint's JSON lines (``wattprint.run/1``, one run per line, see
-  :mod:`wattprint.records.run_dict`): everything a run recorded;
-- wattprint's ``emissions.csv`` (CodeCarbon's 38 columns, then wattprint's);
-- CodeCarbon's own ``emissions.csv``, 3.x (38 columns) or v2.4 (31 columns):
-  read as such, with what it lacks (intensity and its source, methods, start
-  time, and water before 3.x) left unknown. CodeCarbon multiplies each
-  component's energy by the PUE; its figures are divided by it here so that
-  component energies are IT energy, as wattprint's are.
-
-A file that is missing, empty or damaged raises :class:`DataError` naming the
-file and, for a bad record, its line.
+Reading each file is :func:`wattprint.records.read.read_records`' work (wattprint's
+JSON lines and emissions.csv, CodeCarbon's 3.x and 2.4 files); here the runs of
+every file are put together, a run found in several files is kept once, and
+the report's filters pick runs out.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from wattprint.errors import DataError
-from wattprint.records.run_dict import SCHEMA as RUN_SCHEMA
-from wattprint.report._csv import read_csv_runs
-from wattprint.report._fields import Fields, unknown_of
-from wattprint.report.records import (
-    COMPONENTS,
-    ComponentRecord,
-    HostRecord,
-    IntensityRecord,
-    PlaceRecord,
-    RunRecord,
-    SeriesPoint,
-    TaskRecord,
-)
-from wattprint.units import BYTES_PER_GB
+from wattprint.records.read import OnDamaged, read_records
+from wattprint.records.record import RunRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +24,8 @@ class Loaded:
     Attributes:
         runs: one record per run, in file order, duplicates removed.
         paths: the files read, as given.
-        notes: e.g. a run found in two files, and which record was kept.
+        notes: e.g. a run found in two files, and which record was kept, or
+            a damaged line that was skipped.
     """
 
     runs: tuple[RunRecord, ...]
@@ -55,197 +33,48 @@ class Loaded:
     notes: tuple[str, ...] = ()
 
 
-def load_runs(paths: Sequence[str | Path]) -> Loaded:
+def load_runs(
+    paths: Sequence[str | Path],
+    *,
+    skip_damaged: bool = False,
+    on_damaged: OnDamaged | None = None,
+) -> Loaded:
     """Read every run of ``paths`` (JSON lines or emissions.csv, any mix).
 
     A run found more than once (the same ``run_id`` in a CSV and a JSON-lines
     file, say) is kept once: the JSON-lines record, which says more, else the
     last one read.
 
+    Args:
+        paths: the files.
+        skip_damaged: skip damaged records, each named (``file:line``) in
+            the notes, and read every good one; otherwise the first raises.
+        on_damaged: also told of each damaged record skipped.
+
     Raises:
         DataError: a file is missing, unreadable, empty, not a known format,
-            or has a damaged record; the message names the file and line.
+            has no good record, or (without ``skip_damaged``) has a damaged
+            record; the message names the file and line.
     """
     if not paths:
         raise DataError("no input file given: name an emissions.csv or a JSON-lines file")
     runs: list[RunRecord] = []
+    skipped: list[str] = []
     for path in paths:
-        runs.extend(read_file(Path(path)))
+        first_damaged: list[DataError] = []
+
+        def note(err: DataError, first: list[DataError] = first_damaged) -> None:
+            first.append(err)
+            skipped.append(f"skipped a damaged record: {err}")
+            if on_damaged is not None:
+                on_damaged(err)
+
+        read = list(read_records(Path(path), on_damaged=note if skip_damaged else None))
+        if not read and first_damaged:
+            raise first_damaged[0]
+        runs.extend(read)
     kept, notes = _dedupe(runs)
-    return Loaded(tuple(kept), tuple(str(p) for p in paths), tuple(notes))
-
-
-def read_file(path: Path) -> list[RunRecord]:
-    """Read the runs of one file, telling its format from its first bytes.
-
-    Raises:
-        DataError: the file is missing, empty, damaged or of no known format.
-    """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except OSError as err:
-        raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text ({err.reason})") from err
-    if not text.strip():
-        raise DataError(f"{path}: the file is empty; expected an emissions.csv or JSON lines")
-    if text.lstrip().startswith(("{", "[")):
-        return _read_jsonl(path, text)
-    return read_csv_runs(path, text)
-
-
-# --------------------------------------------------------------------- JSON lines
-
-
-def _read_jsonl(path: Path, text: str) -> list[RunRecord]:
-    runs = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        origin = f"{path}:{number}"
-        try:
-            value = json.loads(line)
-        except ValueError as err:
-            raise DataError(f"{origin}: damaged line, expected one JSON object ({err})") from err
-        if not isinstance(value, dict):
-            raise DataError(f"{origin}: a JSON {type(value).__name__}, expected one object")
-        if value.get("schema") != RUN_SCHEMA:
-            raise DataError(
-                f"{origin}: schema {value.get('schema')!r}, expected {RUN_SCHEMA!r} "
-                "(a wattprint run written by the JSON-lines sink)"
-            )
-        runs.append(run_from_json(origin, value))
-    return runs
-
-
-def run_from_json(origin: str, data: Mapping[str, Any]) -> RunRecord:
-    """Return the record of one ``wattprint.run/1`` object.
-
-    Raises:
-        DataError: a field has a value of the wrong type.
-    """
-    f = Fields(origin, data.get)
-    m = f.sub("methodology")
-    methods = {c.text("component"): c for c in m.items("components")}
-    components = []
-    for name in COMPONENTS:
-        c = methods.get(name)
-        measured = c.raw("measured") if c is not None else None
-        components.append(
-            ComponentRecord(
-                component=name,
-                it_energy_kwh=f.number(f"{name}_energy_kwh"),
-                power_w=f.number(f"{name}_power_w"),
-                method=c.text("method") if c is not None else None,
-                measured=measured if isinstance(measured, bool) else None,
-                detail=(c.text("detail") or "") if c is not None else "",
-                attribution=(c.text("attribution") or "") if c is not None else "",
-            )
-        )
-    i = m.sub("intensity")
-    loc = f.sub("location")
-    host = f.sub("host")
-    ram_bytes = host.number("ram_total_bytes")
-    units = f.number("units")
-    record = RunRecord(
-        origin=origin,
-        format="wattprint-jsonl",
-        tool=f"wattprint {f.text('wattprint_version') or '(version unknown)'}",
-        run_id=f.text("run_id"),
-        project=f.text("project"),
-        experiment=f.text("experiment"),
-        run_group=f.text("run_group"),
-        status=f.text("status"),
-        mode=f.text("mode"),
-        started_at=f.time("started_at"),
-        ended_at=f.time("ended_at"),
-        duration_s=f.number("duration_s"),
-        components=tuple(components),
-        energy_kwh=f.number("energy_kwh"),
-        emissions_kg=f.number("emissions_kg"),
-        intensity=IntensityRecord(
-            g_per_kwh=f.number("intensity_g_per_kwh"),
-            source=i.text("source"),
-            year=i.integer("year"),
-            kind=i.text("kind"),
-            detail=i.text("detail") or "",
-        ),
-        water_l=f.number("water_l"),
-        pue=f.number("pue"),
-        pue_source=m.text("pue_source"),
-        wue_l_per_kwh=f.number("wue_l_per_kwh"),
-        water_detail=m.text("water"),
-        place=PlaceRecord(
-            country_iso3=loc.text("country_iso3"),
-            country_name=loc.text("country_name"),
-            region=loc.text("region"),
-            cloud_provider=loc.text("cloud_provider"),
-            cloud_region=loc.text("cloud_region"),
-            how=m.sub("location").text("how") or loc.text("how"),
-        ),
-        host=HostRecord(
-            hostname=host.text("hostname"),
-            os=host.text("os"),
-            python_version=host.text("python_version"),
-            cpu_model=host.text("cpu_model"),
-            cpu_count=host.integer("cpu_count"),
-            gpu_count=host.integer("gpu_count"),
-            gpu_model=host.text("gpu_model"),
-            ram_total_gb=ram_bytes / BYTES_PER_GB if ram_bytes is not None else None,
-        ),
-        tasks=tuple(_task(t) for t in f.items("tasks")),
-        embodied_kg=f.number("embodied_kg"),
-        embodied_detail=m.text("embodied"),
-        units=units if units else None,
-        unit=f.text("unit"),
-        notes=_strings(m.raw("notes")),
-        series=_series(f),
-    )
-    return replace(record, unknown=unknown_of(record))
-
-
-def _strings(value: object) -> tuple[str, ...]:
-    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
-
-
-def _task(t: Fields) -> TaskRecord:
-    return TaskRecord(
-        name=t.text("name") or "(unnamed)",
-        duration_s=t.number("duration_s"),
-        energy_kwh=t.number("energy_kwh"),
-        it_energy_kwh=tuple(
-            (name, value)
-            for name in COMPONENTS
-            if (value := t.number(f"{name}_energy_kwh")) is not None
-        ),
-        emissions_kg=t.number("emissions_kg"),
-        intensity_g_per_kwh=t.number("intensity_g_per_kwh"),
-        water_l=t.number("water_l"),
-    )
-
-
-def _series(f: Fields) -> tuple[SeriesPoint, ...]:
-    """Read an optional ``series``: a list of ``{"elapsed_s", "<component>_power_w"...}``."""
-    points = []
-    for p in f.items("series"):
-        elapsed = p.number("elapsed_s")
-        if elapsed is None:
-            elapsed = p.number("t_s")
-        if elapsed is None:
-            continue
-        power = tuple(
-            (name, value)
-            for name in COMPONENTS
-            if (value := p.number(f"{name}_power_w")) is not None
-        )
-        if power:
-            points.append(SeriesPoint(elapsed, power))
-    return tuple(sorted(points, key=lambda p: p.elapsed_s))
+    return Loaded(tuple(kept), tuple(str(p) for p in paths), (*skipped, *notes))
 
 
 # --------------------------------------------------------------------- shared

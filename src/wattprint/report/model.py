@@ -19,7 +19,7 @@ from wattprint.advice.whatif import WhatIf, what_if_of
 from wattprint.impact.carbon import emissions_kg
 from wattprint.impact.equivalents import Equivalent, equivalents
 from wattprint.impact.sci import Sci, sci
-from wattprint.report.records import COMPONENTS, RunRecord
+from wattprint.records.record import COMPONENTS, RunRecord
 from wattprint.report.runs import RunLine, run_line
 from wattprint.report.sources import (
     MethodologyLine,

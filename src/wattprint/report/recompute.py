@@ -24,7 +24,7 @@ from wattprint.impact.embodied import embodied_share_kg
 from wattprint.impact.equivalents import Factor, equivalents
 from wattprint.impact.sci import sci
 from wattprint.impact.water import water_l
-from wattprint.report.records import COMPONENTS
+from wattprint.records.record import COMPONENTS
 from wattprint.units import G_PER_KG
 
 REL_TOL = 1e-9

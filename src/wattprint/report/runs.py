@@ -17,8 +17,8 @@ from datetime import datetime
 from wattprint.impact.carbon import emissions_kg, facility_energy_kwh
 from wattprint.impact.sci import Sci, sci
 from wattprint.impact.water import water_l
+from wattprint.records.record import HostRecord, PlaceRecord, RunRecord, SeriesPoint
 from wattprint.report.embodied import EmbodiedLine, embodied_of
-from wattprint.report.records import HostRecord, PlaceRecord, RunRecord, SeriesPoint
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from wattprint.errors import ConfigError, DataError, MissingDependencyError
-from wattprint.report.jsonreport import canonical
 from wattprint.report.recompute import Check, recompute_checks
+from wattprint.report.render.jsonreport import canonical
 
 ALGORITHM = "Ed25519"
 """The only signature algorithm wattprint writes and accepts."""
@@ -201,7 +201,7 @@ def verify_report(data: dict[str, Any], *, public_key: Any | None = None) -> Ver
     """Check a report's signature, then recompute its derived figures.
 
     Args:
-        data: the report, as :func:`wattprint.report.jsonreport.read_report` reads it.
+        data: the report, as :func:`wattprint.report.render.jsonreport.read_report` reads it.
         public_key: the signer's public key; None trusts the key in the report.
     """
     return Verification((_signature_check(data, public_key), *recompute_checks(data)))

@@ -15,9 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from wattprint.errors import ConfigError
 from wattprint.impact.equivalents import FACTORS
-from wattprint.report.records import RunRecord
+from wattprint.records.record import RunRecord
 
 if TYPE_CHECKING:
     from wattprint.advice.whatif import WhatIf
@@ -186,10 +185,8 @@ def sources_of(
     for r in records:
         if r.intensity.source:
             add(r.intensity.source, r.intensity.year, "grid carbon intensity")
-        if r.format != "codecarbon-csv":
-            water = _water_source(r)
-            if water is not None:
-                add(*water, "grid water intensity")
+        if r.water_source and r.water_l:  # the source recorded with the run, not today's table
+            add(r.water_source, r.water_year, "grid water intensity")
     for run in runs:
         for part in run.embodied.parts if run.embodied else ():
             add(part.source, None, "embodied emissions")
@@ -202,19 +199,6 @@ def sources_of(
     return tuple(
         SourceLine(name, year, licence_of(name), used) for (name, year), used in found.items()
     )
-
-
-def _water_source(record: RunRecord) -> tuple[str, int] | None:
-    from wattprint.grid.plan import default_tables
-
-    iso3 = record.place.country_iso3
-    if not iso3 or not record.water_l:
-        return None
-    try:
-        row = default_tables().water.lookup(iso3, record.place.region)
-    except ConfigError:
-        row = default_tables().water.lookup(iso3)
-    return (row.source, row.year) if row is not None else None
 
 
 def uncertainty_of(runs: tuple[RunLine, ...], records: tuple[RunRecord, ...]) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from wattprint.errors import DataError
+from wattprint.records.read import read_records
 from wattprint.records.run_dict import run_from_dict
 from wattprint.results import RunResult
 from wattprint.sinks.base import Sink
@@ -35,12 +36,18 @@ def _holds(path: Path, run_id: str) -> bool:
     """Tell whether an output file (or a file written beside it) already has the run."""
     candidates = [path, *path.parent.glob(f"{path.stem}.wattprint-*{path.suffix}")]
     for candidate in candidates:
-        try:
-            if run_id in candidate.read_text(encoding="utf-8", errors="replace"):
+        if not candidate.is_file():
+            continue
+        try:  # streamed; a damaged record is no proof the run was written
+            if any(r.run_id == run_id for r in read_records(candidate, on_damaged=_ignore)):
                 return True
-        except OSError:
+        except DataError:
             continue
     return False
+
+
+def _ignore(err: DataError) -> None:
+    """Skip a damaged record without a word: recovery only looks for a run id."""
 
 
 def recover(directory: Path) -> list[RunResult]:

@@ -9,8 +9,8 @@ class; every text from the data is escaped.
 
 from __future__ import annotations
 
-from wattprint.report import text as t
 from wattprint.report.model import Report
+from wattprint.report.render import text as t
 from wattprint.report.runs import RunLine
 
 _SPECIAL = {

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-from wattprint.report import text as t
-from wattprint.report.markdown import SECTIONS
 from wattprint.report.model import Report
-from wattprint.report.svg import Bar, Line, bar_chart, line_chart
+from wattprint.report.render import text as t
+from wattprint.report.render.markdown import SECTIONS
+from wattprint.report.render.svg import Bar, Line, bar_chart, line_chart
 
 MAX_SERIES_CHARTS = 5
 """Power-over-time charts drawn at most (one per run with a series)."""

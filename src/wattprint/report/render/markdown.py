@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from wattprint.advice.ranking import RankedPlace
-from wattprint.report import text as t
 from wattprint.report.model import Report
+from wattprint.report.render import text as t
 
 MAX_LISTED = 5
 """Per-run explanations listed at most in a section (the JSON report has them all)."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from wattprint.errors import DataError
-from wattprint.report.records import RunRecord
+from wattprint.records.record import RunRecord
 from wattprint.units import BYTES_PER_GB, BYTES_PER_GIB
 
 
@@ -64,6 +64,9 @@ class Fields:
 
     def time(self, key: str) -> datetime | None:
         """Return ``key`` parsed as an ISO 8601 time; None when absent or empty."""
+        raw = self.raw(key)
+        if isinstance(raw, datetime):
+            return raw
         value = self.text(key)
         if value is None:
             return None
@@ -103,6 +106,7 @@ _WATCHED: tuple[tuple[str, Callable[[RunRecord], object]], ...] = (
     ("intensity_year", lambda r: r.intensity.year),
     ("intensity_kind", lambda r: r.intensity.kind),
     ("water_l", lambda r: r.water_l),
+    ("water_source", lambda r: r.water_source if r.water_l else ""),
     ("pue", lambda r: r.pue),
     ("pue_source", lambda r: r.pue_source),
     ("wue_l_per_kwh", lambda r: r.wue_l_per_kwh),

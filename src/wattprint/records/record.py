@@ -1,4 +1,4 @@
-"""The common run record every input file is read into.
+"""The run record every input file is read into, whatever its form.
 
 wattprint's JSON lines say everything about a run; its ``emissions.csv`` a
 little less (no per-component provenance flags, no tasks); CodeCarbon's files
@@ -168,6 +168,9 @@ class RunRecord:
         pue_source: where the PUE came from.
         wue_l_per_kwh: on-site water per kWh of IT energy. Units: L/kWh.
         water_detail: how the water figure was obtained.
+        water_source: the grid water data set the run used, as recorded with
+            it; None when the file does not say (CSV files, CodeCarbon's).
+        water_year: the year of that data set, when recorded.
         place: where the electricity came from.
         host: the machine.
         tasks: the run's tasks.
@@ -205,6 +208,8 @@ class RunRecord:
     place: PlaceRecord
     host: HostRecord
     tasks: tuple[TaskRecord, ...] = ()
+    water_source: str | None = None
+    water_year: int | None = None
     embodied_kg: float | None = None
     embodied_detail: str | None = None
     units: float | None = None

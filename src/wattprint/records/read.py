@@ -1,0 +1,248 @@
+"""Read runs back from any file wattprint or CodeCarbon writes, streamed line by line.
+
+Three kinds of file are told apart by their content, not their name:
+
+- wattprint's JSON lines (``wattprint.run/1``, one run per line);
+- wattprint's ``emissions.csv`` (CodeCarbon's 38 columns, then wattprint's);
+- CodeCarbon's own ``emissions.csv``, 3.x (38 columns) or 2.4 (31 columns),
+  read as such, with what it lacks left unknown.
+
+Files are read one line at a time and each run is yielded as soon as it is
+read, so a file of any size takes the memory of one line. A damaged record
+(a cut-off row, a value of the wrong type, a line that is not UTF-8) raises
+:class:`DataError` naming ``file:line``, or, when the caller passes
+``on_damaged``, is handed to it and skipped, so every good record is still read.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from wattprint.errors import DataError
+from wattprint.records.codecarbon import codecarbon_record
+from wattprint.records.columns import CORE, MARKER, convert_row
+from wattprint.records.csv_form import wattprint_record
+from wattprint.records.fields import Fields
+from wattprint.records.jsonl_form import json_record
+from wattprint.records.record import RunRecord
+from wattprint.records.run_dict import SCHEMA
+
+logger = logging.getLogger("wattprint")
+
+OnDamaged = Callable[[DataError], None]
+"""Called with the error of each damaged record that is skipped."""
+
+
+def _raise(err: DataError) -> None:
+    raise err
+
+
+class _Lines:
+    """The decoded lines of a file, numbered from 1; lines can be pushed back.
+
+    ``taken`` holds the lines handed out since it was last cleared, so the
+    reader knows where a CSV record began and which lines it spanned.
+    """
+
+    def __init__(self, path: Path, f: BinaryIO, on_damaged: OnDamaged) -> None:
+        self._path = path
+        self._numbered = enumerate(f, start=1)
+        self._on_damaged = on_damaged
+        self.pending: deque[tuple[int, str]] = deque()
+        self.taken: list[tuple[int, str]] = []
+        self.bad: set[int] = set()
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            item = self.pending.popleft()
+        else:
+            number, raw = next(self._numbered)
+            item = (number, self._decode(number, raw))
+        self.taken.append(item)
+        return item[1]
+
+    def _decode(self, number: int, raw: bytes) -> str:
+        encoding = "utf-8-sig" if number == 1 else "utf-8"
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError as err:
+            self._on_damaged(DataError(f"{self._path}:{number}: not UTF-8 text ({err.reason})"))
+            self.bad.add(number)
+            return raw.decode(encoding, "replace")
+
+    def push_back(self, items: list[tuple[int, str]]) -> None:
+        """Hand ``items`` out again, before any line not yet read."""
+        self.pending.extendleft(reversed(items))
+
+
+def read_records(path: Path, *, on_damaged: OnDamaged | None = None) -> Iterator[RunRecord]:
+    """Yield the runs of one file, in file order, telling its format from its first line.
+
+    Args:
+        path: an emissions.csv (wattprint's or CodeCarbon's) or a JSON-lines file.
+        on_damaged: called with each damaged record's error, which is then
+            skipped; without it the first damaged record raises.
+
+    Raises:
+        DataError: the file is missing, unreadable, empty or of no known
+            format, or (without ``on_damaged``) has a damaged record; the
+            message names the file and, for a record, its line.
+    """
+    damaged = on_damaged or _raise
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed below, around the generator's life
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as err:
+        raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
+    with f:
+        lines = _Lines(path, f, damaged)
+        try:
+            for first in lines:
+                if first.strip():
+                    break
+            else:
+                raise DataError(
+                    f"{path}: the file is empty; expected an emissions.csv or JSON lines"
+                )
+            if first.lstrip().startswith(("{", "[")):
+                lines.push_back(lines.taken[-1:])
+                yield from _jsonl_records(path, lines, damaged)
+            else:
+                yield from _csv_records(path, lines, damaged)
+        except OSError as err:
+            raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
+
+
+def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[RunRecord]:
+    for text in lines:
+        number = lines.taken[-1][0]
+        lines.taken.clear()
+        if not text.strip() or number in lines.bad:
+            continue
+        origin = f"{path}:{number}"
+        try:
+            value = json.loads(text)
+        except ValueError as err:
+            damaged(DataError(f"{origin}: damaged line, expected one JSON object ({err})"))
+            continue
+        if not isinstance(value, dict):
+            damaged(DataError(f"{origin}: a JSON {type(value).__name__}, expected one object"))
+            continue
+        if value.get("schema") != SCHEMA:
+            damaged(
+                DataError(
+                    f"{origin}: schema {value.get('schema')!r}, expected {SCHEMA!r} "
+                    "(a wattprint run written by the JSON-lines sink)"
+                )
+            )
+            continue
+        try:
+            record = json_record(origin, value)
+        except DataError as err:
+            damaged(err)
+            continue
+        yield record
+
+
+def _csv_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[RunRecord]:
+    try:
+        header = [h.strip() for h in next(csv.reader([lines.taken[-1][1]]))]
+    except csv.Error as err:
+        raise DataError(f"{path}:{lines.taken[-1][0]}: damaged CSV header ({err})") from err
+    missing = [c for c in CORE if c not in header]
+    if missing:
+        raise DataError(
+            f"{path}:{lines.taken[-1][0]}: not an emissions.csv: the header lacks "
+            f"{', '.join(missing)} (expected wattprint's or CodeCarbon's columns, or JSON lines)"
+        )
+    is_wattprint = MARKER in header
+    reader = csv.reader(lines)
+    while True:
+        lines.taken.clear()
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            origin = f"{path}:{lines.taken[0][0]}" if lines.taken else str(path)
+            lines.push_back(lines.taken[1:])
+            damaged(DataError(f"{origin}: damaged CSV ({err})"))
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        taken = list(lines.taken)
+        origin = f"{path}:{taken[0][0]}"
+        if any(number in lines.bad for number, _ in taken):
+            continue  # already reported as not UTF-8
+        if len(row) != len(header):
+            lines.push_back(taken[1:])  # a cut-off row may have swallowed the lines after it
+            damaged(
+                DataError(
+                    f"{origin}: the row has {len(row)} fields, the header {len(header)} "
+                    "(a damaged or cut-off row)"
+                )
+            )
+            continue
+        try:
+            f = Fields(origin, convert_row(header, row, origin).get)
+            record = wattprint_record(f) if is_wattprint else codecarbon_record(f, len(header))
+        except DataError as err:
+            damaged(err)
+            continue
+        yield record
+
+
+def read_jsonl(
+    path: str | os.PathLike[str], *, skip_damaged: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Yield the objects of a JSON lines file, in file order; blank lines are ignored.
+
+    Args:
+        path: the file.
+        skip_damaged: skip lines that are not a JSON object (one warning
+            at the end gives their count and the first line number)
+            instead of raising.
+
+    Raises:
+        DataError: a line is not a JSON object (and ``skip_damaged`` is False);
+            the message names the file and the line number.
+        OSError: the file cannot be read.
+    """
+    path = Path(path)
+    damaged: list[int] = []
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw.decode("utf-8"))
+                if not isinstance(value, dict):
+                    raise ValueError(f"a JSON {type(value).__name__}, not an object")
+            except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+                if not skip_damaged:
+                    snippet = raw[:60].decode("utf-8", "replace").rstrip()
+                    raise DataError(
+                        f"{path}:{number}: damaged line, expected one JSON object "
+                        f"({err}): {snippet!r}"
+                    ) from err
+                damaged.append(number)
+                continue
+            yield value
+    if damaged:
+        logger.warning(
+            "wattprint: skipped %s damaged line(s) of %s (the first at line %s)",
+            len(damaged),
+            path,
+            damaged[0],
+        )
