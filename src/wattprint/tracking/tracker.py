@@ -35,6 +35,7 @@ from wattprint.settings.resolve import UNSET, Settings, Unset, resolve_settings
 from wattprint.sinks.base import Sink, write_all
 from wattprint.sinks.csv_file import CsvSink
 from wattprint.tracking.assemble import FootprintFields, ResultBuilder
+from wattprint.tracking.grid_request import request_from
 from wattprint.tracking.groups import RunGroup, detect_group, discover_for_run
 from wattprint.tracking.lifecycle import RunSafety
 from wattprint.tracking.meter import Meter, Totals, difference
@@ -134,8 +135,9 @@ class Tracker:
             raise ConfigError("pid", pid, "a positive process id")
         if self.settings.log_level is not None:
             logger.setLevel(self.settings.log_level)
-        self.grid: GridPlan = plan_grid(self.settings, env=self._env)
-        self._live = live_for(self.settings, self.grid.location, self._env)
+        request = request_from(self.settings)
+        self.grid: GridPlan = plan_grid(request, env=self._env)
+        self._live = live_for(request, self.grid.location, self._env)
         self._timeline = IntensityTimeline(self.grid, default_tables(), *self._live)
         self.pid = pid if pid is not None else os.getpid()
         self.group: RunGroup | None = detect_group(self._env)
