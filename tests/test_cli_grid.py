@@ -6,6 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -67,6 +70,64 @@ def test_intensity_bad_place_is_a_usage_error(
 ) -> None:
     out = wattprint("intensity", *args, env=env, cwd=tmp_path)
     assert out.returncode == 2 and shown in out.stderr and "Error" in out.stderr
+
+
+class _RecordedUkApi(BaseHTTPRequestHandler):
+    """Answer ``/intensity`` with the recorded NESO answer, anything else with HTTP 500."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.path == "/intensity":
+            status, body = (
+                200,
+                (Path(__file__).parent / "fixtures/live/uk_intensity.json").read_bytes(),
+            )
+        else:
+            status, body = 500, b"{}"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def uk_api() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RecordedUkApi)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_intensity_live_overlays_the_provider_figure(
+    env: dict[str, str], tmp_path: Path, uk_api: str
+) -> None:
+    live_env = {
+        **env,
+        "WATTPRINT_UK_CARBON_URL": uk_api,
+        "NO_PROXY": "127.0.0.1",
+        "no_proxy": "127.0.0.1",
+    }
+    out = wattprint(
+        "intensity", "--country", "GB", "--live", "uk", "--json", env=live_env, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["intensity_g_per_kwh"] == 100 and data["detail"].startswith("uk zone GB, ")
+    assert data["country_iso_code"] == "GBR" and data["notes"] == []
+    failing = {**live_env, "WATTPRINT_UK_CARBON_URL": f"{uk_api}/down"}
+    out = wattprint(
+        "intensity", "--country", "GB", "--live", "uk", "--json", env=failing, cwd=tmp_path
+    )
+    data = json.loads(out.stdout)
+    assert out.returncode == 0 and data["intensity_g_per_kwh"] != 100
+    assert data["source"].startswith("Ember")
+    assert any("live intensity failed" in n and "table value stands" in n for n in data["notes"])
 
 
 def test_regions_ranks_with_savings(env: dict[str, str], tmp_path: Path) -> None:

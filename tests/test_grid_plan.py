@@ -13,22 +13,33 @@ from wattprint.grid.cloud_detect import CloudGuess
 from wattprint.grid.geoip import GeoIpGuess
 from wattprint.grid.live.base import IntensityPoint
 from wattprint.grid.plan import GridPlan, default_tables, plan_grid
-from wattprint.grid.timeline import IntensityTimeline
+from wattprint.grid.request import GridRequest
+from wattprint.grid.timeline import IntensityTimeline, Resolved
 from wattprint.grid.timezone import TzGuess
+from wattprint.impact.hourly import hourly_emissions_kg
 from wattprint.settings.resolve import resolve_settings
+from wattprint.tracking.grid_request import request_from
 from wattprint.units import J_PER_KWH
 
 
-def _settings(**args: object):  # type: ignore[no-untyped-def]
-    return resolve_settings({"save_to_file": False, **args}, env={}, cwd=Path("/"), home=Path("/"))
+def _settings(**args: object) -> GridRequest:
+    """Resolve settings as a tracker does and return the grid request they make."""
+    settings = resolve_settings(
+        {"save_to_file": False, **args}, env={}, cwd=Path("/"), home=Path("/")
+    )
+    return request_from(settings)
 
 
 def _never() -> object:
     raise AssertionError("this step must not run")
 
 
-def _plan(settings, *, cloud=_never, tz=_never, geoip=_never) -> GridPlan:  # type: ignore[no-untyped-def]
-    return plan_grid(settings, env={}, detect_cloud=cloud, guess_timezone=tz, lookup_geoip=geoip)
+def _plan(request, *, cloud=_never, tz=_never, geoip=_never) -> GridPlan:  # type: ignore[no-untyped-def]
+    return plan_grid(request, env={}, detect_cloud=cloud, guess_timezone=tz, lookup_geoip=geoip)
+
+
+def _emissions_kg(resolved: Resolved) -> float:
+    return hourly_emissions_kg(resolved.energy_kwh_by_hour, resolved.intensity_g_per_kwh_by_hour)
 
 
 def test_country_from_settings_needs_no_detection() -> None:
@@ -141,7 +152,7 @@ def test_monthly_figures_replace_the_annual_one_where_covered() -> None:
     march_2025, now = _hour(2025, 3), _hour(2026, 11)
     # 1 kWh in March 2025 at 36.27 + 1 kWh in Nov 2026 at the annual 44.18 = 80.45 g.
     resolved = timeline.resolve([(march_2025, J_PER_KWH), (now, J_PER_KWH)])
-    assert resolved.emissions_kg == pytest.approx((36.27 + 44.18) / 1000)
+    assert _emissions_kg(resolved) == pytest.approx((36.27 + 44.18) / 1000)
     assert resolved.intensity.intensity_g_per_kwh == pytest.approx((36.27 + 44.18) / 2)
     assert "monthly" in resolved.intensity.source and "50%" in resolved.intensity.detail
 
@@ -188,7 +199,7 @@ def test_live_hours_each_get_their_intensity() -> None:
     h0 = int(start.timestamp())
     # 1 kWh at 100 + 3 kWh at 300 = 1000 g; mean 250 g/kWh.
     resolved = timeline.resolve([(h0, J_PER_KWH), (h0 + 3600, 3 * J_PER_KWH)])
-    assert resolved.emissions_kg == pytest.approx(1.0)
+    assert _emissions_kg(resolved) == pytest.approx(1.0)
     assert resolved.intensity.intensity_g_per_kwh == pytest.approx(250.0)
     assert "live" in resolved.intensity.source
     calls = provider.calls
@@ -226,3 +237,57 @@ def test_tracker_reports_water_and_cloud_pue(tmp_path: Path) -> None:
     assert "WUE 1.06" in r.methodology.water and "fleet" in r.methodology.pue_source
     row = (tmp_path / "emissions.csv").read_text().splitlines()[1]
     assert ",gcp,europe-west1," in row and ",Y,1.1,1.06," in row
+
+
+# -- the request, not the settings ------------------------------------------------
+
+
+def test_a_plain_request_needs_no_settings() -> None:
+    plan = _plan(GridRequest(country="FR", pue=1.2))
+    assert plan.location.country_iso3 == "FRA" and "country='FR' (request)" in plan.location.how
+    assert plan.pue == 1.2 and "set by the user (request)" in plan.pue_source
+    with pytest.raises(ConfigError) as info:
+        _plan(GridRequest(region="Bavaria"))
+    assert info.value.source == "request" and "'Bavaria'" in str(info.value)
+
+
+def test_the_request_carries_where_each_value_came_from() -> None:
+    request = _settings(country="FR", project="not-a-grid-setting")
+    assert request.source_of("country") == "argument"
+    assert [key for key, _ in request.sources] == ["country"]
+    assert "tok-secret" not in repr(GridRequest(electricitymaps_token="tok-secret"))
+
+
+def test_a_set_intensity_holds_every_hour_and_asks_no_provider() -> None:
+    start = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
+    plan = _plan(_settings(country="FR", force_intensity_g_per_kwh=12.5))
+    assert plan.intensity_is_set and plan.monthly_country is None
+    provider = RecordedProvider(_points(start, [100.0]))
+    timeline = IntensityTimeline(plan, default_tables(), provider, "FR", now=lambda: start)
+    h0, march_2025 = int(start.timestamp()), _hour(2025, 3)
+    resolved = timeline.resolve([(h0, J_PER_KWH), (march_2025, J_PER_KWH)])
+    assert provider.calls == 0
+    assert resolved.intensity_g_per_kwh_by_hour == {h0: 12.5, march_2025: 12.5}
+    assert _emissions_kg(resolved) == pytest.approx(2 * 12.5 / 1000)
+    assert not _plan(_settings(country="FR")).intensity_is_set
+
+
+def test_latest_asks_the_live_provider_once_or_says_why_not() -> None:
+    start = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
+    plan = _plan(_settings(country="DE"))
+    provider = RecordedProvider(_points(start, [100.0, 300.0]))
+    timeline = IntensityTimeline(plan, default_tables(), provider, "DE", now=lambda: start)
+    latest = timeline.latest()
+    assert latest is not None and latest.intensity_g_per_kwh == 300.0
+    assert latest.detail.startswith("electricitymaps zone DE, ") and latest.year == 2026
+    assert provider.calls == 1 and timeline.is_live and timeline.notes == ()
+
+    failing = IntensityTimeline(
+        plan, default_tables(), RecordedProvider([], fail=True), "DE", now=lambda: start
+    )
+    assert failing.latest() is None
+    assert failing.notes == (
+        "live intensity failed (GET /latest: timed out); the table value stands",
+    )
+    offline = IntensityTimeline(plan, default_tables())
+    assert offline.latest() is None and not offline.is_live and offline.notes == ()

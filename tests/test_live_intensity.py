@@ -8,6 +8,7 @@ the providers go through ``wattprint.net`` and real sockets.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -19,12 +20,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from wattprint import Tracker
 from wattprint.errors import ConfigError, ProviderError
 from wattprint.grid.live.base import IntensityPoint, LiveProvider, hourly_means
 from wattprint.grid.live.cache import CacheKey, LiveCache, default_cache_dir
 from wattprint.grid.live.choose import make_provider, zone_for
 from wattprint.grid.live.electricitymaps import ElectricityMaps
 from wattprint.grid.live.uk_carbon import UkCarbonIntensity
+from wattprint.grid.timeline import live_for
+from wattprint.provenance import Location
+from wattprint.settings.resolve import resolve_settings
+from wattprint.tracking.grid_request import request_from
 
 FIXTURES = Path(__file__).parent / "fixtures" / "live"
 UTC = timezone.utc
@@ -495,9 +501,24 @@ def test_uk_zones_outside_great_britain_are_refused(zone: str, words: str) -> No
 # -- choosing a provider and a zone ----------------------------------------------
 
 
+GREAT_BRITAIN = Location("GBR", "GB", "United Kingdom")
+
+
+def _provider_from(
+    arguments: dict[str, object], env: dict[str, str], tmp_path: Path
+) -> LiveProvider | None:
+    """Resolve settings as a tracker does, and return the live provider they ask for."""
+    settings = resolve_settings(
+        {"save_to_file": False, **arguments}, env=env, cwd=tmp_path, home=tmp_path
+    )
+    provider, _ = live_for(request_from(settings), GREAT_BRITAIN, env, cache_dir=tmp_path)
+    return provider
+
+
 def test_nothing_configured_means_no_provider(tmp_path: Path) -> None:
     assert make_provider(provider=None, env={}, cache_dir=tmp_path) is None
     assert make_provider(provider="  ", env={"WATTPRINT_LIVE_PROVIDER": ""}) is None
+    assert _provider_from({}, {}, tmp_path) is None
 
 
 def test_a_token_selects_electricity_maps(api: FakeApi, tmp_path: Path) -> None:
@@ -505,12 +526,14 @@ def test_a_token_selects_electricity_maps(api: FakeApi, tmp_path: Path) -> None:
         "WATTPRINT_ELECTRICITYMAPS_TOKEN": "tok-env",
         "WATTPRINT_ELECTRICITYMAPS_URL": f"{api.base_url}/v3",
     }
-    provider = make_provider(provider=None, env=env, cache_dir=tmp_path)
+    provider = _provider_from({}, env, tmp_path)
     assert isinstance(provider, ElectricityMaps)
     api.serve("/v3/carbon-intensity/latest?zone=DE", "em_latest_DE.json")
     assert provider.latest("DE").intensity_g_per_kwh == 96
     assert api.requests[0][1]["auth-token"] == "tok-env"
     assert list(tmp_path.rglob("*.json")), "answers are cached in cache_dir"
+    direct = make_provider(provider=None, token="tok-arg", env={}, cache_dir=tmp_path)
+    assert isinstance(direct, ElectricityMaps)
 
 
 @pytest.mark.parametrize("name", ["uk", "NESO", "carbonintensity"])
@@ -520,7 +543,7 @@ def test_the_environment_picks_the_uk_provider(api: FakeApi, tmp_path: Path, nam
         "WATTPRINT_UK_CARBON_URL": api.base_url,
         "WATTPRINT_ELECTRICITYMAPS_TOKEN": "tok-env",  # the explicit choice wins
     }
-    provider = make_provider(provider=None, env=env, cache_dir=tmp_path)
+    provider = _provider_from({}, env, tmp_path)
     assert isinstance(provider, UkCarbonIntensity) and provider.name == "uk"
     api.serve("/intensity", "uk_intensity.json")
     assert provider.latest("GB").intensity_g_per_kwh == 100
@@ -529,11 +552,53 @@ def test_the_environment_picks_the_uk_provider(api: FakeApi, tmp_path: Path, nam
 def test_the_argument_wins_over_the_environment(tmp_path: Path) -> None:
     env = {"WATTPRINT_LIVE_PROVIDER": "electricitymaps"}
     assert isinstance(make_provider(provider="uk", env=env, cache_dir=tmp_path), UkCarbonIntensity)
+    assert isinstance(_provider_from({"live_provider": "uk"}, env, tmp_path), UkCarbonIntensity)
 
 
-def test_unknown_provider_names_list_the_accepted_ones() -> None:
+def test_an_explicit_none_beats_the_environment_which_is_never_written(tmp_path: Path) -> None:
+    before = dict(os.environ)
+    env = {"WATTPRINT_LIVE_PROVIDER": "uk"}
+    # The environment names no provider to make_provider: the settings chose already.
+    assert make_provider(provider=None, env=env, cache_dir=tmp_path) is None
+    assert _provider_from({"live_provider": None}, env, tmp_path) is None
+    with_token = _provider_from(
+        {"live_provider": None, "electricitymaps_token": "tok"}, env, tmp_path
+    )
+    assert isinstance(with_token, ElectricityMaps)  # the token selects it, not the env's 'uk'
+    assert dict(os.environ) == before
+
+
+def test_a_tracker_given_live_provider_none_never_asks_the_environment_s_provider(
+    api: FakeApi, tmp_path: Path
+) -> None:
+    env = {
+        "WATTPRINT_LIVE_PROVIDER": "uk",
+        "WATTPRINT_UK_CARBON_URL": api.base_url,
+        "WATTPRINT_ELECTRICITYMAPS_URL": f"{api.base_url}/v3",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    before = dict(os.environ)
+    tracker = Tracker(
+        live_provider=None,
+        electricitymaps_token="tok",
+        country="GB",
+        mode="machine",
+        force_cpu_power_w=10.0,
+        force_ram_power_w=0.0,
+        save_to_file=False,
+        handle_signals=False,
+        env=env,
+    )
+    with tracker:
+        pass
+    assert api.paths, "the chosen provider (Electricity Maps, by its token) was asked"
+    assert all(path.startswith("/v3/") for path in api.paths), api.paths
+    assert dict(os.environ) == before
+
+
+def test_unknown_provider_names_list_the_accepted_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        make_provider(provider=None, env={"WATTPRINT_LIVE_PROVIDER": "watttime"})
+        _provider_from({}, {"WATTPRINT_LIVE_PROVIDER": "watttime"}, tmp_path)
     assert info.value.key == "live_provider"
     assert info.value.source == "environment variable WATTPRINT_LIVE_PROVIDER"
     for name in ("'electricitymaps'", "'uk'", "'neso'", "'carbonintensity'", "'watttime'"):
@@ -548,10 +613,12 @@ def test_electricity_maps_without_a_token_is_a_config_error(tmp_path: Path) -> N
     assert info.value.key == "electricitymaps_token"
 
 
-def test_a_base_url_override_must_be_http() -> None:
+def test_a_base_url_override_must_be_http(tmp_path: Path) -> None:
     env = {"WATTPRINT_LIVE_PROVIDER": "uk", "WATTPRINT_UK_CARBON_URL": "ftp://example"}
     with pytest.raises(ConfigError, match="WATTPRINT_UK_CARBON_URL"):
-        make_provider(provider=None, env=env)
+        make_provider(provider="uk", env=env)
+    with pytest.raises(ConfigError, match="WATTPRINT_UK_CARBON_URL"):
+        _provider_from({}, env, tmp_path)
 
 
 @pytest.mark.parametrize(

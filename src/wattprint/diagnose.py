@@ -15,6 +15,7 @@ from wattprint.grid.plan import GridPlan, plan_grid
 from wattprint.power.base import ProbeOutcome
 from wattprint.power.discovery import Discovery, ProbeContext, discover
 from wattprint.settings.resolve import resolve_settings
+from wattprint.tracking.grid_request import request_from
 from wattprint.units import BYTES_PER_GIB
 
 
@@ -100,7 +101,7 @@ def diagnose(*, country: str | None = None, env: Mapping[str, str] | None = None
     if country is not None:
         arguments["country"] = country
     settings = resolve_settings(arguments, env=env)
-    grid: GridPlan = plan_grid(settings, env=env)
+    grid: GridPlan = plan_grid(request_from(settings), env=env)
     discovery = discover(ProbeContext(env=env))
     try:
         hw = discovery.hardware

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from wattprint.grid.intensity import Intensity
-from wattprint.grid.location import Location
-from wattprint.power.base import Component
+from wattprint.provenance import Component, Intensity, Location
 
 Status = Literal["running", "completed", "interrupted", "crashed"]
 Mode = Literal["process", "machine"]

@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wattprint.grid.choice import choose_intensity
-from wattprint.grid.location import Location
-from wattprint.grid.plan import GridTables
+from wattprint.grid.request import GridRequest
+from wattprint.grid.tables import GridTables
 from wattprint.impact.carbon import emissions_kg
-from wattprint.settings.resolve import Settings
+from wattprint.provenance import Location
 
 PROVIDERS = ("gcp", "aws", "azure")
+
+_TABLES_ONLY = GridRequest()
+"""Nothing set by the user: each place gets the intensity its tables give."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,7 @@ def rank_cloud_regions(
             cloud_provider=region.provider,
             cloud_region=region.region,
         )
-        intensity, _, _ = choose_intensity(Settings(), location, tables)
+        intensity, _, _ = choose_intensity(_TABLES_ONLY, location, tables)
         year = f" {intensity.year}" if intensity.year else ""
         rows.append(
             (

@@ -11,16 +11,62 @@ percent (negative: worse). The same energy is assumed everywhere (same PUE).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from wattprint.advice.ranking import RankedPlace, rank_cloud_regions, rank_countries
-from wattprint.grid.plan import default_tables
+from wattprint.grid.tables import default_tables
 from wattprint.impact.carbon import emissions_kg
 
-if TYPE_CHECKING:
-    from wattprint.report.model import Totals
-    from wattprint.report.runs import RunLine
+
+class PlaceLike(Protocol):
+    """Where a run was, as far as its record says (a report's place record fits)."""
+
+    @property
+    def country_iso3(self) -> str | None:
+        """ISO 3166 alpha-3 code, ``WLD`` for the world, None when unknown."""
+
+    @property
+    def country_name(self) -> str | None:
+        """The country's name, for people."""
+
+    @property
+    def region(self) -> str | None:
+        """The state or province whose intensity was used, if any."""
+
+    @property
+    def cloud_provider(self) -> str | None:
+        """``gcp``, ``aws``, ``azure``, if known."""
+
+    @property
+    def cloud_region(self) -> str | None:
+        """The provider's region, if known."""
+
+
+class RunLike(Protocol):
+    """A run as the what-if needs it (a report's run line fits)."""
+
+    @property
+    def counted(self) -> bool:
+        """True when the run's energy and emissions are known and counted."""
+
+    @property
+    def place(self) -> PlaceLike:
+        """Where it ran."""
+
+
+class TotalsLike(Protocol):
+    """The counted runs' totals as the what-if needs them (a report's totals fit)."""
+
+    @property
+    def energy_kwh(self) -> float:
+        """Their energy. Units: kWh."""
+
+    @property
+    def intensity_g_per_kwh(self) -> float | None:
+        """Their energy-weighted mean intensity, None when unknown. Units: gCO2e/kWh."""
+
 
 MONTHS_CONSIDERED = 12
 """The monthly what-if looks at the newest this many months of the place."""
@@ -83,8 +129,13 @@ def _known(ranked: list[RankedPlace]) -> list[RankedPlace]:
     return [p for p in ranked if p.intensity_g_per_kwh > 0]
 
 
-def what_if_of(runs: tuple[RunLine, ...], totals: Totals, *, top: int = 3) -> WhatIf | None:
-    """Return the what-if of the counted runs, or None when their energy is zero or unknown."""
+def what_if_of(runs: Sequence[RunLike], totals: TotalsLike, *, top: int = 3) -> WhatIf | None:
+    """Return the what-if of the counted runs, or None when their energy is zero or unknown.
+
+    ``runs`` and ``totals`` are any objects with the attributes the
+    protocols name (a report's run lines and totals are): ``advice/`` does
+    not import ``report/``.
+    """
     current = totals.intensity_g_per_kwh
     if current is None or totals.energy_kwh <= 0:
         return None

@@ -3,42 +3,43 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from wattprint.errors import ConfigError, ProviderError
+from wattprint.cli.main import _usage_error, given, place_options
+from wattprint.errors import ConfigError
+
+if TYPE_CHECKING:
+    from wattprint.grid.plan import GridPlan
+    from wattprint.grid.request import GridRequest
 
 
-def _plan(options: dict[str, Any]) -> Any:
-    from wattprint.cli.main import _usage_error, given
+def _plan(options: dict[str, Any]) -> tuple[GridRequest, GridPlan]:
     from wattprint.grid.plan import plan_grid
     from wattprint.settings.resolve import resolve_settings
+    from wattprint.tracking.grid_request import request_from
 
     try:
-        settings = resolve_settings({"save_to_file": False, **given(options)})
-        return settings, plan_grid(settings)
+        request = request_from(resolve_settings({"save_to_file": False, **given(options)}))
+        return request, plan_grid(request)
     except ConfigError as err:
         raise _usage_error(err) from err
 
 
-def _place_options(func: Any) -> Any:
-    from wattprint.cli.main import place_options
-
-    return place_options(func)
-
-
 @click.command()
-@_place_options
+@place_options
 @click.option(
     "--live", "live_provider", default=None, help="Ask a live provider now: electricitymaps or uk."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
 def intensity(as_json: bool, **options: Any) -> None:
     """Show the intensity a run would use here, and how the place was found."""
-    from wattprint.grid.timeline import live_for
+    from wattprint.grid.tables import default_tables
+    from wattprint.grid.timeline import IntensityTimeline, live_for
 
-    settings, plan = _plan(options)
+    request, plan = _plan(options)
     loc, base = plan.location, plan.intensity
     data: dict[str, Any] = {
         "intensity_g_per_kwh": base.intensity_g_per_kwh,
@@ -61,22 +62,20 @@ def intensity(as_json: bool, **options: Any) -> None:
     }
     if options.get("live_provider"):
         try:
-            provider, zone = live_for(settings, loc, {})
+            live = live_for(request, loc, os.environ)
         except ConfigError as err:
             raise click.UsageError(str(err)) from err
-        if provider is not None and zone is not None:
-            try:
-                point = provider.latest(zone)
-            except ProviderError as err:
-                data["notes"].append(f"live intensity failed ({err}); the table value stands")
-            else:
-                data.update(
-                    intensity_g_per_kwh=point.intensity_g_per_kwh,
-                    source=point.source,
-                    year=point.start.year,
-                    kind=point.kind,
-                    detail=f"{provider.name} zone {zone}, {point.start.isoformat()}",
-                )
+        timeline = IntensityTimeline(plan, default_tables(), *live)
+        now = timeline.latest()
+        if now is not None:
+            data.update(
+                intensity_g_per_kwh=now.intensity_g_per_kwh,
+                source=now.source,
+                year=now.year,
+                kind=now.kind,
+                detail=now.detail,
+            )
+        data["notes"].extend(timeline.notes)
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -129,7 +128,7 @@ def regions(
 ) -> None:
     """Rank countries or cloud regions by intensity, with what N kWh would emit there."""
     from wattprint.advice.ranking import PROVIDERS, rank_cloud_regions, rank_countries
-    from wattprint.grid.plan import default_tables
+    from wattprint.grid.tables import default_tables
 
     if energy_kwh < 0 or energy_kwh != energy_kwh:
         raise click.BadParameter(f"{energy_kwh!r}: expected kWh >= 0", param_hint="--energy-kwh")

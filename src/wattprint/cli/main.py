@@ -221,10 +221,3 @@ def config_show(as_json: bool) -> None:
     width = max(len(k) for k, _, _ in rows)
     for key, value, source in rows:
         click.echo(f"{key:<{width}}  {value:<24}  {source}")
-
-
-from wattprint.cli.grid_commands import intensity, regions  # noqa: E402  (registered below)
-from wattprint.cli.report_commands import keygen, report, verify  # noqa: E402
-
-for _command in (intensity, regions, report, keygen, verify):
-    cli.add_command(_command)

@@ -5,33 +5,35 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wattprint.errors import ConfigError
-from wattprint.grid.intensity import Intensity
-from wattprint.grid.location import Location
-from wattprint.settings.resolve import Settings
+from wattprint.grid.request import GridRequest
+from wattprint.provenance import Intensity, Location
 
 if TYPE_CHECKING:
-    from wattprint.grid.plan import GridTables
+    from wattprint.grid.tables import GridTables
+
+USER_SET_SOURCE = "set by the user"
+"""The ``source`` of an intensity the user set (``force_intensity_g_per_kwh``)."""
 
 PRIVATE_PUE = 1.0
 """PUE assumed for a private machine: its overhead is not known, so none is added."""
 
 
 def choose_intensity(
-    settings: Settings, location: Location, tables: GridTables
+    request: GridRequest, location: Location, tables: GridTables
 ) -> tuple[Intensity, str | None, str | None]:
     """Return the base intensity, the country whose monthly figures apply, and a note.
 
     The monthly figures apply only to a country-level, table-based intensity.
     """
-    if settings.force_intensity_g_per_kwh is not None:
-        value = settings.force_intensity_g_per_kwh
+    if request.force_intensity_g_per_kwh is not None:
+        value = request.force_intensity_g_per_kwh
         return (
             Intensity(
                 value,
-                "set by the user",
+                USER_SET_SOURCE,
                 None,
                 "average",
-                f"{value:g} gCO2e/kWh ({settings.source_of('force_intensity_g_per_kwh')})",
+                f"{value:g} gCO2e/kWh ({request.source_of('force_intensity_g_per_kwh')})",
             ),
             None,
             None,
@@ -88,18 +90,18 @@ def choose_intensity(
 
 
 def choose_efficiency(
-    settings: Settings, provider: str | None, tables: GridTables
+    request: GridRequest, provider: str | None, tables: GridTables
 ) -> tuple[float, str, float, str]:
     """Return ``(pue, pue_source, wue_l_per_kwh, wue_source)`` for the run."""
     eff = tables.clouds.efficiency(provider) if provider else None
-    if settings.pue is not None:
-        pue, pue_source = settings.pue, f"set by the user ({settings.source_of('pue')})"
+    if request.pue is not None:
+        pue, pue_source = request.pue, f"set by the user ({request.source_of('pue')})"
     elif eff is not None:
         pue, pue_source = eff.pue, f"{eff.provider} fleet average {eff.year} ({eff.source})"
     else:
         pue, pue_source = PRIVATE_PUE, "1.0 for a private machine (set pue= if known)"
-    if settings.wue is not None:
-        wue, wue_source = settings.wue, f"set by the user ({settings.source_of('wue')})"
+    if request.wue is not None:
+        wue, wue_source = request.wue, f"set by the user ({request.source_of('wue')})"
     elif eff is not None:
         wue, wue_source = (
             eff.wue_l_per_kwh,

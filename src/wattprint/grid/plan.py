@@ -2,9 +2,10 @@
 
 The place is found in this order, and the result says which step found it:
 
-1. the settings: ``cloud`` (or ``cloud_provider`` + ``cloud_region``), then
-   ``country`` (+ ``region``), each from an argument, ``WATTPRINT_*`` or a
-   config file (the settings record which);
+1. the request: ``cloud`` (or ``cloud_provider`` + ``cloud_region``), then
+   ``country`` (+ ``region``), each with where it was set (an argument,
+   ``WATTPRINT_*``, a config file: the caller fills the request from its
+   settings);
 2. cloud detection, only on a machine whose DMI strings name AWS, GCP or
    Azure (its metadata service is asked, within 1 s, and cached);
 3. the time zone, mapped to a country (and a state where the zone says);
@@ -21,7 +22,6 @@ on-site water for a private machine.
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,39 +29,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wattprint.errors import ConfigError, ProviderError
-from wattprint.grid.location import Location
+from wattprint.grid.choice import choose_efficiency, choose_intensity
+from wattprint.grid.request import GridRequest
+from wattprint.grid.tables import GridTables, default_tables
+from wattprint.provenance import Intensity, Location
 
 if TYPE_CHECKING:  # the tables' modules load with the tables, on first use
-    from wattprint.grid.cloud_regions import CloudRegion, CloudTable
-    from wattprint.grid.countries import CountryIntensity, CountryTable
-    from wattprint.grid.intensity import Intensity
-    from wattprint.grid.monthly import MonthlyTable
-    from wattprint.grid.regions import RegionTable
-    from wattprint.grid.water import WaterIntensity, WaterTable
-    from wattprint.settings.resolve import Settings
-
-
-@dataclass(frozen=True, slots=True)
-class GridTables:
-    """The shipped tables, each loaded on first use."""
-
-    countries: CountryTable
-    regions: RegionTable
-    monthly: MonthlyTable
-    clouds: CloudTable
-    water: WaterTable
-
-
-@functools.cache
-def default_tables() -> GridTables:
-    """Return the shipped tables, shared by every tracker of the process."""
-    from wattprint.grid.cloud_regions import CloudTable
-    from wattprint.grid.countries import CountryTable
-    from wattprint.grid.monthly import MonthlyTable
-    from wattprint.grid.regions import RegionTable
-    from wattprint.grid.water import WaterTable
-
-    return GridTables(CountryTable(), RegionTable(), MonthlyTable(), CloudTable(), WaterTable())
+    from wattprint.grid.cloud_regions import CloudRegion
+    from wattprint.grid.countries import CountryIntensity
+    from wattprint.grid.water import WaterIntensity
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +55,8 @@ class GridPlan:
         wue_l_per_kwh: on-site water per kWh of IT energy. Units: L/kWh.
         wue_source: where the WUE comes from.
         warnings: things to tell the user once.
+        intensity_is_set: True when the user set the intensity: it then
+            applies to every hour, and no table or live figure replaces it.
     """
 
     location: Location
@@ -90,6 +68,7 @@ class GridPlan:
     wue_l_per_kwh: float
     wue_source: str
     warnings: tuple[str, ...]
+    intensity_is_set: bool = False
 
 
 def _from_country(row: CountryIntensity, how: str, region: str | None = None) -> Location:
@@ -111,7 +90,7 @@ def _cloud_location(region: CloudRegion, tables: GridTables, how: str) -> Locati
 
 @dataclass(slots=True)
 class _Finder:
-    settings: Settings
+    request: GridRequest
     tables: GridTables
     env: Mapping[str, str]
     detect_cloud: Callable[[], object | None]
@@ -120,8 +99,8 @@ class _Finder:
     notes: list[str]
     provider: str | None = None
 
-    def by_settings(self) -> Location | None:
-        s = self.settings
+    def by_request(self) -> Location | None:
+        s = self.request
         provider, region = s.cloud_provider, s.cloud_region
         key = "cloud_provider"
         if s.cloud:
@@ -188,7 +167,7 @@ class _Finder:
         return _from_country(row, how, region=str(subdivision) if subdivision else None)
 
     def by_geoip(self) -> Location | None:
-        if not self.settings.geoip:
+        if not self.request.geoip:
             return None
         try:
             guess = self.lookup_geoip()
@@ -225,7 +204,7 @@ def _default_geoip() -> object:
 
 
 def plan_grid(
-    settings: Settings,
+    request: GridRequest,
     *,
     env: Mapping[str, str] | None = None,
     tables: GridTables | None = None,
@@ -233,7 +212,16 @@ def plan_grid(
     guess_timezone: Callable[[], object | None] | None = None,
     lookup_geoip: Callable[[], object] | None = None,
 ) -> GridPlan:
-    """Find the place and choose the intensity, PUE and water for ``settings``.
+    """Find the place and choose the intensity, PUE and water for ``request``.
+
+    Args:
+        request: the place and options asked for (all unset: detect the place).
+        env: the environment the detectors read (time zone, DMI directory,
+            metadata overrides); default ``os.environ``. Read, never written.
+        tables: the shipped tables (default: :func:`default_tables`).
+        detect_cloud: stands in for the cloud metadata detection.
+        guess_timezone: stands in for the time-zone guess.
+        lookup_geoip: stands in for the geo-IP lookup.
 
     Raises:
         ConfigError: an unknown country, region or cloud region is set.
@@ -242,7 +230,7 @@ def plan_grid(
     tables = tables or default_tables()
     notes: list[str] = []
     finder = _Finder(
-        settings,
+        request,
         tables,
         env,
         detect_cloud or _default_cloud_detector(env),
@@ -250,28 +238,27 @@ def plan_grid(
         lookup_geoip or _default_geoip,
         notes,
     )
-    location = finder.by_settings()
-    if location is None and settings.force_intensity_g_per_kwh is None:
+    location = finder.by_request()
+    forced = request.force_intensity_g_per_kwh is not None
+    if location is None and not forced:
         for step in (finder.by_cloud_detection, finder.by_timezone, finder.by_geoip):
             location = step()
             if location is not None:
                 break
-    from wattprint.grid.choice import choose_efficiency, choose_intensity
-
     if location is None:
         world = tables.countries.world()
         location = _from_country(world, "not known: the world average is used")
-        if settings.force_intensity_g_per_kwh is None:
+        if not forced:
             notes.append(
                 f"the place is not known, so the world-average grid intensity "
                 f"({world.intensity_g_per_kwh:g} gCO2e/kWh) is used; emissions may be off "
                 "by a factor of 10 or more. Set country= (e.g. 'FR'), --country, "
                 "WATTPRINT_COUNTRY, or cloud='gcp:europe-west1'."
             )
-    intensity, monthly, region_note = choose_intensity(settings, location, tables)
+    intensity, monthly, region_note = choose_intensity(request, location, tables)
     if region_note:
         notes.append(region_note)
-    eff = choose_efficiency(settings, finder.provider or location.cloud_provider, tables)
+    eff = choose_efficiency(request, finder.provider or location.cloud_provider, tables)
     try:
         water = tables.water.lookup(location.country_iso3, location.region)
     except ConfigError:  # a guessed region the water table does not know
@@ -288,7 +275,8 @@ def plan_grid(
         wue_l_per_kwh=eff[2],
         wue_source=eff[3],
         warnings=tuple(notes),
+        intensity_is_set=forced,
     )
 
 
-__all__ = ["GridPlan", "GridTables", "default_tables", "plan_grid"]
+__all__ = ["GridPlan", "GridRequest", "GridTables", "default_tables", "plan_grid"]

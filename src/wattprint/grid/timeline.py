@@ -4,8 +4,10 @@ Energy is kept per UTC hour, so each hour can be charged its own intensity:
 a live provider's figure for that hour when one is configured (fetched once
 per run, cached on disk, falling back to the tables on any failure), else
 the country's monthly figure where the shipped table covers that month, else
-the plan's annual figure. Emissions are the sum over hours of energy x that
-hour's intensity; the summary intensity is their energy-weighted mean.
+the plan's annual figure. The summary intensity is the energy-weighted mean
+of the hours'; the emissions (energy x each hour's intensity) are computed by
+the caller with :func:`wattprint.impact.hourly.hourly_emissions_kg`, from the
+two mappings :class:`Resolved` holds.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from wattprint.errors import ConfigError, ProviderError
-from wattprint.grid.intensity import Intensity
 from wattprint.grid.live.base import LiveProvider, hourly_means
-from wattprint.grid.location import Location
-from wattprint.grid.plan import GridPlan, GridTables
-from wattprint.impact.hourly import hourly_emissions_kg
-from wattprint.settings.resolve import Settings
+from wattprint.grid.plan import GridPlan
+from wattprint.grid.request import GridRequest
+from wattprint.grid.tables import GridTables
+from wattprint.provenance import Intensity, Location
 from wattprint.units import j_to_kwh
 
 logger = logging.getLogger("wattprint")
@@ -29,16 +31,20 @@ logger = logging.getLogger("wattprint")
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """Emissions of a window of hours, with the intensity summary.
+    """The intensity of each hour of a window, with their summary.
 
     Attributes:
-        emissions_kg: sum over hours of energy x intensity. Units: kg.
         intensity: the energy-weighted mean intensity and its sources.
+        energy_kwh_by_hour: the energy of each hour (its UTC start, epoch
+            seconds), as given. Units: kWh.
+        intensity_g_per_kwh_by_hour: the intensity charged to each of those
+            hours. Units: gCO2e/kWh.
         notes: what a reader should know (fallbacks, gaps).
     """
 
-    emissions_kg: float
     intensity: Intensity
+    energy_kwh_by_hour: Mapping[int, float]
+    intensity_g_per_kwh_by_hour: Mapping[int, float]
     notes: tuple[str, ...]
 
 
@@ -82,6 +88,16 @@ class IntensityTimeline:
         self._failed: str | None = None
         self._notes: list[str] = []
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What a reader should know so far (a live provider's failure)."""
+        return tuple(self._notes)
+
+    @property
+    def is_live(self) -> bool:
+        """True when a live provider and its zone are configured."""
+        return self._provider is not None and self._zone is not None
+
     def _table_value(self, hour: int) -> _HourValue:
         base = self.plan.intensity
         if self.plan.monthly_country:
@@ -115,8 +131,32 @@ class IntensityTimeline:
             logger.warning("wattprint: %s", message)
             self._notes.append(message)
 
+    def latest(self) -> Intensity | None:
+        """Ask the live provider for the current intensity, once, and return it.
+
+        Returns None when no live provider is configured, or when it fails:
+        then :attr:`notes` says why and the tables' figures stand (nothing
+        is logged: the caller shows the note).
+        """
+        if self._provider is None or self._zone is None or self._failed is not None:
+            return None
+        try:
+            point = self._provider.latest(self._zone)
+        except (ProviderError, ConfigError) as err:
+            self._failed = str(err)
+            self._notes.append(f"live intensity failed ({err}); the table value stands")
+            return None
+        self._live[int(point.start.timestamp()) // 3600 * 3600] = point.intensity_g_per_kwh
+        return Intensity(
+            point.intensity_g_per_kwh,
+            point.source,
+            point.start.year,
+            point.kind,
+            f"{self._provider.name} zone {self._zone}, {point.start.isoformat()}",
+        )
+
     def _value(self, hour: int) -> _HourValue:
-        if self.plan.intensity.source == "set by the user":
+        if self.plan.intensity_is_set:
             base = self.plan.intensity
             return _HourValue(base.intensity_g_per_kwh, base.source, None)
         if hour in self._live and self._provider is not None:
@@ -124,24 +164,26 @@ class IntensityTimeline:
         return self._table_value(hour)
 
     def resolve(self, hourly_j: Sequence[tuple[int, float]]) -> Resolved:
-        """Return the emissions of energy given per hour, and the intensity summary."""
+        """Return each hour's intensity for energy given per hour, and their summary.
+
+        Args:
+            hourly_j: ``(hour, energy)`` pairs, the hour as its UTC start in
+                epoch seconds, the energy in J used in it (a delta).
+        """
         hours = [h for h, _ in hourly_j]
-        if hours and self.plan.intensity.source != "set by the user":
+        if hours and not self.plan.intensity_is_set:
             self._fetch(hours)
         values = {h: self._value(h) for h in hours}
         energy = {h: j_to_kwh(e) for h, e in hourly_j}
         total = sum(energy.values())
         if not values or total <= 0:
-            base = self.plan.intensity
-            return Resolved(0.0, base, tuple(self._notes))
-        emissions = hourly_emissions_kg(
-            energy, {h: v.intensity_g_per_kwh for h, v in values.items()}
-        )
+            return Resolved(self.plan.intensity, {}, {}, tuple(self._notes))
+        by_hour = {h: v.intensity_g_per_kwh for h, v in values.items()}
         sources: dict[str, float] = {}
         for h, v in values.items():
             sources[v.source] = sources.get(v.source, 0.0) + energy[h]
         years = {v.year for v in values.values() if v.year is not None}
-        mean = emissions * 1000 / total
+        mean = sum(e * by_hour[h] for h, e in energy.items()) / total
         if len(sources) == 1 and next(iter(sources)) == self.plan.intensity.source:
             summary = Intensity(
                 mean,
@@ -159,31 +201,40 @@ class IntensityTimeline:
                 "average",
                 f"energy-weighted mean {mean:.1f} gCO2e/kWh over {len(values)} hour(s): {share}",
             )
-        return Resolved(emissions, summary, tuple(self._notes))
+        return Resolved(summary, energy, by_hour, tuple(self._notes))
 
 
 def live_for(
-    settings: Settings, location: Location, env: Mapping[str, str]
+    request: GridRequest,
+    location: Location,
+    env: Mapping[str, str],
+    *,
+    cache_dir: Path | None = None,
 ) -> tuple[LiveProvider | None, str | None]:
-    """Return the configured live provider and its zone for ``location``, or (None, None).
+    """Return the requested live provider and its zone for ``location``, or (None, None).
 
-    Nothing is fetched here; a provider is configured by ``live_provider=``,
-    ``WATTPRINT_LIVE_PROVIDER`` or an Electricity Maps token.
+    Nothing is fetched here. The provider is the request's ``live_provider``;
+    with none named, an Electricity Maps token selects Electricity Maps; with
+    neither, nothing is live. The environment is not asked which provider to
+    use (the caller's settings already did, and an explicit argument there
+    beats it): ``env`` only gives the providers' base-URL overrides and the
+    cache directory.
 
     Raises:
         ConfigError: an unknown provider, or a place the provider does not cover.
     """
-    configured = settings.live_provider or settings.electricitymaps_token
-    if not configured or settings.force_intensity_g_per_kwh is not None:
+    configured = request.live_provider or request.electricitymaps_token
+    if not configured or request.force_intensity_g_per_kwh is not None:
         return None, None  # nothing to import or ask
     from wattprint.grid.live.choose import make_provider, zone_for
 
-    merged = dict(env)
-    if settings.electricitymaps_token:
-        merged["WATTPRINT_ELECTRICITYMAPS_TOKEN"] = settings.electricitymaps_token
-    provider = make_provider(provider=settings.live_provider, env=merged)
-    if provider is None:
-        return None, None
-    if settings.force_intensity_g_per_kwh is not None or location.is_world:
+    provider = make_provider(
+        provider=request.live_provider,
+        token=request.electricitymaps_token,
+        env=env,
+        cache_dir=cache_dir,
+        source=request.source_of("live_provider"),
+    )
+    if provider is None or location.is_world:
         return None, None
     return provider, zone_for(provider.name, location.country_iso2, location.region)

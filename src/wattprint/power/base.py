@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+# The component class is a provenance type, declared below the layers; re-exported here.
+from wattprint.provenance import COMPONENTS as COMPONENTS
+from wattprint.provenance import Component as Component
 
 if TYPE_CHECKING:
     from wattprint.power.gpu.select import GpuShares
-
-Component = Literal["cpu", "gpu", "ram", "soc"]
-COMPONENTS: tuple[Component, ...] = ("cpu", "gpu", "ram", "soc")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from wattprint.grid.plan import GridPlan
 from wattprint.grid.timeline import IntensityTimeline, Resolved
 from wattprint.impact.carbon import facility_energy_kwh
 from wattprint.impact.embodied import default_embodied, embodied_share_kg
+from wattprint.impact.hourly import hourly_emissions_kg
 from wattprint.impact.sci import sci
 from wattprint.impact.water import water_l
 from wattprint.power.base import Component
@@ -216,7 +217,9 @@ def footprint_fields(
         cpu_power_w=mean_w(diff.cpu_j),
         gpu_power_w=mean_w(diff.gpu_j),
         ram_power_w=mean_w(diff.ram_j),
-        emissions_kg=resolved.emissions_kg,
+        emissions_kg=hourly_emissions_kg(
+            resolved.energy_kwh_by_hour, resolved.intensity_g_per_kwh_by_hour
+        ),
         intensity_g_per_kwh=resolved.intensity.intensity_g_per_kwh,
         water_l=water_l(
             it_kwh, pue=plan.pue, wue_l_per_kwh=plan.wue_l_per_kwh, grid_water_l_per_kwh=grid_water

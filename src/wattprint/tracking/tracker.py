@@ -33,6 +33,7 @@ from wattprint.sinks.csv_file import CsvSink
 from wattprint.tracking.active_run import ActiveRun, now_utc
 from wattprint.tracking.assemble import ResultBuilder
 from wattprint.tracking.clock import Clock, SystemClock
+from wattprint.tracking.grid_request import request_from
 from wattprint.tracking.groups import RunGroup, detect_group, discover_for_run
 from wattprint.tracking.lifecycle import RunSafety
 from wattprint.tracking.meter import Meter
@@ -135,10 +136,11 @@ class Tracker:
             raise ConfigError("pid", pid, "a positive process id")
         if self.settings.log_level is not None:
             logger.setLevel(self.settings.log_level)
+        request = request_from(self.settings)
         self.grid: GridPlan = grid_plan if grid_plan is not None else plan_grid(
-            self.settings, env=self._env
+            request, env=self._env
         )
-        self._live = live_for(self.settings, self.grid.location, self._env)
+        self._live = live_for(request, self.grid.location, self._env)
         self.pid = pid if pid is not None else os.getpid()
         self._root_is_new = False
         self.group: RunGroup | None = detect_group(self._env)

@@ -1,17 +1,22 @@
-"""Pick a live intensity provider from settings, and the zone to ask it about.
+"""Build the live intensity provider asked for, and find the zone to ask it about.
 
-Nothing is live unless configured. :func:`make_provider` reads, in order: the
-``provider`` argument, then ``WATTPRINT_LIVE_PROVIDER``; with neither, a set
-``WATTPRINT_ELECTRICITYMAPS_TOKEN`` selects Electricity Maps, and otherwise
-there is no live provider (None). ``WATTPRINT_ELECTRICITYMAPS_URL`` and
-``WATTPRINT_UK_CARBON_URL`` override the providers' base URLs (a proxy, a
-mirror, a test server).
+Nothing is live unless configured. :func:`make_provider` takes the provider's
+name and the Electricity Maps token as arguments (the caller resolved them
+from its settings: ``live_provider`` / ``WATTPRINT_LIVE_PROVIDER``,
+``electricitymaps_token`` / ``WATTPRINT_ELECTRICITYMAPS_TOKEN``, an explicit
+argument beating the environment); with no name, a token selects Electricity
+Maps, and otherwise there is no live provider (None). It never reads which
+provider to use from the environment, and writes nothing there. From the
+environment it reads only ``WATTPRINT_ELECTRICITYMAPS_URL`` and
+``WATTPRINT_UK_CARBON_URL``, which override the providers' base URLs (a
+proxy, a mirror, a test server), and the cache directory.
 
 :func:`zone_for` turns a country (and region) into a provider's zone code.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,11 +24,10 @@ from wattprint.errors import ConfigError, choices
 from wattprint.grid.live.base import LiveProvider
 from wattprint.grid.live.cache import LiveCache, default_cache_dir
 from wattprint.grid.live.electricitymaps import DEFAULT_BASE_URL as EM_DEFAULT_URL
-from wattprint.grid.live.electricitymaps import TOKEN_ENV, ElectricityMaps
+from wattprint.grid.live.electricitymaps import ElectricityMaps
 from wattprint.grid.live.uk_carbon import DEFAULT_BASE_URL as UK_DEFAULT_URL
 from wattprint.grid.live.uk_carbon import GB_ONLY, UkCarbonIntensity, resolve_uk_zone
 
-PROVIDER_ENV = "WATTPRINT_LIVE_PROVIDER"
 EM_URL_ENV = "WATTPRINT_ELECTRICITYMAPS_URL"
 UK_URL_ENV = "WATTPRINT_UK_CARBON_URL"
 
@@ -88,27 +92,34 @@ def _url(env: Mapping[str, str], key: str, default: str) -> str:
 
 
 def make_provider(
-    *, provider: str | None, env: Mapping[str, str], cache_dir: Path | None = None
+    *,
+    provider: str | None,
+    token: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cache_dir: Path | None = None,
+    source: str = "",
 ) -> LiveProvider | None:
-    """Build the configured live provider, or return None when none is configured.
+    """Build the live provider asked for, or return None when none is.
 
     Args:
         provider: a provider name (``electricitymaps``, ``uk``, ``neso``,
-            ``carbonintensity``), or None to read the environment. A blank
-            name counts as None.
-        env: the environment, e.g. ``os.environ``.
+            ``carbonintensity``), or None for none. A blank name counts as None.
+        token: the Electricity Maps API token, if any; with no ``provider``,
+            a token selects Electricity Maps.
+        env: the environment for the base-URL overrides and the default
+            cache directory (default ``os.environ``). Read, never written.
         cache_dir: where answers are cached (default:
             ``$XDG_CACHE_HOME/wattprint/live`` or ``~/.cache/wattprint/live``).
+        source: where ``provider`` was set, for the error message.
 
     Raises:
         ConfigError: an unknown provider name, a bad base URL, or Electricity
             Maps chosen without a token.
     """
-    source, chosen = "", provider
-    if chosen is None or not chosen.strip():
-        source, chosen = f"environment variable {PROVIDER_ENV}", env.get(PROVIDER_ENV)
-    token = env.get(TOKEN_ENV, "").strip()
-    if chosen is None or not chosen.strip():
+    env = os.environ if env is None else env
+    chosen = provider.strip() if provider is not None else ""
+    token = (token or "").strip()
+    if not chosen:
         if not token:
             return None
         chosen = "electricitymaps"

@@ -1,0 +1,55 @@
+"""What the grid is asked: a place, options, and where each came from.
+
+``grid/`` does not read the settings: its caller (the tracker, the command
+line) fills a :class:`GridRequest` from them, with the source of each value
+so that messages can say where a bad value was set. Every field left at its
+default means "not set": the place is then detected, the intensity, PUE and
+WUE come from the tables, and nothing is live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class GridRequest:
+    """A place and the options that decide its electricity's figures.
+
+    Attributes:
+        country: ISO 3166 alpha-2 or alpha-3 code (or a name the table knows).
+        region: a state or province (``US-CA``, ``California``).
+        cloud: ``provider:region``, e.g. ``gcp:europe-west1``.
+        cloud_provider: ``gcp``, ``aws`` or ``azure``.
+        cloud_region: the provider's region name.
+        geoip: whether a geo-IP lookup may be made to find the place.
+        force_intensity_g_per_kwh: a set intensity, replacing every table
+            and live figure. Units: gCO2e/kWh.
+        pue: a set power usage effectiveness (>= 1).
+        wue: a set on-site water usage effectiveness. Units: L/kWh.
+        live_provider: a live intensity provider's name, or None for none.
+        electricitymaps_token: an Electricity Maps API token; with no
+            ``live_provider``, it selects Electricity Maps.
+        sources: ``(key, where)`` pairs saying where a value was set, e.g.
+            ``("country", "environment variable WATTPRINT_COUNTRY")``.
+    """
+
+    country: str | None = None
+    region: str | None = None
+    cloud: str | None = None
+    cloud_provider: str | None = None
+    cloud_region: str | None = None
+    geoip: bool = False
+    force_intensity_g_per_kwh: float | None = None
+    pue: float | None = None
+    wue: float | None = None
+    live_provider: str | None = None
+    electricitymaps_token: str | None = field(default=None, repr=False)
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def source_of(self, key: str) -> str:
+        """Return where ``key``'s value was set (``request`` when the request does not say)."""
+        return dict(self.sources).get(key, "request")
+
+
+__all__ = ["GridRequest"]

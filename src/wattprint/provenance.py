@@ -1,0 +1,73 @@
+"""The small value types that say what a figure is about and where it came from.
+
+They sit at the bottom of the layers so that results, records and reports can
+carry them without importing the hardware (``power/``) or the grid
+(``grid/``) that produce them:
+
+- :class:`Location`: the place whose grid supplied a run, and how it was found;
+- :class:`Intensity`: a grid carbon intensity, with its source, year and kind;
+- :data:`Component`: the class of hardware a figure belongs to.
+
+``wattprint.grid.location``, ``wattprint.grid.intensity`` and
+``wattprint.power.base`` re-export them under their old names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Component = Literal["cpu", "gpu", "ram", "soc"]
+COMPONENTS: tuple[Component, ...] = ("cpu", "gpu", "ram", "soc")
+
+IntensityKind = Literal["average", "marginal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Intensity:
+    """A grid carbon intensity and where it came from.
+
+    Attributes:
+        intensity_g_per_kwh: lifecycle emissions per kWh consumed. Units: gCO2e/kWh.
+        source: the data set or party, e.g. ``Ember yearly electricity data``.
+        year: the year the figure describes, if known.
+        kind: ``average`` (all generation) or ``marginal``.
+        detail: one sentence for people.
+    """
+
+    intensity_g_per_kwh: float
+    source: str
+    year: int | None
+    kind: IntensityKind
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """The place whose grid supplies the run.
+
+    Attributes:
+        country_iso3: ISO 3166 alpha-3 code, ``WLD`` for the world average.
+        country_iso2: ISO 3166 alpha-2 code, empty for the world.
+        country_name: the country's name, for people.
+        region: a sub-national region as given (state, province), if any.
+        cloud_provider: ``gcp``, ``aws``, ``azure``, if known.
+        cloud_region: the provider's region name, if known.
+        how: how the place was found, e.g. ``argument country='FR'``.
+    """
+
+    country_iso3: str
+    country_iso2: str
+    country_name: str
+    region: str | None = None
+    cloud_provider: str | None = None
+    cloud_region: str | None = None
+    how: str = ""
+
+    @property
+    def is_world(self) -> bool:
+        """True when no place is known and the world average stands in."""
+        return self.country_iso3 == "WLD"
+
+
+__all__ = ["COMPONENTS", "Component", "Intensity", "IntensityKind", "Location"]
