@@ -38,6 +38,8 @@ from pathlib import Path
 
 from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import Component, DeviceEnergy, ProbeOutcome, Reading
+from wattprint.power.counter import EnergyCounter
+from wattprint.power.notes import SourceNotes
 from wattprint.units import J_PER_UJ
 
 __all__ = [
@@ -64,6 +66,12 @@ _RAPL_MMIO = "intel-rapl-mmio"
 # Zone directories are named "%s:%x" from their parent (drivers/powercap/powercap_sys.c).
 _ZONE_RE = re.compile(r"^(intel-rapl(?:-mmio)?)((?::[0-9a-f]+)+)$")
 _READ_BYTES = 32  # a u64 in decimal plus a newline is at most 21 bytes
+_CLOSE_WAIT_S = 1.0  # close() waits this long for a read in progress, then abandons it
+
+MAX_DOMAIN_POWER_W = 2000.0
+"""The most one RAPL domain is believed to draw (the largest packages draw about
+500 W; a wide margin). A counter step beyond it over the elapsed time is refused.
+Units: W."""
 
 PERMISSION_ADVICE = (
     "energy_uj is readable by root only since Linux 5.10 (PLATYPUS side channel, CVE-2020-8694); "
@@ -132,8 +140,8 @@ class RaplSource:
         "_clock",
         "_fds",
         "_lock",
-        "_last_uj",
-        "_total_uj",
+        "_counters",
+        "_notes",
     )
 
     method = "rapl"
@@ -147,6 +155,7 @@ class RaplSource:
         domains: Sequence[RaplDomain],
         clock: Callable[[], float] = time.monotonic,
         opener: Opener = _open_counter,
+        max_power_w: float = MAX_DOMAIN_POWER_W,
     ) -> None:
         """Open the counters and take their current values as the zero.
 
@@ -156,6 +165,7 @@ class RaplSource:
             domains: the counters to read; their energies are reported per device.
             clock: monotonic clock for reading timestamps. Units: s.
             opener: opens a counter file read-only and returns its descriptor.
+            max_power_w: the most one domain can draw; larger steps are refused. Units: W.
 
         Raises:
             ConfigError: ``domains`` is empty.
@@ -170,6 +180,7 @@ class RaplSource:
         self._clock = clock
         self._fds: list[int] = []
         self._lock = threading.Lock()
+        self._notes = SourceNotes(name)
         opened = False
         try:
             for domain in self._domains:
@@ -179,18 +190,29 @@ class RaplSource:
                     raise SourceUnavailableError(
                         name, f"cannot open {domain.energy_path}: {err.strerror or err}"
                     ) from err
-            self._last_uj = [self._read_uj(i) for i in range(len(self._domains))]
+            first_uj = [self._read_uj(i) for i in range(len(self._domains))]
             opened = True
         finally:
             if not opened:
                 self.close()
-        self._total_uj = [0] * len(self._domains)
+        first_s = clock()
+        self._counters = [
+            EnergyCounter(
+                label=f"{d.device} ({d.zone})",
+                first_raw=raw,
+                first_s=first_s,
+                j_per_count=J_PER_UJ,
+                max_power_w=max_power_w,
+                max_raw=d.max_energy_range_uj,
+            )
+            for d, raw in zip(self._domains, first_uj, strict=True)
+        ]
 
     @property
     def detail(self) -> str:
         """Describe the domains read, e.g. ``RAPL powercap counters: package-0 (intel-rapl:0)``."""
         listed = ", ".join(f"{d.device} ({d.zone})" for d in self._domains)
-        return f"RAPL powercap counters: {listed}"
+        return self._notes.joined(f"RAPL powercap counters: {listed}")
 
     def _read_uj(self, index: int) -> int:
         """Return the raw counter of domain ``index``. Units: uJ, as the kernel shows it."""
@@ -214,12 +236,18 @@ class RaplSource:
         resolution (2e-10 of the range). Two wraps between reads cannot be
         detected; one takes minutes at full load, so sample more often.
 
+        Impossible readings are refused (:class:`~wattprint.power.counter.EnergyCounter`):
+        a value above ``max_energy_range_uj``, a step more than ``max_power_w``
+        could give, and a fall whose wrap would be such a step (a reset, counted
+        on from the new value). Each is noted in ``detail`` and logged once.
+
         Returns:
             A reading with one device per domain. Units: J, cumulative.
 
         Raises:
             SourceUnavailableError: a counter could not be read (or the source is
-                closed); ``__cause__`` holds the OS or parse error.
+                closed); ``__cause__`` holds the OS or parse error. The energy
+                of the gap is counted at the next read that succeeds.
         """
         with self._lock:
             if not self._fds:
@@ -227,16 +255,11 @@ class RaplSource:
             raw_uj = [self._read_uj(i) for i in range(len(self._domains))]
             monotonic_s = self._clock()
             devices = []
-            for i, domain in enumerate(self._domains):
-                last_uj, new_uj = self._last_uj[i], raw_uj[i]
-                if new_uj >= last_uj:
-                    delta_uj = new_uj - last_uj
-                else:
-                    delta_uj = domain.max_energy_range_uj + 1 - last_uj + new_uj
-                    logger.debug("%s: %s wrapped at %d uJ", self.name, domain.zone, last_uj)
-                self._last_uj[i] = new_uj
-                self._total_uj[i] += delta_uj
-                devices.append(DeviceEnergy(domain.device, self._total_uj[i] * J_PER_UJ))
+            for domain, counter, raw in zip(self._domains, self._counters, raw_uj, strict=True):
+                refused = counter.update(raw, monotonic_s)
+                if refused is not None:
+                    self._notes.add(f"{domain.zone} {refused.kind}", refused.text)
+                devices.append(DeviceEnergy(domain.device, counter.total * J_PER_UJ))
         return Reading(
             source=self.name,
             component=self.component,
@@ -244,10 +267,23 @@ class RaplSource:
             devices=tuple(devices),
         )
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What was refused so far, with the values."""
+        return self._notes.texts
+
     def close(self) -> None:
-        """Close the counter files. Safe to call more than once."""
-        with self._lock:
+        """Close the counter files. Safe to call more than once; never blocks long.
+
+        A read still in progress after a second is abandoned: its files stay
+        open until the process ends.
+        """
+        if not self._lock.acquire(timeout=_CLOSE_WAIT_S):
+            return
+        try:
             fds, self._fds = self._fds, []
+        finally:
+            self._lock.release()
         for fd in fds:
             try:
                 os.close(fd)
