@@ -30,7 +30,6 @@ from wattprint.power.gpu.amd import AmdSmiBackend, AmdSource, probe_amd
 from wattprint.power.gpu.describe import describe_gpus
 from wattprint.power.gpu.nvidia import NvidiaSource, NvmlBackend, probe_nvidia
 from wattprint.power.gpu.poll import PowerPoller, TrapezoidIntegrator
-from wattprint.power.gpu.source import GpuChannel, GpuEnergySource
 from wattprint.power.gpu.select import (
     KnownGpu,
     MigInstance,
@@ -39,6 +38,7 @@ from wattprint.power.gpu.select import (
     share_by_memory,
     share_by_utilisation,
 )
+from wattprint.power.gpu.source import GpuChannel, GpuEnergySource
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START_S = 1000.0
@@ -309,7 +309,8 @@ def test_failing_gpu_is_dropped_and_named_while_the_others_count(
         assert reading.devices[1].energy_j == first.devices[1].energy_j  # kept, never zero
     message = source.detail
     assert "gpu-1 NVIDIA A40 (GPU-a40a40a4-0000-4000-8000-000000000002): " in message
-    assert "nvmlDeviceGetTotalEnergyConsumption failed: GPU is lost (NVML error 15); dropped" in message
+    lost = "nvmlDeviceGetTotalEnergyConsumption failed: GPU is lost (NVML error 15); dropped"
+    assert lost in message
     assert len([r for r in caplog.records if "dropped" in r.getMessage()]) == 1  # logged once
     fake.fail(0, at_s=55.0, code=NVML_ERROR_GPU_IS_LOST)
     at(clock, 60.0)

@@ -124,7 +124,8 @@ def test_first_reading_is_zero_and_uses_the_injected_clock(tree: Path) -> None:
     reading = cpu.read()
     assert reading.source == "rapl-package"
     assert reading.component == "cpu"
-    assert reading.monotonic_s == 101.0  # the opening took the first tick (100.5): the zero
+    # Each source took a tick when it opened (the zero), package then dram: 100.5, 101.0.
+    assert reading.monotonic_s == 101.5
     assert [(d.device, d.energy_j) for d in reading.devices] == [
         ("package-0", 0.0),
         ("package-1", 0.0),

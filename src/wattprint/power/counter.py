@@ -40,6 +40,7 @@ class Refusal(NamedTuple):
     kind: str
     text: str
 
+
 SLACK_S = 1.0
 """Time added to every interval before judging a step plausible. Units: s."""
 
@@ -121,7 +122,7 @@ class EnergyCounter:
             return Refusal(
                 "jump",
                 f"{self.label}: counter jumped by {(raw - last) * j:.6g} J, more than {limit} "
-                "allows; not counted, counting on from the new value"
+                "allows; not counted, counting on from the new value",
             )
         if self.max_raw is not None:
             wrapped = self.max_raw + 1 - last + raw
@@ -133,7 +134,7 @@ class EnergyCounter:
                 "reset",
                 f"{self.label}: counter went back from {last} to {raw}, and a wrap would mean "
                 f"{wrapped * j:.6g} J, more than {limit} allows: a reset; counting on from the "
-                "new value"
+                "new value",
             )
         if raw >= last // 2:
             return None  # read out of order: wait until the counter passes its highest value
@@ -142,11 +143,11 @@ class EnergyCounter:
             return Refusal(
                 "restart",
                 f"{self.label}: counter went back from {last} to {raw} (driver reloaded?); "
-                "counted from zero"
+                "counted from zero",
             )
         self._move(raw, now_s, 0)
         return Refusal(
             "reset",
             f"{self.label}: counter went back from {last} to {raw} (a reset); counting on "
-            "from the new value"
+            "from the new value",
         )

@@ -121,7 +121,9 @@ def _probe_gpu(vendor: str) -> Callable[[ProbeContext], ProbeOutcome]:
             return ProbeOutcome(vendor, ("gpu",), reason=f"no {vendor} GPU selected: {err}")
         except Exception as err:  # a vendor library must never stop the run or the command
             why = f"{type(err).__name__}: {err}"
-            return ProbeOutcome(vendor, ("gpu",), reason=f"no {vendor} GPU: the probe failed: {why}")
+            return ProbeOutcome(
+                vendor, ("gpu",), reason=f"no {vendor} GPU: the probe failed: {why}"
+            )
 
     return probe
 

@@ -19,7 +19,7 @@ from wattprint.impact.carbon import facility_energy_kwh
 from wattprint.impact.embodied import default_embodied, embodied_share_kg
 from wattprint.impact.sci import sci
 from wattprint.impact.water import water_l
-from wattprint.power.base import Component
+from wattprint.power.base import Component, NamedDevices
 from wattprint.power.discovery import Discovery
 from wattprint.results import (
     ComponentMethod,
@@ -162,7 +162,7 @@ def build_host(discovery: Discovery) -> Host:
     hw = discovery.hardware
     os_name, python_version, hostname = _platform()
     gpu = discovery.source_for("gpu")
-    names: tuple[str, ...] = tuple(getattr(gpu, "device_names", ())) if gpu else ()
+    names = gpu.device_names if isinstance(gpu, NamedDevices) else ()
     return Host(
         hostname=hostname,
         os=os_name,

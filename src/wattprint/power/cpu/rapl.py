@@ -29,16 +29,15 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import Component, DeviceEnergy, ProbeOutcome, Reading
 from wattprint.power.counter import EnergyCounter
+from wattprint.power.cpu.powercap import RaplDomain, find_domains
 from wattprint.power.notes import SourceNotes
 from wattprint.units import J_PER_UJ
 
@@ -61,10 +60,6 @@ ENV_RAPL_DIR = "WATTPRINT_RAPL_DIR"
 
 _PROBE = "rapl"
 _COMPONENTS: tuple[Component, ...] = ("cpu", "ram")
-_RAPL = "intel-rapl"
-_RAPL_MMIO = "intel-rapl-mmio"
-# Zone directories are named "%s:%x" from their parent (drivers/powercap/powercap_sys.c).
-_ZONE_RE = re.compile(r"^(intel-rapl(?:-mmio)?)((?::[0-9a-f]+)+)$")
 _READ_BYTES = 32  # a u64 in decimal plus a newline is at most 21 bytes
 _CLOSE_WAIT_S = 1.0  # close() waits this long for a read in progress, then abandons it
 
@@ -99,23 +94,6 @@ Opener = Callable[[Path], int]
 def _open_counter(path: Path) -> int:
     """Open ``path`` read-only, not inherited by child processes."""
     return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-
-
-@dataclass(frozen=True, slots=True)
-class RaplDomain:
-    """One RAPL counter that a source reads.
-
-    Attributes:
-        device: stable device label, e.g. ``package-0`` or ``dram-1``.
-        zone: the powercap zone, e.g. ``intel-rapl:0:1``.
-        energy_path: the zone's ``energy_uj`` file.
-        max_energy_range_uj: the largest value the counter shows. Units: uJ.
-    """
-
-    device: str
-    zone: str
-    energy_path: Path
-    max_energy_range_uj: int
 
 
 class RaplSource:
@@ -291,92 +269,6 @@ class RaplSource:
                 logger.debug("%s: closing fd %d: %s", self.name, fd, err)
 
 
-@dataclass(frozen=True, slots=True)
-class _Zone:
-    """A powercap zone found on disk."""
-
-    zone: str
-    control_type: str
-    ids: tuple[int, ...]
-    path: Path
-    name: str
-    max_energy_range_uj: int
-
-
-def _find_zone_dirs(root: Path) -> dict[str, Path]:
-    """Map zone directory names to their paths, in either sysfs layout.
-
-    ``/sys/class/powercap`` lists every zone flat (symlinks), while
-    ``/sys/devices/virtual/powercap`` (what a container mounts) nests zones in
-    their control type and subzones in their zone. The first path seen wins.
-    """
-    found: dict[str, Path] = {}
-
-    def visit(directory: Path, depth: int) -> None:
-        try:
-            entries = sorted(directory.iterdir())
-        except OSError as err:
-            logger.debug("cannot list %s: %s", directory, err)
-            return
-        for entry in entries:
-            if _ZONE_RE.match(entry.name) and entry.is_dir():
-                found.setdefault(entry.name, entry)
-                if depth < 3:
-                    visit(entry, depth + 1)
-            elif depth == 0 and entry.name in (_RAPL, _RAPL_MMIO) and entry.is_dir():
-                visit(entry, 1)
-
-    visit(root, 0)
-    return found
-
-
-def _read_zone(item: tuple[str, Path]) -> _Zone | None:
-    """Read a zone's name and range, or None when it has no usable energy counter."""
-    zone, path = item
-    match = _ZONE_RE.match(zone)
-    if match is None or not (path / "energy_uj").exists():
-        return None
-    try:
-        name = (path / "name").read_text().strip()
-        max_uj = int((path / "max_energy_range_uj").read_text())
-    except (OSError, ValueError) as err:
-        logger.debug("skipping powercap zone %s: %s", path, err)
-        return None
-    ids = tuple(int(part, 16) for part in match.group(2).split(":")[1:])
-    return _Zone(zone, match.group(1), ids, path, name, max_uj)
-
-
-def _select(zones: Sequence[_Zone]) -> dict[str, list[RaplDomain]]:
-    """Choose the domains of each source: packages (else psys) for cpu, dram for ram."""
-    msr_names = {z.name for z in zones if z.control_type == _RAPL}
-    by_zone = {z.zone: z for z in zones}
-    kept = [z for z in zones if z.control_type == _RAPL or z.name not in msr_names]
-    kept.sort(key=lambda z: (z.control_type, z.ids))
-
-    def domain(z: _Zone, device: str) -> RaplDomain:
-        return RaplDomain(device, z.zone, z.path / "energy_uj", z.max_energy_range_uj)
-
-    packages = [domain(z, z.name) for z in kept if z.name.startswith("package")]
-    psys = [domain(z, z.name) for z in kept if z.name == "psys"]
-    drams = []
-    for z in kept:
-        if z.name == "dram":
-            parent = by_zone.get(z.zone.rpartition(":")[0])
-            if parent is not None and parent.name.startswith("package"):
-                device = "dram" + parent.name.removeprefix("package")
-            else:
-                device = f"dram-{z.ids[-1]}"
-            drams.append(domain(z, device))
-    selected: dict[str, list[RaplDomain]] = {}
-    if packages:
-        selected["rapl-package"] = packages
-    elif psys:
-        selected["rapl-psys"] = psys
-    if drams:
-        selected["rapl-dram"] = drams
-    return selected
-
-
 def probe_rapl(
     root: Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -409,12 +301,11 @@ def probe_rapl(
             "or a container without /sys/class/powercap mounted)"
         )
         return ProbeOutcome(_PROBE, _COMPONENTS, (), reason, _MISSING_ADVICE, extra)
-    zones = [z for z in map(_read_zone, _find_zone_dirs(root).items()) if z is not None]
-    selected = _select(zones)
+    selected, zones = find_domains(root)
     if not selected:
         reason = (
             f"no RAPL package, psys or dram zone with an energy counter under {root} "
-            f"(zones found: {', '.join(sorted({z.name for z in zones})) or 'none'}); the "
+            f"(zones found: {', '.join(zones) or 'none'}); the "
             "intel_rapl_msr driver is not loaded, or a container masks the counters"
         )
         return ProbeOutcome(_PROBE, _COMPONENTS, (), reason, _MISSING_ADVICE, extra)

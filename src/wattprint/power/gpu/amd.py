@@ -89,7 +89,7 @@ class AmdSmiBackend:
     title = "AMD"
     library = "amdsmi"
     source_name = SOURCE_NAME
-    env_vars = AMD_VISIBLE_DEVICES
+    env_vars: tuple[str, ...] = AMD_VISIBLE_DEVICES
     counter_call = "amdsmi_get_energy_count"
     power_call = "amdsmi_get_power_info"
     counter_method = "amdsmi-energy"
@@ -97,7 +97,7 @@ class AmdSmiBackend:
 
     def __init__(self, amdsmi: AmdSmiModule | None = None) -> None:
         """Use ``amdsmi`` (imported by ``start()`` when None)."""
-        self._amdsmi = amdsmi
+        self._amdsmi: Any = amdsmi
         self._started = False
 
     def why(self, err: BaseException) -> str:
@@ -207,14 +207,14 @@ class AmdSmiBackend:
             return ""
         return f"counter resolution {j_per_count / J_PER_UJ:g} uJ"
 
-    def share_reader(
-        self, handle: object, gpu: sel.KnownGpu, pick: sel.SelectedGpu
-    ) -> ShareReader:
+    def share_reader(self, handle: object, gpu: sel.KnownGpu, pick: sel.SelectedGpu) -> ShareReader:
         """Share by the VRAM of the GPU's processes (raises what amdsmi raises)."""
         amdsmi = self._amdsmi
 
         def read(pids: Collection[int]) -> tuple[float, str]:
-            procs = [_process(amdsmi, handle, p) for p in amdsmi.amdsmi_get_gpu_process_list(handle)]
+            procs = [
+                _process(amdsmi, handle, p) for p in amdsmi.amdsmi_get_gpu_process_list(handle)
+            ]
             return sel.share_by_memory(procs, pids)
 
         return read

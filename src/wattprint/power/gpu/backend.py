@@ -110,7 +110,9 @@ class GpuBackend(Protocol):
         """Describe the MIG state for ``doctor``: ``off``, ``on: ...`` or ``n/a``."""
         ...
 
-    def device_note(self, gpu: sel.KnownGpu, pick: sel.SelectedGpu, j_per_count: float | None) -> str:
+    def device_note(
+        self, gpu: sel.KnownGpu, pick: sel.SelectedGpu, j_per_count: float | None
+    ) -> str:
         """Return more to say about a GPU in the methodology ("" for nothing)."""
         ...
 
@@ -185,7 +187,9 @@ def _channel(
     ), ""  # fmt: skip
 
 
-def _outcome(backend: GpuBackend, reason: str, advice: str = "", extra: _Extra = ()) -> ProbeOutcome:
+def _outcome(
+    backend: GpuBackend, reason: str, advice: str = "", extra: _Extra = ()
+) -> ProbeOutcome:
     return ProbeOutcome(backend.vendor, _COMPONENTS, (), reason, advice, extra)
 
 
@@ -244,7 +248,9 @@ def probe_gpus(
             else:
                 channels.append(channel)
         if not channels:
-            return _outcome(backend, f"no {title} GPU readable: " + "; ".join(problems), extra=extra)
+            return _outcome(
+                backend, f"no {title} GPU readable: " + "; ".join(problems), extra=extra
+            )
         try:
             source = GpuEnergySource(
                 name=backend.source_name,

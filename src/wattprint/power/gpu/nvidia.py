@@ -88,7 +88,7 @@ class NvmlBackend:
             nvml: the NVML module, or a stand-in (tests).
             wall_clock: wall clock, for NVML's per-process samples. Units: s.
         """
-        self._nvml = nvml
+        self._nvml: Any = nvml
         self._wall_clock = wall_clock
         self._started = False
 
@@ -233,9 +233,7 @@ class NvmlBackend:
         """Say that a MIG GPU's energy is shared by its instances."""
         return _MIG_NOTE if pick.mig or gpu.mig else ""
 
-    def share_reader(
-        self, handle: object, gpu: sel.KnownGpu, pick: sel.SelectedGpu
-    ) -> ShareReader:
+    def share_reader(self, handle: object, gpu: sel.KnownGpu, pick: sel.SelectedGpu) -> ShareReader:
         """Share by per-process SM utilisation since the last call, else by memory.
 
         In MIG mode NVML has no per-process samples, so memory decides. A
@@ -267,9 +265,7 @@ class NvmlBackend:
                 try:
                     found = by_utilisation(pids)
                 except Exception as err:  # malformed samples: use the memory rule
-                    prefix = (
-                        f"per-process utilisation unusable ({self.why(err)}), so by memory: "
-                    )
+                    prefix = f"per-process utilisation unusable ({self.why(err)}), so by memory: "
             if found is not None:
                 return found
             procs = nvml.nvmlDeviceGetComputeRunningProcesses(handle)

@@ -174,8 +174,7 @@ class PowerPoller:
             except Exception as err:  # the thread's boundary: one warning, never a traceback
                 if not self._stop.is_set():
                     logger.warning(
-                        "wattprint: %s: power polling stopped (%s); the reads that follow "
-                        "say so",
+                        "wattprint: %s: power polling stopped (%s); the reads that follow say so",
                         self._name,
                         err,
                     )

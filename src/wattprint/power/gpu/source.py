@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import Component, DeviceEnergy, Reading
@@ -39,6 +40,7 @@ __all__ = ["GpuChannel", "GpuEnergySource"]
 
 _CLOSE_WAIT_S = 1.0  # close() waits this long for a read in progress, then abandons it
 _DEFAULT_BOUND_W = 5000.0  # power no single GPU board draws
+_T = TypeVar("_T", int, float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +166,7 @@ class GpuEnergySource:
         assert read is not None  # noqa: S101  (only polled channels are asked)
         return read
 
-    def _call(self, i: int, read: Callable[[], float], *, raise_it: bool = False) -> float:
+    def _call(self, i: int, read: Callable[[], _T], *, raise_it: bool = False) -> _T:
         """Call a channel; on any failure drop the device (or raise while opening)."""
         c = self._channels[i]
         try:
