@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import platform
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TypedDict
@@ -90,6 +91,7 @@ def build_methodology(
     group: RunGroup | None = None,
     counts_host: bool = True,
     gpu_rules: dict[str, str] | None = None,
+    recovered: Collection[str] = (),
 ) -> Methodology:
     """Describe how each component and the intensity were obtained."""
     components: list[ComponentMethod] = []
@@ -123,7 +125,12 @@ def build_methodology(
             f"{group.host}; sum the group's rows for the job total"
         )
     notes += [
-        f"{name} failed during the run ({why}); the gap is not counted"
+        f"{name} failed during the run ({why}); "
+        + (
+            "it read again later, and its cumulative reading counted the gap"
+            if name in recovered
+            else "the gap is not counted"
+        )
         for name, why in failures.items()
     ]
     return Methodology(
@@ -262,6 +269,7 @@ class ResultBuilder:
             group=self.group,
             counts_host=self.counts_host,
             gpu_rules=self.meter.gpu_rules,
+            recovered=self.meter.recovered,
         )
         return footprint_fields(
             diff,

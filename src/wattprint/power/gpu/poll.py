@@ -6,8 +6,9 @@ with the trapezoid rule; every ``energy_j()`` also takes a sample, so the
 energy reported is up to the moment. A sample may miss a device (None: a
 refused or failed reading): that device's next sample bridges the gap.
 
-A poller whose reader fails stops, logs one warning (never a traceback), and
-every later call raises the same reason.
+A poller whose reader fails stops, and every later call raises the same
+reason; a reader that raises anything but SourceUnavailableError (which its
+owner reports) is logged as one warning, never as a thread's traceback.
 """
 
 from __future__ import annotations
@@ -152,8 +153,9 @@ class PowerPoller:
                 raise
             except Exception as err:  # a vendor library may raise anything: stop polling
                 self._error = SourceUnavailableError(
-                    self._name, f"polling failed: {type(err).__name__}: {err}"
+                    self._name, f"power polling failed: {type(err).__name__}: {err}"
                 )
+                logger.warning("wattprint: %s; its energy after that is not counted", self._error)
                 raise self._error from err
             self._integrator.add(self._clock(), power_w)
 
@@ -171,13 +173,8 @@ class PowerPoller:
         while not self._stop.wait(self._interval_s):
             try:
                 self.sample()
-            except Exception as err:  # the thread's boundary: one warning, never a traceback
-                if not self._stop.is_set():
-                    logger.warning(
-                        "wattprint: %s: power polling stopped (%s); the reads that follow say so",
-                        self._name,
-                        err,
-                    )
+            except Exception as err:  # the thread's boundary: never a traceback (sample() warned)
+                logger.debug("%s: polling stopped: %s", self._name, err)
                 return
 
     @property
