@@ -23,7 +23,8 @@ from wattprint.power.gpu.amd import probe_amd
 from wattprint.power.gpu.nvidia import probe_nvidia
 
 START_S = 1000.0
-Opener = Callable[[Path, FakeClock], tuple[list[PowerSource], Callable[[float], None]]]
+Advance = Callable[[float], None]
+Opener = Callable[[Path, FakeClock], tuple[list[PowerSource], Advance]]
 
 
 def _rapl(tmp_path: Path, clock: FakeClock) -> tuple[list[PowerSource], Callable[[float], None]]:
@@ -51,7 +52,7 @@ def _models(tmp_path: Path, clock: FakeClock) -> tuple[list[PowerSource], Callab
 
 
 def _nvidia(machine: str) -> Opener:
-    def open_(tmp_path: Path, clock: FakeClock) -> tuple[list[PowerSource], Callable[[float], None]]:
+    def open_(tmp_path: Path, clock: FakeClock) -> tuple[list[PowerSource], Advance]:
         fake = FakeNvml(machine, clock=clock)
         outcome = probe_nvidia({}, nvml=fake, clock=clock, wall_clock=clock, poll_interval_s=None)
         return list(outcome.sources), clock.advance
@@ -60,7 +61,7 @@ def _nvidia(machine: str) -> Opener:
 
 
 def _amd(counter: bool) -> Opener:
-    def open_(tmp_path: Path, clock: FakeClock) -> tuple[list[PowerSource], Callable[[float], None]]:
+    def open_(tmp_path: Path, clock: FakeClock) -> tuple[list[PowerSource], Advance]:
         fake = FakeAmdSmi("mi210", clock=clock)
         fake.counter_supported[0] = counter
         outcome = probe_amd({}, amdsmi=fake, clock=clock, poll_interval_s=None)
