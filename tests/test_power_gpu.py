@@ -26,11 +26,10 @@ from fakes.fake_nvml import (
 
 from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import PowerSource, ProbeOutcome, Reading
-from wattprint.power.gpu.amd import AmdSource, probe_amd
-from wattprint.power.gpu.amd import describe_gpus as describe_amd_gpus
+from wattprint.power.gpu.amd import AmdSmiBackend, AmdSource, probe_amd
 from wattprint.power.gpu.describe import describe_gpus
-from wattprint.power.gpu.nvidia import NvidiaSource, probe_nvidia
-from wattprint.power.gpu.poll import GpuChannel, GpuEnergySource, PowerPoller, TrapezoidIntegrator
+from wattprint.power.gpu.nvidia import NvidiaSource, NvmlBackend, probe_nvidia
+from wattprint.power.gpu.poll import PowerPoller, TrapezoidIntegrator
 from wattprint.power.gpu.select import (
     KnownGpu,
     MigInstance,
@@ -39,6 +38,7 @@ from wattprint.power.gpu.select import (
     share_by_memory,
     share_by_utilisation,
 )
+from wattprint.power.gpu.source import GpuChannel, GpuEnergySource
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START_S = 1000.0
@@ -293,18 +293,31 @@ def test_polling_thread_runs_with_the_probe(clock: FakeClock) -> None:
     assert "wattprint-nvidia-gpu-poll" not in [t.name for t in threading.enumerate()]
 
 
-def test_failing_counter_names_the_device(clock: FakeClock) -> None:
+def test_failing_gpu_is_dropped_and_named_while_the_others_count(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     fake, source = open_nvidia("a40x2", clock)
     fake.fail(1, at_s=30.0, code=NVML_ERROR_GPU_IS_LOST)
     at(clock, 20.0)
-    assert [d.device for d in source.read().devices] == ["gpu-0", "gpu-1"]
-    at(clock, 40.0)
+    first = source.read()
+    assert [d.device for d in first.devices] == ["gpu-0", "gpu-1"]
+    for t in (40.0, 50.0):
+        at(clock, t)
+        reading = source.read()  # gpu-1 is lost: dropped, gpu-0 goes on counting
+        trace = fake.gpus[0].trace
+        assert reading.devices[0].energy_j == (trace.energy_mj_at(t) - trace.energy_mj_at(0)) * 1e-3
+        assert reading.devices[1].energy_j == first.devices[1].energy_j  # kept, never zero
+    message = source.detail
+    assert "gpu-1 NVIDIA A40 (GPU-a40a40a4-0000-4000-8000-000000000002): " in message
+    lost = "nvmlDeviceGetTotalEnergyConsumption failed: GPU is lost (NVML error 15); dropped"
+    assert lost in message
+    assert len([r for r in caplog.records if "dropped" in r.getMessage()]) == 1  # logged once
+    fake.fail(0, at_s=55.0, code=NVML_ERROR_GPU_IS_LOST)
+    at(clock, 60.0)
     with pytest.raises(SourceUnavailableError) as info:
         source.read()
-    message = str(info.value)
-    assert message.startswith("nvidia-gpu: gpu-1 NVIDIA A40 (GPU-a40a40a4-0000-4000-8000-00000")
-    assert "nvmlDeviceGetTotalEnergyConsumption failed: GPU is lost (NVML error 15)" in message
-    assert info.value.__cause__ is not None
+    assert str(info.value).startswith("nvidia-gpu: every GPU failed: gpu-1 NVIDIA A40")
+    assert "gpu-0 NVIDIA A40" in str(info.value)
     source.close()
 
 
@@ -409,7 +422,7 @@ def test_no_pynvml_is_no_nvidia_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
         "no NVIDIA GPU: nvidia-ml-py (module pynvml) is not installed",
         'If this machine has an NVIDIA GPU: pip install "wattprint[gpu]"',
     )
-    assert describe_gpus({}) == []
+    assert describe_gpus(NvmlBackend(), {}) == []
 
 
 def test_real_pynvml_without_driver() -> None:
@@ -439,7 +452,7 @@ def test_init_errors_are_reasons(clock: FakeClock, code: int, reason: str) -> No
 
 def test_describe_gpus(clock: FakeClock) -> None:
     fake = FakeNvml("a100_mig", clock=clock)
-    described = describe_gpus({"CUDA_VISIBLE_DEVICES": "1"}, nvml=fake)
+    described = describe_gpus(NvmlBackend(fake), {"CUDA_VISIBLE_DEVICES": "1"})
     assert fake.init_count == 0
     assert [d["index"] for d in described] == [0, 1]
     first, second = described
@@ -450,7 +463,7 @@ def test_describe_gpus(clock: FakeClock) -> None:
         "selected": False,
     }
     assert (second["mig"], second["selected"]) == ("off", True)
-    (p100,) = describe_gpus({}, nvml=FakeNvml("p100", clock=clock))
+    (p100,) = describe_gpus(NvmlBackend(FakeNvml("p100", clock=clock)), {})
     assert (p100["energy_counter"], p100["method"]) == (False, "nvml-power-polling")
 
 
@@ -517,7 +530,7 @@ def test_amd_shares_and_description(clock: FakeClock) -> None:
     shares = source.process_shares({4242})
     assert shares.share_of("gpu-0") == pytest.approx(0.75)
     source.close()
-    (gpu,) = describe_amd_gpus({}, amdsmi=fake)
+    (gpu,) = describe_gpus(AmdSmiBackend(fake), {})
     assert gpu == {
         "vendor": "amd", "index": 0, "name": "AMD Instinct MI210",
         "uuid": "8eff740f-0000-1000-80e3-1d2b3c4d5e6f", "memory_total_bytes": 65520 * 2**20,
@@ -534,7 +547,7 @@ def test_amd_init_failure_is_a_reason(clock: FakeClock) -> None:
         "no AMD GPU: amdsmi_init failed (amdgpu driver not loaded?): Error code: 34 | "
         "AMDSMI_STATUS_DRIVER_NOT_LOADED - Driver not loaded (amdsmi error 34)"
     )
-    assert describe_amd_gpus({}, amdsmi=fake) == []
+    assert describe_gpus(AmdSmiBackend(fake), {}) == []
 
 
 def test_amdsmi_without_rocm(
@@ -563,7 +576,7 @@ def test_no_amdsmi_is_no_amd_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "amdsmi", None)
     outcome = probe_amd({})
     assert outcome.reason == "no AMD GPU: the amdsmi package is not installed"
-    assert describe_amd_gpus({}) == []
+    assert describe_gpus(AmdSmiBackend(), {}) == []
 
 
 def test_trace_helper_matches_the_csv() -> None:

@@ -124,7 +124,8 @@ def test_first_reading_is_zero_and_uses_the_injected_clock(tree: Path) -> None:
     reading = cpu.read()
     assert reading.source == "rapl-package"
     assert reading.component == "cpu"
-    assert reading.monotonic_s == 100.5
+    # Each source took a tick when it opened (the zero), package then dram: 100.5, 101.0.
+    assert reading.monotonic_s == 101.5
     assert [(d.device, d.energy_j) for d in reading.devices] == [
         ("package-0", 0.0),
         ("package-1", 0.0),
@@ -135,7 +136,7 @@ def test_first_reading_is_zero_and_uses_the_injected_clock(tree: Path) -> None:
 def test_energy_equals_counter_differences_exactly_across_a_wrap(tree: Path) -> None:
     seq = samples()
     assert len(seq) == 12
-    outcome = probe_rapl(tree, env={})
+    outcome = probe_rapl(tree, env={}, clock=FakeClock(start_s=0.0, step_s=31.0))
     sources = by_name(outcome)
     cpu, ram = sources["rapl-package"], sources["rapl-dram"]
     readings = []

@@ -78,15 +78,18 @@ def _report(outcome: ProbeOutcome, discovery: Discovery) -> ProbeReport:
 
 def _gpus(env: Mapping[str, str]) -> tuple[dict[str, object], ...]:
     """Every GPU the vendor libraries list: counter support, driver, method."""
-    from wattprint.power.gpu import amd
-    from wattprint.power.gpu import describe as nvidia_describe
+    from wattprint.power.gpu.amd import AmdSmiBackend
+    from wattprint.power.gpu.backend import GpuBackend
+    from wattprint.power.gpu.describe import describe_gpus
+    from wattprint.power.gpu.nvidia import NvmlBackend
 
     found: list[dict[str, object]] = []
-    for describe in (nvidia_describe.describe_gpus, amd.describe_gpus):
+    backends: tuple[GpuBackend, ...] = (NvmlBackend(), AmdSmiBackend())
+    for backend in backends:
         try:
-            found += [dict(gpu) for gpu in describe(env)]
+            found += [dict(gpu) for gpu in describe_gpus(backend, env)]
         except Exception as err:  # doctor reports a failing library, never crashes on it
-            found.append({"vendor": describe.__module__.rsplit(".", 1)[-1], "error": str(err)})
+            found.append({"vendor": backend.vendor, "error": str(err)})
     return tuple(found)
 
 

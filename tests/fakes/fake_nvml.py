@@ -7,6 +7,11 @@ codes and pynvml's messages). Each GPU replays a power/energy trace from ``tests
 (see the README there) on an injected clock: trace time 0 is the clock's value when the fake is
 made, and time only moves when the test moves the clock. Only the functions wattprint calls
 exist; calling any other fails loudly, as a missing attribute.
+
+Faults are switchable, as a fault-injection pass needs them: ``inject(call, ...)`` makes a
+function raise any exception, return garbage, transform its answer or hang (until
+``release()``), for every GPU or one; ``remove(name)`` hides a function or an ``NVML_*``
+constant, as an older or different pynvml would.
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ from __future__ import annotations
 import bisect
 import csv
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+
+_UNSET = object()
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -139,10 +147,49 @@ def machine_spec(machine: str) -> tuple[str, list[dict[str, Any]]]:
     return data["driver_version"], data["machines"][machine]
 
 
+@dataclass
+class Fault:
+    """What an injected call does instead of (or after) its normal answer."""
+
+    raises: BaseException | None = None
+    returns: Any = _UNSET
+    transform: Callable[[Any], Any] | None = None
+    hang: bool = False
+    index: int | None = None
+
+
 class FakeNvml:
     """The pynvml functions wattprint uses, for one recorded machine."""
 
     NVMLError = NVMLError
+
+    def __getattribute__(self, name: str) -> Any:
+        state = object.__getattribute__(self, "__dict__")
+        if name in state.get("removed", ()):
+            raise AttributeError(f"module 'pynvml' has no attribute {name!r}")
+        value = object.__getattribute__(self, name)
+        fault = state.get("faults", {}).get(name)
+        if fault is None or not callable(value):
+            return value
+        return object.__getattribute__(self, "_faulty")(value, fault)
+
+    def _faulty(self, call: Callable[..., Any], fault: Fault) -> Callable[..., Any]:
+        def run(*args: Any) -> Any:
+            if fault.index is not None and (not args or getattr(args[0], "index", None)
+                                            != fault.index):
+                return call(*args)
+            self.calls_faulted += 1
+            if fault.hang:
+                self.hanging.set()
+                self.released.wait(30.0)
+            if fault.raises is not None:
+                raise fault.raises
+            if fault.returns is not _UNSET:
+                return fault.returns
+            answer = call(*args)
+            return fault.transform(answer) if fault.transform is not None else answer
+
+        return run
 
     def __init__(
         self, machine: str, *, clock: Callable[[], float], init_error: int | None = None
@@ -158,6 +205,11 @@ class FakeNvml:
         self.init_count = 0
         self.counter_supported = [g.trace.energy_mj is not None for g in self.gpus]
         self.power_supported = [True] * len(self.gpus)
+        self.faults: dict[str, Fault] = {}
+        self.removed: set[str] = set()
+        self.calls_faulted = 0
+        self.hanging = threading.Event()
+        self.released = threading.Event()
         for name, value in globals().items():
             if name.startswith("NVML_"):
                 setattr(self, name, value)
@@ -172,6 +224,23 @@ class FakeNvml:
         """Make every call on GPU ``index`` raise ``code`` from trace time ``at_s`` on."""
         self.gpus[index].fail_at_s = at_s
         self.gpus[index].fail_code = code
+
+    def inject(self, call: str, **fault: Any) -> None:
+        """Make ``call`` misbehave: ``raises=``, ``returns=``, ``transform=``, ``hang=True``,
+        optionally only for GPU ``index=``."""
+        self.faults[call] = Fault(**fault)
+
+    def heal(self, call: str) -> None:
+        """Make ``call`` behave again."""
+        self.faults.pop(call, None)
+
+    def remove(self, *names: str) -> None:
+        """Hide functions or constants, as an older pynvml lacks them."""
+        self.removed.update(names)
+
+    def release(self) -> None:
+        """Let every hanging call return."""
+        self.released.set()
 
     def _gpu(self, handle: _Handle) -> _Gpu:
         if self.init_count <= 0:

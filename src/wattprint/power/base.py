@@ -126,3 +126,13 @@ class PerProcessShares(Protocol):
     def process_shares(self, pids: Collection[int]) -> GpuShares:
         """Return each device's share (0..1) used by ``pids`` since the last call."""
         ...
+
+
+@runtime_checkable
+class NamedDevices(Protocol):
+    """A source that knows the product name of each device it reads (GPUs)."""
+
+    @property
+    def device_names(self) -> tuple[str, ...]:
+        """The product names of the devices read, in reading order."""
+        ...

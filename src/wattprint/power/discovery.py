@@ -9,83 +9,24 @@ the tracker uses, so what you see is what is measured.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import json
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from wattprint._version import __version__
 from wattprint.errors import ConfigError
 from wattprint.paths import user_cache_dir
 from wattprint.power.base import COMPONENTS, Component, PowerSource, ProbeOutcome
 from wattprint.power.constant import ConstantPowerSource
-from wattprint.power.cpu.info import CpuInfo, read_cpu_info, read_ram_total_bytes
-from wattprint.power.cpu.models import CpuMatch, CpuTable, LoadCurve
+from wattprint.power.cpu.hardware import Hardware
+from wattprint.power.cpu.info import read_cpu_info, read_ram_total_bytes
+from wattprint.power.cpu.models import CpuTable, LoadCurve
 from wattprint.power.cpu.procfs import MachineCpu
 from wattprint.power.cpu.rapl import probe_rapl
 from wattprint.power.cpu.tdp import TdpModelSource
 from wattprint.power.gpu.presence import amd_absent, nvidia_absent
 from wattprint.power.ram import RamModelSource
-
-
-class Hardware:
-    """The machine as discovered.
-
-    Attributes:
-        cpu: brand, sockets and usable CPUs.
-        ram_total_bytes: installed memory. Units: bytes.
-    """
-
-    def __init__(
-        self, cpu: CpuInfo, ram_total_bytes: int, table: CpuTable, cache: Path | None = None
-    ) -> None:
-        self.cpu = cpu
-        self.ram_total_bytes = ram_total_bytes
-        self._table = table
-        self._cache = cache
-
-    @functools.cached_property
-    def cpu_match(self) -> CpuMatch:
-        """The TDP table entry the CPU matches (or the default), looked up on first use.
-
-        Matching against the table of about 5,000 CPUs takes a tenth of a
-        second, so it is kept off ``start()`` (the model needs the TDP only at
-        its first sample) and its answer is kept in the user cache, keyed by
-        the brand and wattprint's version, so later processes skip it.
-        """
-        key = f"{__version__}|{self.cpu.brand}|{self.cpu.threads_per_socket}"
-        cached = _read_match_cache(self._cache, key)
-        if cached is not None:
-            return cached
-        match = self._table.match(self.cpu.brand, self.cpu.threads_per_socket)
-        _write_match_cache(self._cache, key, match)
-        return match
-
-
-def _read_match_cache(path: Path | None, key: str) -> CpuMatch | None:
-    if path is None:
-        return None
-    try:
-        entry = json.loads(path.read_text(encoding="utf-8")).get(key)
-        return CpuMatch(**entry) if isinstance(entry, dict) else None
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def _write_match_cache(path: Path | None, key: str, match: CpuMatch) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({key: dataclasses.asdict(match)}), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:  # no cache then: the next process matches again
-        pass
 
 
 @dataclass(slots=True)
@@ -178,6 +119,11 @@ def _probe_gpu(vendor: str) -> Callable[[ProbeContext], ProbeOutcome]:
             if ctx.gpu_ids is not None:
                 raise  # the user's own gpu_ids: a bad value is an error
             return ProbeOutcome(vendor, ("gpu",), reason=f"no {vendor} GPU selected: {err}")
+        except Exception as err:  # a vendor library must never stop the run or the command
+            why = f"{type(err).__name__}: {err}"
+            return ProbeOutcome(
+                vendor, ("gpu",), reason=f"no {vendor} GPU: the probe failed: {why}"
+            )
 
     return probe
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TypedDict
@@ -21,7 +21,7 @@ from wattprint.impact.embodied import default_embodied, embodied_share_kg
 from wattprint.impact.hourly import hourly_emissions_kg
 from wattprint.impact.sci import sci
 from wattprint.impact.water import water_l
-from wattprint.power.base import Component
+from wattprint.power.base import Component, NamedDevices
 from wattprint.power.discovery import Discovery
 from wattprint.results import (
     ComponentMethod,
@@ -92,6 +92,7 @@ def build_methodology(
     group: RunGroup | None = None,
     counts_host: bool = True,
     gpu_rules: dict[str, str] | None = None,
+    recovered: Collection[str] = (),
 ) -> Methodology:
     """Describe how each component and the intensity were obtained."""
     components: list[ComponentMethod] = []
@@ -125,7 +126,12 @@ def build_methodology(
             f"{group.host}; sum the group's rows for the job total"
         )
     notes += [
-        f"{name} failed during the run ({why}); the gap is not counted"
+        f"{name} failed during the run ({why}); "
+        + (
+            "it read again later, and its cumulative reading counted the gap"
+            if name in recovered
+            else "the gap is not counted"
+        )
         for name, why in failures.items()
     ]
     return Methodology(
@@ -164,7 +170,7 @@ def build_host(discovery: Discovery) -> Host:
     hw = discovery.hardware
     os_name, python_version, hostname = _platform()
     gpu = discovery.source_for("gpu")
-    names: tuple[str, ...] = tuple(getattr(gpu, "device_names", ())) if gpu else ()
+    names = gpu.device_names if isinstance(gpu, NamedDevices) else ()
     return Host(
         hostname=hostname,
         os=os_name,
@@ -267,6 +273,7 @@ class ResultBuilder:
             group=self.group,
             counts_host=self.counts_host,
             gpu_rules=self.meter.gpu_rules,
+            recovered=self.meter.recovered,
         )
         return footprint_fields(
             diff,

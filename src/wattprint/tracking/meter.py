@@ -125,6 +125,7 @@ class Meter:
         self._lock = threading.Lock()
         self._failed: dict[str, str] = {}
         self._abandoned: set[str] = set()
+        self._recovered: set[str] = set()
         self._ram_total = discovery.hardware.ram_total_bytes
         self._last_energy: dict[str, dict[str, float]] = {}
         self.gpu_rules: dict[str, str] = {}
@@ -165,9 +166,17 @@ class Meter:
         """Sources that failed during the run, with the reason."""
         return dict(self._failed)
 
+    @property
+    def recovered(self) -> frozenset[str]:
+        """Failed sources that read again later: their cumulative reading counted the gap."""
+        return frozenset(self._recovered)
+
     def _read(self, source: PowerSource, fallback: dict[str, float]) -> dict[str, float]:
         try:
-            return {d.device: d.energy_j for d in source.read().devices}
+            energy = {d.device: d.energy_j for d in source.read().devices}
+            if source.name in self._failed:
+                self._recovered.add(source.name)
+            return energy
         except SourceUnavailableError as err:
             reason = err.reason
         except Exception as err:  # a sensor must never break the user's program

@@ -49,7 +49,7 @@ class ProcfsReader:
         self.page_bytes = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
     def stat(self, pid: int) -> ProcStat | None:
-        """Return the process figures, or None if it is gone or cannot be read."""
+        """Return the process's figures, or None if it is gone or unreadable."""
         try:
             with open(self.root / str(pid) / "stat", "rb") as f:
                 raw = f.read()
@@ -80,7 +80,7 @@ class ProcfsReader:
             return int(float(f.read().split()[0]) * self.ticks_per_s)
 
     def machine(self) -> MachineCpuTimes:
-        """Return the machine cumulative CPU times now."""
+        """Return the machine's cumulative CPU times now."""
         with open(self.root / "stat", "rb") as f:
             first = f.readline().split()
         user, nice, system, idle, iowait, irq, softirq = (int(x) for x in first[1:8])
@@ -102,7 +102,7 @@ class PsutilReader:
         self._psutil = psutil
 
     def stat(self, pid: int) -> ProcStat | None:
-        """Return the process figures, or None if it is gone or cannot be read."""
+        """Return the process's figures, or None if it is gone or unreadable."""
         ps = self._psutil
         try:
             p = ps.Process(pid)
@@ -127,7 +127,7 @@ class PsutilReader:
         return int(time.time() * self.ticks_per_s)
 
     def machine(self) -> MachineCpuTimes:
-        """Return the machine cumulative CPU times now."""
+        """Return the machine's cumulative CPU times now."""
         t = self._psutil.cpu_times()
         idle = t.idle + getattr(t, "iowait", 0.0)
         busy = sum(t) - idle - getattr(t, "steal", 0.0) - getattr(t, "guest", 0.0)

@@ -29,15 +29,16 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import Component, DeviceEnergy, ProbeOutcome, Reading
+from wattprint.power.counter import EnergyCounter
+from wattprint.power.cpu.powercap import RaplDomain, find_domains
+from wattprint.power.notes import SourceNotes
 from wattprint.units import J_PER_UJ
 
 __all__ = [
@@ -59,11 +60,13 @@ ENV_RAPL_DIR = "WATTPRINT_RAPL_DIR"
 
 _PROBE = "rapl"
 _COMPONENTS: tuple[Component, ...] = ("cpu", "ram")
-_RAPL = "intel-rapl"
-_RAPL_MMIO = "intel-rapl-mmio"
-# Zone directories are named "%s:%x" from their parent (drivers/powercap/powercap_sys.c).
-_ZONE_RE = re.compile(r"^(intel-rapl(?:-mmio)?)((?::[0-9a-f]+)+)$")
 _READ_BYTES = 32  # a u64 in decimal plus a newline is at most 21 bytes
+_CLOSE_WAIT_S = 1.0  # close() waits this long for a read in progress, then abandons it
+
+MAX_DOMAIN_POWER_W = 2000.0
+"""The most one RAPL domain is believed to draw (the largest packages draw about
+500 W; a wide margin). A counter step beyond it over the elapsed time is refused.
+Units: W."""
 
 PERMISSION_ADVICE = (
     "energy_uj is readable by root only since Linux 5.10 (PLATYPUS side channel, CVE-2020-8694); "
@@ -93,23 +96,6 @@ def _open_counter(path: Path) -> int:
     return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
 
-@dataclass(frozen=True, slots=True)
-class RaplDomain:
-    """One RAPL counter that a source reads.
-
-    Attributes:
-        device: stable device label, e.g. ``package-0`` or ``dram-1``.
-        zone: the powercap zone, e.g. ``intel-rapl:0:1``.
-        energy_path: the zone's ``energy_uj`` file.
-        max_energy_range_uj: the largest value the counter shows. Units: uJ.
-    """
-
-    device: str
-    zone: str
-    energy_path: Path
-    max_energy_range_uj: int
-
-
 class RaplSource:
     """Cumulative energy of one component from powercap RAPL counters.
 
@@ -132,8 +118,8 @@ class RaplSource:
         "_clock",
         "_fds",
         "_lock",
-        "_last_uj",
-        "_total_uj",
+        "_counters",
+        "_notes",
     )
 
     method = "rapl"
@@ -147,6 +133,7 @@ class RaplSource:
         domains: Sequence[RaplDomain],
         clock: Callable[[], float] = time.monotonic,
         opener: Opener = _open_counter,
+        max_power_w: float = MAX_DOMAIN_POWER_W,
     ) -> None:
         """Open the counters and take their current values as the zero.
 
@@ -156,6 +143,7 @@ class RaplSource:
             domains: the counters to read; their energies are reported per device.
             clock: monotonic clock for reading timestamps. Units: s.
             opener: opens a counter file read-only and returns its descriptor.
+            max_power_w: the most one domain can draw; larger steps are refused. Units: W.
 
         Raises:
             ConfigError: ``domains`` is empty.
@@ -170,6 +158,7 @@ class RaplSource:
         self._clock = clock
         self._fds: list[int] = []
         self._lock = threading.Lock()
+        self._notes = SourceNotes(name)
         opened = False
         try:
             for domain in self._domains:
@@ -179,18 +168,29 @@ class RaplSource:
                     raise SourceUnavailableError(
                         name, f"cannot open {domain.energy_path}: {err.strerror or err}"
                     ) from err
-            self._last_uj = [self._read_uj(i) for i in range(len(self._domains))]
+            first_uj = [self._read_uj(i) for i in range(len(self._domains))]
             opened = True
         finally:
             if not opened:
                 self.close()
-        self._total_uj = [0] * len(self._domains)
+        first_s = clock()
+        self._counters = [
+            EnergyCounter(
+                label=f"{d.device} ({d.zone})",
+                first_raw=raw,
+                first_s=first_s,
+                j_per_count=J_PER_UJ,
+                max_power_w=max_power_w,
+                max_raw=d.max_energy_range_uj,
+            )
+            for d, raw in zip(self._domains, first_uj, strict=True)
+        ]
 
     @property
     def detail(self) -> str:
         """Describe the domains read, e.g. ``RAPL powercap counters: package-0 (intel-rapl:0)``."""
         listed = ", ".join(f"{d.device} ({d.zone})" for d in self._domains)
-        return f"RAPL powercap counters: {listed}"
+        return self._notes.joined(f"RAPL powercap counters: {listed}")
 
     def _read_uj(self, index: int) -> int:
         """Return the raw counter of domain ``index``. Units: uJ, as the kernel shows it."""
@@ -214,12 +214,18 @@ class RaplSource:
         resolution (2e-10 of the range). Two wraps between reads cannot be
         detected; one takes minutes at full load, so sample more often.
 
+        Impossible readings are refused (:class:`~wattprint.power.counter.EnergyCounter`):
+        a value above ``max_energy_range_uj``, a step more than ``max_power_w``
+        could give, and a fall whose wrap would be such a step (a reset, counted
+        on from the new value). Each is noted in ``detail`` and logged once.
+
         Returns:
             A reading with one device per domain. Units: J, cumulative.
 
         Raises:
             SourceUnavailableError: a counter could not be read (or the source is
-                closed); ``__cause__`` holds the OS or parse error.
+                closed); ``__cause__`` holds the OS or parse error. The energy
+                of the gap is counted at the next read that succeeds.
         """
         with self._lock:
             if not self._fds:
@@ -227,16 +233,11 @@ class RaplSource:
             raw_uj = [self._read_uj(i) for i in range(len(self._domains))]
             monotonic_s = self._clock()
             devices = []
-            for i, domain in enumerate(self._domains):
-                last_uj, new_uj = self._last_uj[i], raw_uj[i]
-                if new_uj >= last_uj:
-                    delta_uj = new_uj - last_uj
-                else:
-                    delta_uj = domain.max_energy_range_uj + 1 - last_uj + new_uj
-                    logger.debug("%s: %s wrapped at %d uJ", self.name, domain.zone, last_uj)
-                self._last_uj[i] = new_uj
-                self._total_uj[i] += delta_uj
-                devices.append(DeviceEnergy(domain.device, self._total_uj[i] * J_PER_UJ))
+            for domain, counter, raw in zip(self._domains, self._counters, raw_uj, strict=True):
+                refused = counter.update(raw, monotonic_s)
+                if refused is not None:
+                    self._notes.add(f"{domain.zone} {refused.kind}", refused.text)
+                devices.append(DeviceEnergy(domain.device, counter.total * J_PER_UJ))
         return Reading(
             source=self.name,
             component=self.component,
@@ -244,101 +245,28 @@ class RaplSource:
             devices=tuple(devices),
         )
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What was refused so far, with the values."""
+        return self._notes.texts
+
     def close(self) -> None:
-        """Close the counter files. Safe to call more than once."""
-        with self._lock:
+        """Close the counter files. Safe to call more than once; never blocks long.
+
+        A read still in progress after a second is abandoned: its files stay
+        open until the process ends.
+        """
+        if not self._lock.acquire(timeout=_CLOSE_WAIT_S):
+            return
+        try:
             fds, self._fds = self._fds, []
+        finally:
+            self._lock.release()
         for fd in fds:
             try:
                 os.close(fd)
             except OSError as err:  # already closed: nothing left to release
                 logger.debug("%s: closing fd %d: %s", self.name, fd, err)
-
-
-@dataclass(frozen=True, slots=True)
-class _Zone:
-    """A powercap zone found on disk."""
-
-    zone: str
-    control_type: str
-    ids: tuple[int, ...]
-    path: Path
-    name: str
-    max_energy_range_uj: int
-
-
-def _find_zone_dirs(root: Path) -> dict[str, Path]:
-    """Map zone directory names to their paths, in either sysfs layout.
-
-    ``/sys/class/powercap`` lists every zone flat (symlinks), while
-    ``/sys/devices/virtual/powercap`` (what a container mounts) nests zones in
-    their control type and subzones in their zone. The first path seen wins.
-    """
-    found: dict[str, Path] = {}
-
-    def visit(directory: Path, depth: int) -> None:
-        try:
-            entries = sorted(directory.iterdir())
-        except OSError as err:
-            logger.debug("cannot list %s: %s", directory, err)
-            return
-        for entry in entries:
-            if _ZONE_RE.match(entry.name) and entry.is_dir():
-                found.setdefault(entry.name, entry)
-                if depth < 3:
-                    visit(entry, depth + 1)
-            elif depth == 0 and entry.name in (_RAPL, _RAPL_MMIO) and entry.is_dir():
-                visit(entry, 1)
-
-    visit(root, 0)
-    return found
-
-
-def _read_zone(item: tuple[str, Path]) -> _Zone | None:
-    """Read a zone's name and range, or None when it has no usable energy counter."""
-    zone, path = item
-    match = _ZONE_RE.match(zone)
-    if match is None or not (path / "energy_uj").exists():
-        return None
-    try:
-        name = (path / "name").read_text().strip()
-        max_uj = int((path / "max_energy_range_uj").read_text())
-    except (OSError, ValueError) as err:
-        logger.debug("skipping powercap zone %s: %s", path, err)
-        return None
-    ids = tuple(int(part, 16) for part in match.group(2).split(":")[1:])
-    return _Zone(zone, match.group(1), ids, path, name, max_uj)
-
-
-def _select(zones: Sequence[_Zone]) -> dict[str, list[RaplDomain]]:
-    """Choose the domains of each source: packages (else psys) for cpu, dram for ram."""
-    msr_names = {z.name for z in zones if z.control_type == _RAPL}
-    by_zone = {z.zone: z for z in zones}
-    kept = [z for z in zones if z.control_type == _RAPL or z.name not in msr_names]
-    kept.sort(key=lambda z: (z.control_type, z.ids))
-
-    def domain(z: _Zone, device: str) -> RaplDomain:
-        return RaplDomain(device, z.zone, z.path / "energy_uj", z.max_energy_range_uj)
-
-    packages = [domain(z, z.name) for z in kept if z.name.startswith("package")]
-    psys = [domain(z, z.name) for z in kept if z.name == "psys"]
-    drams = []
-    for z in kept:
-        if z.name == "dram":
-            parent = by_zone.get(z.zone.rpartition(":")[0])
-            if parent is not None and parent.name.startswith("package"):
-                device = "dram" + parent.name.removeprefix("package")
-            else:
-                device = f"dram-{z.ids[-1]}"
-            drams.append(domain(z, device))
-    selected: dict[str, list[RaplDomain]] = {}
-    if packages:
-        selected["rapl-package"] = packages
-    elif psys:
-        selected["rapl-psys"] = psys
-    if drams:
-        selected["rapl-dram"] = drams
-    return selected
 
 
 def probe_rapl(
@@ -373,12 +301,11 @@ def probe_rapl(
             "or a container without /sys/class/powercap mounted)"
         )
         return ProbeOutcome(_PROBE, _COMPONENTS, (), reason, _MISSING_ADVICE, extra)
-    zones = [z for z in map(_read_zone, _find_zone_dirs(root).items()) if z is not None]
-    selected = _select(zones)
+    selected, zones = find_domains(root)
     if not selected:
         reason = (
             f"no RAPL package, psys or dram zone with an energy counter under {root} "
-            f"(zones found: {', '.join(sorted({z.name for z in zones})) or 'none'}); the "
+            f"(zones found: {', '.join(zones) or 'none'}); the "
             "intel_rapl_msr driver is not loaded, or a container masks the counters"
         )
         return ProbeOutcome(_PROBE, _COMPONENTS, (), reason, _MISSING_ADVICE, extra)

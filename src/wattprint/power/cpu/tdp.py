@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from wattprint.power.base import Component, DeviceEnergy, Reading
+from wattprint.power.cpu.hardware import Hardware
 from wattprint.power.cpu.models import LoadCurve
 from wattprint.power.cpu.procfs import MachineCpu, MachineCpuTimes
-
-if TYPE_CHECKING:
-    from wattprint.power.discovery import Hardware
 
 
 class TdpModelSource:

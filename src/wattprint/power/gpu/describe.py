@@ -1,4 +1,4 @@
-"""What ``wattprint doctor`` shows of each NVIDIA GPU: driver, counter, method."""
+"""What ``wattprint doctor`` shows of each GPU: driver, counter, method. One for every vendor."""
 
 from __future__ import annotations
 
@@ -7,77 +7,64 @@ from collections.abc import Mapping, Sequence
 
 from wattprint.errors import ConfigError
 from wattprint.power.gpu import select as sel
-from wattprint.power.gpu.nvidia import (
-    _W_PER_MW,
-    NvmlModule,
-    _driver_version,
-    _how_to_read,
-    _inventory,
-    _shutdown,
-    _start,
-    _text,
-)
+from wattprint.power.gpu.backend import GpuBackend, how_to_read
+
+__all__ = ["describe_gpus"]
 
 
 def describe_gpus(
+    backend: GpuBackend,
     env: Mapping[str, str] | None = None,
     gpu_ids: Sequence[int | str] | str | None = None,
-    nvml: NvmlModule | None = None,
 ) -> list[sel.GpuDescription]:
-    """Describe every NVIDIA GPU for ``wattprint doctor``; [] when there is none.
+    """Describe every GPU of a vendor for ``wattprint doctor``; [] when there is none.
 
-    The arguments are those of :func:`probe_nvidia`; they mark the selected GPUs.
+    Args:
+        backend: the vendor library (e.g. ``NvmlBackend()``, ``AmdSmiBackend()``).
+        env: the environment (device masks); defaults to ``os.environ``.
+        gpu_ids: as for the probe; they mark the selected GPUs.
+
+    Returns:
+        One description per GPU listed; [] when the library cannot start or
+        fails while listing (the probe says why). Never raises.
     """
     environ = os.environ if env is None else env
-    nvml, problem, _advice = _start(nvml)
+    try:
+        problem, _advice = backend.start()
+    except Exception:  # a library that fails in an unexpected way: the probe says why
+        return []
     if problem:
         return []
     try:
-        known, handles, _problems = _inventory(nvml)
-        driver = _driver_version(nvml)
+        known, handles, _problems = backend.inventory()
+        driver = backend.driver_version()
         try:
-            chosen = {g.index for g in sel.select_gpus(known, gpu_ids=gpu_ids, env=environ).gpus}
+            picks = sel.select_gpus(known, gpu_ids=gpu_ids, env=environ, env_vars=backend.env_vars)
+            chosen = {g.index for g in picks.gpus}
         except ConfigError:
             chosen = set()  # the probe reports the bad id
         described: list[sel.GpuDescription] = []
         for gpu in known:
             handle = handles[gpu.index]
-            has_counter, problem = _how_to_read(nvml, handle)
-            method = "nvml-energy" if has_counter else "nvml-power-polling"
+            j_per_count, problem = how_to_read(backend, handle)
+            method = backend.polling_method if j_per_count is None else backend.counter_method
             described.append(
                 sel.GpuDescription(
-                    vendor="nvidia",
+                    vendor=backend.vendor,
                     index=gpu.index,
-                    name=_text(nvml.nvmlDeviceGetName(handle)),
+                    name=backend.device_name(handle),
                     uuid=gpu.uuid,
+                    memory_total_bytes=backend.memory_total_bytes(handle),
                     driver_version=driver,
-                    energy_counter=has_counter,
-                    memory_total_bytes=_optional(nvml, "nvmlDeviceGetMemoryInfo", handle, "total"),
+                    energy_counter=j_per_count is not None,
                     method=f"unusable: {problem}" if problem else method,
-                    power_limit_w=_power_limit_w(nvml, handle),
+                    power_limit_w=backend.power_limit_w(handle),
+                    mig=backend.mig_text(gpu),
                     selected=gpu.index in chosen,
-                    mig=("on: " + ", ".join(m.uuid for m in gpu.mig)) if gpu.mig else "off",
                 )
             )
         return described
-    except nvml.NVMLError:  # a GPU failed while being described: the probe will say why
+    except Exception:  # a GPU failed while being described: the probe says why
         return []
     finally:
-        _shutdown(nvml)
-
-
-def _optional(nvml: NvmlModule, call: str, handle: object, field: str = "") -> int | None:
-    """Return ``nvml.<call>(handle)`` (or its ``field``) as an int; None if NVML cannot say."""
-    try:
-        value = getattr(nvml, call)(handle)
-    except nvml.NVMLError:
-        return None
-    return int(getattr(value, field) if field else value)
-
-
-def _power_limit_w(nvml: NvmlModule, handle: object) -> float | None:
-    """Return the enforced power limit (else the management limit). Units: W."""
-    limit_mw = _optional(nvml, "nvmlDeviceGetEnforcedPowerLimit", handle)
-    if limit_mw is None:
-        limit_mw = _optional(nvml, "nvmlDeviceGetPowerManagementLimit", handle)
-    return None if limit_mw is None else limit_mw * _W_PER_MW
+        backend.shutdown()
