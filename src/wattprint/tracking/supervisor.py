@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from wattprint.errors import WattprintError
 from wattprint.results import RunResult
 from wattprint.tracking.tracker import Tracker
+from wattprint.tracking.watchdog import Watchdog
 
 SI_KERNEL = 0x80
 """``si_code`` of a signal raised by the kernel (e.g. the terminal's Ctrl-C)."""
@@ -151,27 +152,37 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
         WattprintError: the command cannot be started (not found: the
             message says so); nothing was measured then.
     """
-    _ = tracker.discovery  # probe before the command starts, so nothing is missed
-    cpu_before = _children_cpu_s()
-    own_group = not _has_terminal()
+    watchdog = Watchdog()
+    watchdog.start()  # forked first, before any thread of ours runs
     try:
-        child = _spawn(command, own_group=own_group)
-    except FileNotFoundError as err:
-        raise WattprintError(f"command not found: {command[0]!r}") from err
-    except PermissionError as err:
-        raise WattprintError(f"command cannot be run (permission denied): {command[0]!r}") from err
-    except OSError as err:
-        raise WattprintError(f"command {command[0]!r} cannot be started: {err}") from err
-    tracker._follow(child.pid, root_is_new=True)
-    with _Forwarder(child, own_group=own_group) as forwarder:
-        tracker.start()
-        returncode = child.wait()
-        # Stop while signals are still held: the run ends when the command
-        # does (not when the signal thread notices), and a late SIGTERM
-        # cannot kill wattprint before the row is written.
-        tracker.note_reaped_cpu(_children_cpu_s() - cpu_before)
-        interrupted = bool(forwarder.received) or returncode < 0
-        result = tracker.stop("interrupted" if interrupted else "completed")
+        _ = tracker.discovery  # probe before the command starts, so nothing is missed
+        cpu_before = _children_cpu_s()
+        own_group = not _has_terminal()
+        try:
+            child = _spawn(command, own_group=own_group)
+        except FileNotFoundError as err:
+            raise WattprintError(f"command not found: {command[0]!r}") from err
+        except PermissionError as err:
+            raise WattprintError(
+                f"command cannot be run (permission denied): {command[0]!r}"
+            ) from err
+        except OSError as err:
+            raise WattprintError(f"command {command[0]!r} cannot be started: {err}") from err
+        # With a terminal the command shares the job's process group with others
+        # (a pipeline's other commands): then only its own tree is ended.
+        watchdog.guard(child.pid, child.pid if own_group else None)
+        tracker._follow(child.pid, root_is_new=True)
+        with _Forwarder(child, own_group=own_group) as forwarder:
+            tracker.start()
+            returncode = child.wait()
+            # Stop while signals are still held: the run ends when the command
+            # does (not when the signal thread notices), and a late SIGTERM
+            # cannot kill wattprint before the row is written.
+            tracker.note_reaped_cpu(_children_cpu_s() - cpu_before)
+            interrupted = bool(forwarder.received) or returncode < 0
+            result = tracker.stop("interrupted" if interrupted else "completed")
+    finally:
+        watchdog.release()
     code = 128 - returncode if returncode < 0 else returncode
     return code, result
 
