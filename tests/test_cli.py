@@ -224,7 +224,7 @@ def test_run_missing_command_is_an_error(env: dict[str, str], work: Path) -> Non
     ("options", "named"),
     [
         (["--mode", "sideways"], ["sideways", "process", "machine"]),
-        (["--interval", "0"], ["--interval", "> 0"]),
+        (["--interval", "0"], ["--interval", "from 0.01 to 86400"]),
         (["--country", "XXX"], ["'XXX'", "--country"]),
         (["--cpu-power", "-1"], ["-1", "--cpu-power"]),
     ],

@@ -79,7 +79,7 @@ def test_bad_env_value_names_key_value_and_source(tmp_path: Path) -> None:
         _resolve(tmp_path, env={"WATTPRINT_INTERVAL_S": "fast"})
     message = str(info.value)
     assert "interval_s='fast'" in message and "WATTPRINT_INTERVAL_S" in message
-    assert "seconds > 0" in message and info.value.source.startswith("environment")
+    assert "seconds from 0.01 to 86400" in message and info.value.source.startswith("environment")
 
 
 def test_unknown_key_in_a_file_names_the_closest(tmp_path: Path) -> None:

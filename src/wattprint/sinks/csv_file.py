@@ -188,6 +188,7 @@ class CsvSink:
     def _append(self, target: Path, result: RunResult) -> None:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+        target.parent.mkdir(parents=True, exist_ok=True)  # settings only check it
         fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             _lock(fd)
