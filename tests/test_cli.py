@@ -245,6 +245,32 @@ def test_run_usage_errors_exit_2_and_run_nothing(
     assert not (work / "emissions.csv").exists()
 
 
+def test_run_mode_is_case_insensitive(env: dict[str, str], work: Path) -> None:
+    done = wattprint(
+        *RUN, "--no-save", "--json", "--mode", "MACHINE", "--", "true", cwd=work, env=env
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert json.loads(done.stdout)["mode"] == "machine"
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--interval", "1e400"], ["interval_s='1e400'", "option --interval", "0.01 to 86400"]),
+        (["--output-file", "a\nb.csv"], ["output_file=", "option --output-file", "line breaks"]),
+    ],
+    ids=["huge-interval", "newline-in-file-name"],
+)
+def test_run_option_errors_name_option_value_and_accepted(
+    options: list[str], named: list[str], env: dict[str, str], work: Path
+) -> None:
+    done = wattprint("run", *options, "--", "true", cwd=work, env=env)
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert all(text in err for text in named), err
+    assert "Traceback" not in err and list(work.iterdir()) == []
+
+
 # --------------------------------------------------------------------------- standard streams
 
 

@@ -148,12 +148,16 @@ def config_show(as_json: bool) -> None:
     The settings are checked exactly as a ``Tracker()`` made here checks them
     (an unknown country, say, is an error here too); nothing is measured.
     """
-    from wattprint.settings.resolve import describe
+    from wattprint.settings.resolve import describe, resolve_settings
+    from wattprint.settings.schema import by_name
     from wattprint.tracking.tracker import Tracker
 
     try:
         settings = Tracker(handle_signals=False).settings
     except ConfigError as err:
+        if not err.source and err.key in by_name():  # a check past resolving: say where from
+            source = resolve_settings({}).source_of(err.key)
+            err = ConfigError(err.key, err.value, err.accepted, source)
         raise click.ClickException(str(err)) from err
     rows = describe(settings)
     if as_json:

@@ -200,7 +200,8 @@ def _codecarbon_layers(cwd: Path, env: Mapping[str, str], home: Path) -> list[_L
     }
     values = _codecarbon_values(from_env, "the environment", CODECARBON_PREFIX)
     layers: list[_Layer] = [("CodeCarbon environment", values, True)]
-    for directory in (cwd, home):
+    same = cwd.absolute() == home.absolute()  # read a file once, even from home
+    for directory in (cwd,) if same else (cwd, home):
         path = directory / ".codecarbon.config"
         if not path.is_file():
             continue
