@@ -50,9 +50,10 @@ def clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     work.mkdir()
     monkeypatch.chdir(work)
     log = logging.getLogger("wattprint")
-    level = log.level
+    level, handlers = log.level, list(log.handlers)
     yield work
-    log.setLevel(level)
+    log.setLevel(level)  # the command line and log_level= set them
+    log.handlers[:] = handlers
 
 
 # -- one declaration ---------------------------------------------------------

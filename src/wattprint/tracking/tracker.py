@@ -62,8 +62,7 @@ class Tracker:
         region: sub-national region (recorded; regional data comes later).
         interval_s: seconds between two samples. Units: s, 0.01 to 86400.
         checkpoint_s: seconds between two checkpoints of the run to its
-            journal, from which a killed process's run is recovered. Units: s,
-            0.01 to 86400.
+            journal, from which a killed process's run is recovered. Units: s, 0.01 to 86400.
         mode: ``"process"`` charges the tracked process tree its share of the
             machine; ``"machine"`` counts the whole machine (any case).
         output_dir: directory of the CSV file; created when the row is written.
@@ -124,35 +123,17 @@ class Tracker:
         handle_signals: bool = True,
     ) -> None:
         self._env = env if env is not None else os.environ
-        # The settings given; UNSET ones fall back to the environment, config
-        # files and defaults. A test checks these keywords match the schema.
-        given: dict[str, object] = {
-            "project": project,
-            "experiment": experiment,
-            "country": country,
-            "region": region,
-            "cloud": cloud,
-            "cloud_provider": cloud_provider,
-            "cloud_region": cloud_region,
-            "geoip": geoip,
-            "live_provider": live_provider,
-            "electricitymaps_token": electricitymaps_token,
-            "interval_s": interval_s,
-            "checkpoint_s": checkpoint_s,
-            "mode": mode,
-            "output_dir": output_dir,
-            "output_file": output_file,
-            "save_to_file": save_to_file,
-            "pue": pue,
-            "wue": wue,
-            "embodied_kg": embodied_kg,
-            "lifetime_years": lifetime_years,
-            "gpu_ids": gpu_ids,
-            "force_cpu_power_w": force_cpu_power_w,
-            "force_ram_power_w": force_ram_power_w,
-            "force_intensity_g_per_kwh": force_intensity_g_per_kwh,
-            "log_level": log_level,
-        }
+        # UNSET ones come from env, files or defaults; a test checks this against the schema.
+        given: dict[str, object] = dict(
+            project=project, experiment=experiment, country=country, region=region,
+            cloud=cloud, cloud_provider=cloud_provider, cloud_region=cloud_region, geoip=geoip,
+            live_provider=live_provider, electricitymaps_token=electricitymaps_token,
+            interval_s=interval_s, checkpoint_s=checkpoint_s, mode=mode, output_dir=output_dir,
+            output_file=output_file, save_to_file=save_to_file, pue=pue, wue=wue,
+            embodied_kg=embodied_kg, lifetime_years=lifetime_years, gpu_ids=gpu_ids,
+            force_cpu_power_w=force_cpu_power_w, force_ram_power_w=force_ram_power_w,
+            force_intensity_g_per_kwh=force_intensity_g_per_kwh, log_level=log_level,
+        )  # fmt: skip
         self.settings: Settings = resolve_settings(given, env=self._env)
         if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
             raise ConfigError("pid", pid, "a positive process id")
