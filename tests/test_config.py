@@ -139,9 +139,10 @@ def test_a_huge_integer_is_a_config_error(tmp_path: Path, key: str) -> None:
         _resolve(tmp_path, args={key: 10**400})
     assert info.value.key == key and info.value.source == "argument"
     assert "expected" in str(info.value) and "(from argument)" in str(info.value)
+    assert len(str(info.value)) < 300  # the 401 digits are cut short
     work = tmp_path / "work"
     (work / ".wattprint.toml").write_text(f"{key} = {10**400}\n")
-    with pytest.raises(ConfigError, match=rf"invalid {key}=1000.*\.wattprint\.toml"):
+    with pytest.raises(ConfigError, match=rf"invalid {key}='?1000.*\.wattprint\.toml"):
         _resolve(tmp_path)
 
 

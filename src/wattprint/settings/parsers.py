@@ -108,17 +108,17 @@ class Number:
             try:
                 value = float(value)
             except ValueError:
-                raise fail(key, raw, self.accepted, source) from None
+                raise fail(key, _shorten(raw), self.accepted, source) from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise fail(key, raw, self.accepted, source)
+            raise fail(key, _shorten(raw), self.accepted, source)
         try:
             number = float(value)
         except OverflowError:  # an int beyond the float range, e.g. 10**400
-            raise fail(key, raw, self.accepted, source) from None
+            raise fail(key, _shorten(raw), self.accepted, source) from None
         low_ok = number > self.minimum if self.above_minimum else number >= self.minimum
         high_ok = self.maximum is None or number <= self.maximum
         if not (math.isfinite(number) and low_ok and high_ok):
-            raise fail(key, raw, self.accepted, source)
+            raise fail(key, _shorten(raw), self.accepted, source)
         return number
 
 
@@ -176,7 +176,7 @@ class LogLevel:
         if isinstance(value, str) and value.strip().lower() in LOG_LEVELS:
             level: int = getattr(logging, value.strip().upper())
             return level
-        raise fail(key, value, self.accepted, source)
+        raise fail(key, _shorten(value), self.accepted, source)
 
 
 @dataclass(frozen=True, slots=True)
