@@ -224,7 +224,7 @@ def test_run_missing_command_is_an_error(env: dict[str, str], work: Path) -> Non
     ("options", "named"),
     [
         (["--mode", "sideways"], ["sideways", "process", "machine"]),
-        (["--interval", "0"], ["--interval", "> 0"]),
+        (["--interval", "0"], ["--interval", "from 0.01 to 86400"]),
         (["--country", "XXX"], ["'XXX'", "--country"]),
         (["--cpu-power", "-1"], ["-1", "--cpu-power"]),
     ],
@@ -243,6 +243,32 @@ def test_run_usage_errors_exit_2_and_run_nothing(
     assert "Traceback" not in err
     assert not marker.exists()
     assert not (work / "emissions.csv").exists()
+
+
+def test_run_mode_is_case_insensitive(env: dict[str, str], work: Path) -> None:
+    done = wattprint(
+        *RUN, "--no-save", "--json", "--mode", "MACHINE", "--", "true", cwd=work, env=env
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert json.loads(done.stdout)["mode"] == "machine"
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--interval", "1e400"], ["interval_s='1e400'", "option --interval", "0.01 to 86400"]),
+        (["--output-file", "a\nb.csv"], ["output_file=", "option --output-file", "line breaks"]),
+    ],
+    ids=["huge-interval", "newline-in-file-name"],
+)
+def test_run_option_errors_name_option_value_and_accepted(
+    options: list[str], named: list[str], env: dict[str, str], work: Path
+) -> None:
+    done = wattprint("run", *options, "--", "true", cwd=work, env=env)
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert all(text in err for text in named), err
+    assert "Traceback" not in err and list(work.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- standard streams

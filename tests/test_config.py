@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from wattprint.errors import ConfigError
+from wattprint.settings.parsers import Number
 from wattprint.settings.resolve import UNSET, describe, resolve_settings
+from wattprint.settings.schema import SETTINGS, by_name
 
 
 def _resolve(
@@ -79,7 +81,7 @@ def test_bad_env_value_names_key_value_and_source(tmp_path: Path) -> None:
         _resolve(tmp_path, env={"WATTPRINT_INTERVAL_S": "fast"})
     message = str(info.value)
     assert "interval_s='fast'" in message and "WATTPRINT_INTERVAL_S" in message
-    assert "seconds > 0" in message and info.value.source.startswith("environment")
+    assert "seconds from 0.01 to 86400" in message and info.value.source.startswith("environment")
 
 
 def test_unknown_key_in_a_file_names_the_closest(tmp_path: Path) -> None:
@@ -124,3 +126,106 @@ def test_token_is_masked(tmp_path: Path) -> None:
     s = _resolve(tmp_path, args={"electricitymaps_token": "secret"})
     rows = {k: v for k, v, _ in describe(s)}
     assert rows["electricitymaps_token"] == "***"
+
+
+# -- bad input escapes no longer (issue 10, item 11) ---------------------------
+
+NUMERIC = [s.name for s in SETTINGS if isinstance(s.parser, Number)] + ["log_level"]
+
+
+@pytest.mark.parametrize("key", NUMERIC)
+def test_a_huge_integer_is_a_config_error(tmp_path: Path, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _resolve(tmp_path, args={key: 10**400})
+    assert info.value.key == key and info.value.source == "argument"
+    assert "expected" in str(info.value) and "(from argument)" in str(info.value)
+    assert len(str(info.value)) < 300  # the 401 digits are cut short
+    work = tmp_path / "work"
+    (work / ".wattprint.toml").write_text(f"{key} = {10**400}\n")
+    with pytest.raises(ConfigError, match=rf"invalid {key}='?1000.*\.wattprint\.toml"):
+        _resolve(tmp_path)
+
+
+@pytest.mark.parametrize("key", ["interval_s", "checkpoint_s"])
+@pytest.mark.parametrize("value", [0.0099, 86400.5, 1e308, 1e-300, "1e400", "-inf", "nan"])
+def test_intervals_are_bounded_to_a_day(tmp_path: Path, key: str, value: object) -> None:
+    env = {f"WATTPRINT_{key.upper()}": value} if isinstance(value, str) else None
+    with pytest.raises(ConfigError) as info:
+        _resolve(tmp_path, args=None if env else {key: value}, env=env)
+    assert info.value.key == key and "from 0.01 to 86400" in str(info.value)
+    assert _resolve(tmp_path, args={key: 0.01}).__getattribute__(key) == 0.01
+    assert _resolve(tmp_path, args={key: 86400}).__getattribute__(key) == 86400.0
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["x" * 100_000, "out\x00dir", f"{'y' * 300}/z", "a\nb"],
+    ids=["long", "nul", "long-name", "newline"],
+)
+def test_odd_output_dirs_are_config_errors(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _resolve(tmp_path, args={"output_dir": value})
+    assert info.value.key == "output_dir" and "without NUL" in str(info.value)
+    assert len(str(info.value)) < 400  # a 100,000-character value is shortened
+    with pytest.raises(ConfigError, match="WATTPRINT_OUTPUT_DIR"):  # even when not saving
+        env = {"WATTPRINT_OUTPUT_DIR": value, "WATTPRINT_SAVE_TO_FILE": "0"}
+        resolve_settings({}, env=env, cwd=tmp_path, home=tmp_path)
+
+
+@pytest.mark.parametrize("value", ["a\x00.csv", "a\n.csv", "a\r.csv", "..", "z" * 300 + ".csv"])
+def test_odd_output_files_are_config_errors(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _resolve(tmp_path, args={"output_file": value})
+    assert info.value.key == "output_file" and "without directories, NUL or line breaks" in str(
+        info.value
+    )
+
+
+def test_mode_is_case_insensitive_from_every_source(tmp_path: Path) -> None:
+    assert _resolve(tmp_path, args={"mode": "MACHINE"}).mode == "machine"
+    assert _resolve(tmp_path, env={"WATTPRINT_MODE": "Machine"}).mode == "machine"
+    assert _resolve(tmp_path, env={"CODECARBON_TRACKING_MODE": "PROCESS"}).mode == "process"
+    (tmp_path / "work" / ".wattprint.toml").write_text('mode = "MACHINE"\n')
+    assert _resolve(tmp_path).mode == "machine"
+
+
+def test_unknown_env_variable_one_typo_away_names_the_real_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, "wattprint"):
+        s = _resolve(tmp_path, env={"WATTPRINT_INTERVL_S": "1"})
+    assert s.interval_s == 5.0
+    assert "WATTPRINT_INTERVL_S" in caplog.text
+    assert "did you mean 'WATTPRINT_INTERVAL_S'" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("where", "source"),
+    [
+        ("argument", "argument"),
+        ("env", "environment variable WATTPRINT_PUE"),
+        ("toml", ".wattprint.toml"),
+        ("codecarbon", ".codecarbon.config"),
+    ],
+)
+def test_every_error_names_key_value_source_and_accepted(
+    tmp_path: Path, where: str, source: str
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    args: dict[str, object] = {}
+    env: dict[str, str] = {}
+    if where == "argument":
+        args["pue"] = 0.5
+    elif where == "env":
+        env["WATTPRINT_PUE"] = "0.5"
+    elif where == "toml":
+        (work / ".wattprint.toml").write_text("pue = 0.5\n")
+    else:
+        (work / ".codecarbon.config").write_text("[codecarbon]\npue = 0.5\n")
+    with pytest.raises(ConfigError) as info:
+        _resolve(tmp_path, args=args, env=env)
+    err = info.value
+    assert (err.key, err.accepted) == ("pue", by_name()["pue"].accepted)
+    assert err.source.endswith(source) and str(err.value) == "0.5"
+    assert f"invalid pue={err.value!r} (from {err.source}): expected " in str(err)

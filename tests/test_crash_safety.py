@@ -23,6 +23,7 @@ import os, signal, sys, time
 from pathlib import Path
 from wattprint import Tracker
 out = Path(sys.argv[1])
+out.mkdir(exist_ok=True)  # for the test's markers: a tracker creates it only to write
 tracker = Tracker(output_dir=out, country="FR", mode="machine", force_cpu_power_w=10.0,
                   force_ram_power_w=0.0, interval_s=0.05, checkpoint_s=0.1)
 """
@@ -173,7 +174,7 @@ def test_output_dir_that_disappears_sends_the_row_to_the_data_dir(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     out = tmp_path / "out"
     tracker = Tracker(output_dir=out, country="FR", interval_s=0.05).start()
-    shutil.rmtree(out)
+    shutil.rmtree(out, ignore_errors=True)  # made when first written: may not be there yet
     out.write_text("not a directory any more")
     with caplog.at_level(logging.WARNING, "wattprint"):
         result = tracker.stop()

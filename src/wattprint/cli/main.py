@@ -12,6 +12,7 @@ import click
 
 from wattprint._version import __version__
 from wattprint.errors import ConfigError, WattprintError
+from wattprint.settings.cli import setting_options
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -59,77 +60,14 @@ def given(options: dict[str, Any]) -> dict[str, Any]:
 
 def place_options(func: Any) -> Any:
     """Add --country, --region and --cloud to a command."""
-    func = click.option(
-        "--cloud", default=None, help="Cloud region as PROVIDER:REGION, e.g. gcp:europe-west1."
-    )(func)
-    func = click.option(
-        "--region", default=None, help="State or province, e.g. US-CA or California."
-    )(func)
-    func = click.option(
-        "--country", default=None, help="ISO 3166 code of the grid, e.g. FR or FRA."
-    )(func)
-    return func
+    return setting_options("country", "region", "cloud")(func)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--project", default=None, help="Project name.  [default: default]")
-@click.option("--experiment", default=None, help="Experiment name.  [default: default]")
-@place_options
-@click.option(
-    "--interval",
-    "interval_s",
-    type=float,
-    default=None,
-    help="Seconds between samples.  [default: 5]",
-)
-@click.option(
-    "--mode",
-    type=click.Choice(["process", "machine"]),
-    default=None,
-    help="Charge the command's process tree, or the machine.  [default: process]",
-)
-@click.option("--output-dir", default=None, help="Directory of the CSV.  [default: .]")
-@click.option("--output-file", default=None, help="CSV name.  [default: emissions.csv]")
-@click.option("--no-save", is_flag=True, help="Do not write the CSV row.")
-@click.option(
-    "--pue",
-    type=float,
-    default=None,
-    help="Power usage effectiveness.  [default: the cloud's, or 1.0]",
-)
-@click.option(
-    "--wue",
-    type=float,
-    default=None,
-    help="On-site water, L per kWh.  [default: the cloud's, or 0]",
-)
-@click.option(
-    "--cpu-power",
-    "force_cpu_power_w",
-    type=float,
-    default=None,
-    help="Use this constant CPU power (W) instead of measuring.",
-)
-@click.option(
-    "--ram-power",
-    "force_ram_power_w",
-    type=float,
-    default=None,
-    help="Use this constant memory power (W).",
-)
-@click.option(
-    "--intensity",
-    "force_intensity_g_per_kwh",
-    type=float,
-    default=None,
-    help="Use this grid intensity (gCO2e/kWh).",
-)
-@click.option(
-    "--live", "live_provider", default=None, help="Live intensity provider: electricitymaps or uk."
-)
+@setting_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def run(command: tuple[str, ...], no_save: bool, as_json: bool, **options: Any) -> None:
+def run(command: tuple[str, ...], as_json: bool, **options: Any) -> None:
     """Run COMMAND and track its whole process tree.
 
     Put '--' before the command: wattprint run --country FR -- python train.py
@@ -143,8 +81,6 @@ def run(command: tuple[str, ...], no_save: bool, as_json: bool, **options: Any) 
     from wattprint.tracking.supervisor import run_tracked
     from wattprint.tracking.tracker import Tracker
 
-    if no_save:
-        options["save_to_file"] = False
     try:
         tracker = Tracker(**given(options), handle_signals=False)
     except ConfigError as err:
@@ -207,12 +143,21 @@ def config() -> None:
 @config.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
 def config_show(as_json: bool) -> None:
-    """Print every setting, its value and its source (argument, env, file, default)."""
+    """Print every setting, its value and its source (env, file, default).
+
+    The settings are checked exactly as a ``Tracker()`` made here checks them
+    (an unknown country, say, is an error here too); nothing is measured.
+    """
     from wattprint.settings.resolve import describe, resolve_settings
+    from wattprint.settings.schema import by_name
+    from wattprint.tracking.tracker import Tracker
 
     try:
-        settings = resolve_settings({"save_to_file": False})
+        settings = Tracker(handle_signals=False).settings
     except ConfigError as err:
+        if not err.source and err.key in by_name():  # a check past resolving: say where from
+            source = resolve_settings({}).source_of(err.key)
+            err = ConfigError(err.key, err.value, err.accepted, source)
         raise click.ClickException(str(err)) from err
     rows = describe(settings)
     if as_json:

@@ -14,7 +14,12 @@ Each setting is taken from the first of these that has it:
 Every value is checked before anything is measured: a bad one raises
 :class:`ConfigError` naming the setting, the value, where it came from and
 what is accepted; an unknown key in a wattprint file names the closest valid
-key.
+key, and an unknown ``WATTPRINT_*`` or ``CODECARBON_*`` variable one typo away
+from a known one gets a warning naming it. A CodeCarbon setting wattprint
+does not take is named in one warning, with the reason.
+
+Resolving has no side effects: nothing is created (the output directory is
+made when the row is written) and the environment is only read.
 """
 
 from __future__ import annotations
@@ -29,8 +34,17 @@ from pathlib import Path
 from typing import Any
 
 from wattprint.errors import ConfigError
-from wattprint.results import Mode
-from wattprint.settings.keys import CODECARBON_NAMES, ENV_ONLY, KEYS, parse, suggest
+from wattprint.settings.schema import (
+    CODECARBON_PREFIX,
+    CODECARBON_UNSUPPORTED,
+    ENV_ONLY,
+    ENV_PREFIX,
+    SETTINGS,
+    Mode,
+    by_name,
+    codecarbon_names,
+    suggest,
+)
 
 logger = logging.getLogger("wattprint")
 
@@ -48,6 +62,8 @@ UNSET = Unset.UNSET
 class Settings:
     """Resolved settings. See :class:`wattprint.Tracker` for what each means.
 
+    The fields, their types and defaults are those of
+    :data:`wattprint.settings.schema.SETTINGS` (a test checks they agree).
     ``sources`` says where each value came from, e.g.
     ``("country", "environment variable WATTPRINT_COUNTRY")``.
     """
@@ -102,8 +118,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _check_known(values: Mapping[str, Any], source: str) -> None:
+    known = by_name()
     for key in values:
-        if key not in KEYS:
+        if key not in known:
             raise ConfigError(key, values[key], f"a known setting{suggest(key)}", source)
 
 
@@ -132,30 +149,59 @@ def _file_layers(cwd: Path, env: Mapping[str, str], home: Path) -> list[_Layer]:
 
 
 def _env_layer(env: Mapping[str, str]) -> _Layer:
+    known = by_name()
     values: dict[str, str] = {}
     for name, value in env.items():
-        if not name.startswith("WATTPRINT_") or name in ENV_ONLY:
+        if not name.startswith(ENV_PREFIX) or name in ENV_ONLY:
             continue
-        key = name[len("WATTPRINT_") :].lower()
-        if key in KEYS:
+        key = name[len(ENV_PREFIX) :].lower()
+        if key in known:
             values[key] = value
         else:
             logger.warning(
                 "wattprint: ignoring unknown environment variable %s%s",
                 name,
-                suggest(key, prefix="WATTPRINT_"),
+                suggest(key, prefix=ENV_PREFIX),
             )
     return ("environment", values, True)
 
 
+def _codecarbon_values(items: Mapping[str, str], where: str, prefix: str) -> dict[str, str]:
+    """Map CodeCarbon's names to wattprint's; warn once about each one not taken."""
+    names = codecarbon_names()
+    values: dict[str, str] = {}
+    for name, value in items.items():
+        if name in names:
+            values[names[name]] = value
+        elif name in CODECARBON_UNSUPPORTED:
+            logger.warning(
+                "wattprint: ignoring CodeCarbon setting %s%s (in %s): %s",
+                prefix,
+                name.upper() if prefix else name,
+                where,
+                CODECARBON_UNSUPPORTED[name],
+            )
+        else:
+            logger.warning(
+                "wattprint: ignoring unknown CodeCarbon setting %s%s (in %s)%s",
+                prefix,
+                name.upper() if prefix else name,
+                where,
+                suggest(name, prefix, known=[*names, *CODECARBON_UNSUPPORTED]),
+            )
+    return values
+
+
 def _codecarbon_layers(cwd: Path, env: Mapping[str, str], home: Path) -> list[_Layer]:
     from_env = {
-        CODECARBON_NAMES[name[len("CODECARBON_") :].lower()]: value
+        name[len(CODECARBON_PREFIX) :].lower(): value
         for name, value in env.items()
-        if name.startswith("CODECARBON_") and name[len("CODECARBON_") :].lower() in CODECARBON_NAMES
+        if name.startswith(CODECARBON_PREFIX)
     }
-    layers: list[_Layer] = [("CodeCarbon environment", from_env, True)]
-    for directory in (cwd, home):
+    values = _codecarbon_values(from_env, "the environment", CODECARBON_PREFIX)
+    layers: list[_Layer] = [("CodeCarbon environment", values, True)]
+    same = cwd.absolute() == home.absolute()  # read a file once, even from home
+    for directory in (cwd,) if same else (cwd, home):
         path = directory / ".codecarbon.config"
         if not path.is_file():
             continue
@@ -167,18 +213,18 @@ def _codecarbon_layers(cwd: Path, env: Mapping[str, str], home: Path) -> list[_L
         except configparser.Error as err:
             raise ConfigError("config file", str(path), f"a valid INI file ({err})") from err
         if parser.has_section("codecarbon"):
-            section = parser["codecarbon"]
-            values = {CODECARBON_NAMES[k]: v for k, v in section.items() if k in CODECARBON_NAMES}
-            layers.append((str(path), values, True))
+            section = dict(parser["codecarbon"].items())
+            layers.append((str(path), _codecarbon_values(section, str(path), ""), True))
     return layers
 
 
-def _where(layer_source: str, key: str) -> str:
+def _where(layer_source: str, key: str, env: Mapping[str, str]) -> str:
     if layer_source == "environment":
-        return f"environment variable WATTPRINT_{key.upper()}"
+        return f"environment variable {ENV_PREFIX}{key.upper()}"
     if layer_source == "CodeCarbon environment":
-        names = [n for n, k in CODECARBON_NAMES.items() if k == key]
-        return f"environment variable CODECARBON_{names[0].upper()}"
+        for name in by_name()[key].codecarbon:
+            if CODECARBON_PREFIX + name.upper() in env:
+                return f"environment variable {CODECARBON_PREFIX}{name.upper()}"
     return layer_source
 
 
@@ -191,14 +237,17 @@ def resolve_settings(
 ) -> Settings:
     """Resolve every setting from arguments, environment, files and defaults.
 
+    Nothing is created or written: the output directory is only checked.
+
     Args:
         arguments: the values given explicitly (``UNSET`` ones are skipped).
-        env: the environment (default ``os.environ``).
+        env: the environment (default ``os.environ``); only read.
         cwd: where ``.wattprint.toml`` and ``pyproject.toml`` are looked for.
         home: the home directory (user config and ``~/.codecarbon.config``).
 
     Raises:
-        ConfigError: a value is not accepted, or a file holds an unknown key.
+        ConfigError: a value is not accepted, or a file holds an unknown key;
+            it names the key, the value, its source and what is accepted.
     """
     env = os.environ if env is None else env
     cwd = Path.cwd() if cwd is None else cwd
@@ -210,12 +259,13 @@ def resolve_settings(
     layers += _codecarbon_layers(cwd, env, home)
     values: dict[str, object] = {}
     sources: list[tuple[str, str]] = []
-    for key in KEYS:
+    for setting in SETTINGS:
         for layer_source, layer, is_text in layers:
-            if key in layer:
-                where = _where(layer_source, key)
-                values[key] = parse(key, layer[key], where, from_text=is_text)
-                sources.append((key, where))
+            if setting.name in layer:
+                where = _where(layer_source, setting.name, env)
+                value = setting.parser(setting.name, layer[setting.name], where, is_text)
+                values[setting.name] = value
+                sources.append((setting.name, where))
                 break
     settings = Settings(**values, sources=tuple(sources))  # type: ignore[arg-type]
     if settings.save_to_file:
@@ -224,20 +274,31 @@ def resolve_settings(
 
 
 def check_output_dir(path: Path, source: str = "") -> Path:
-    """Create ``path`` if needed and check it is a writable directory.
+    """Check that ``path`` is, or can be made, a directory this user can write to.
+
+    Nothing is created: the nearest existing directory on the way must be
+    writable (the directory is made when the first row is written).
 
     Raises:
-        ConfigError: it cannot be created, is not a directory, or is read-only.
+        ConfigError: it is a file, lies under a file, or cannot be written.
     """
-    if path.exists() and not path.is_dir():
-        raise ConfigError("output_dir", str(path), "a directory, not a file", source)
     try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        accepted = f"a directory that can be created ({err.strerror})"
+        if path.exists() and not path.is_dir():
+            raise ConfigError("output_dir", str(path), "a directory, not a file", source)
+        nearest = path.absolute()
+        while not nearest.exists() and nearest != nearest.parent:
+            nearest = nearest.parent
+    except OSError as err:  # e.g. a name too long for this file system
+        accepted = f"a path this file system can hold ({err.strerror})"
         raise ConfigError("output_dir", str(path), accepted, source) from err
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise ConfigError("output_dir", str(path), "a directory this user can write to", source)
+    if not nearest.is_dir():
+        accepted = f"a directory that can be created ({nearest} is a file)"
+        raise ConfigError("output_dir", str(path), accepted, source)
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        accepted = "a directory this user can write to"
+        if nearest != path.absolute():
+            accepted += f" or create (cannot write to {nearest})"
+        raise ConfigError("output_dir", str(path), accepted, source)
     return path
 
 

@@ -103,6 +103,7 @@ class CsvSink:
             )
 
     def _append(self, target: Path, row: bytes) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)  # settings only check it
         if append_whole(target, row, header=header_line(), write=self._write):
             logger.warning(
                 "wattprint: the last line of %s was unfinished (a damaged row, left by a crash "

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from wattprint.grid.timeline import IntensityTimeline
 from wattprint.results import RunResult, Status, TaskResult
-from wattprint.settings.keys import add_units
+from wattprint.settings.parsers import add_units
 from wattprint.tracking.assemble import ResultBuilder
 from wattprint.tracking.clock import Clock
 from wattprint.tracking.meter import Meter, Totals, difference

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -129,7 +130,8 @@ class Meter:
         self._ram_total = discovery.hardware.ram_total_bytes
         self._last_energy: dict[str, dict[str, float]] = {}
         self.gpu_rules: dict[str, str] = {}
-        self.reading_now: str | None = None
+        self.reading_now: str | None = None  # the source being read, for a stuck read
+        self.reading_since_s = 0.0  # when that read began (real monotonic time). Units: s
         self.newest_generation = 0  # the newest sampling thread; older ones' readings are dropped
         self.totals = Totals(monotonic_s=clock_s)
         self._start_s = clock_s
@@ -142,6 +144,7 @@ class Meter:
     def _baseline(self, now_s: float, wall_s: float) -> None:
         """Take the first reading of everything: the run counts from here."""
         for source in self.discovery.chosen:
+            self.reading_since_s = time.monotonic()
             self.reading_now = source.name
             self._last_energy[source.name] = self._read(source, {})
         self.reading_now = None
@@ -238,6 +241,7 @@ class Meter:
         for source in self.discovery.chosen:
             if source.name in self._abandoned:
                 continue
+            self.reading_since_s = time.monotonic()
             self.reading_now = source.name
             energy = self._read(source, self._last_energy.get(source.name, {}))
             shares = self._gpu_shares(source) if source.component == "gpu" else None

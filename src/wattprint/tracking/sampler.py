@@ -90,10 +90,13 @@ class Sampler:
     def sample(self) -> Totals:
         """Take a sample now (in the thread) and return the totals, in bounded time.
 
-        A source that does not answer in time is marked failed and left
-        behind; if no sample can be had at all, the last totals are returned.
+        A source whose read has not come back within ``answer_s`` is marked
+        failed and left behind; a thread that is merely slow (not stuck in a
+        read) is waited for a little longer. If no sample can be had at all,
+        the last totals are returned.
         """
-        for _ in range(len(self.meter.discovery.chosen) + 2):
+        rounds = len(self.meter.discovery.chosen) + 4
+        for _ in range(rounds):
             with self._cond:
                 if self._stopping and not self._threads_alive():
                     return self._latest
@@ -108,7 +111,7 @@ class Sampler:
                     self._cond.wait(remaining)
                 if self._served >= wanted:
                     return self._latest
-            self._abandon()
+            self._unstick()
         with self._cond:
             return self._latest
 
@@ -127,20 +130,20 @@ class Sampler:
     def _threads_alive(self) -> bool:
         return any(t.is_alive() for t in self._threads)
 
-    def _abandon(self) -> None:
-        """Fail the source the silent thread is stuck in, and start a fresh thread."""
-        stuck = self.meter.reading_now
-        if stuck is not None:
-            self.meter.fail(
-                stuck,
-                f"stopped answering (no reading within {self._answer_s:g} s); its energy "
-                "from then on is not counted",
-            )
-        else:
-            logger.warning(
-                "wattprint: the sampling thread did not answer within %g s; a new one takes over",
-                self._answer_s,
-            )
+    def _unstick(self) -> None:
+        """Fail the source a silent thread is stuck in, and start a fresh thread.
+
+        Only a read that has lasted ``answer_s`` counts as stuck: a thread that
+        was just slow to be scheduled (a busy machine) is left to answer.
+        """
+        stuck, since_s = self.meter.reading_now, self.meter.reading_since_s
+        if stuck is None or time.monotonic() - since_s < self._answer_s:
+            return
+        self.meter.fail(
+            stuck,
+            f"stopped answering (no reading within {self._answer_s:g} s); its energy "
+            "from then on is not counted",
+        )
         self._spawn()
 
     def _loop(self, generation: int) -> None:

@@ -26,7 +26,6 @@ from wattprint.grid.timeline import IntensityTimeline, live_for
 from wattprint.power.discovery import Discovery
 from wattprint.records.run_dict import run_to_dict
 from wattprint.results import RunResult, Status, TaskResult
-from wattprint.settings.keys import KEYS
 from wattprint.settings.resolve import UNSET, Settings, Unset, resolve_settings
 from wattprint.sinks.base import Sink
 from wattprint.sinks.csv_file import CsvSink
@@ -52,12 +51,12 @@ class Tracker:
         country: ISO 3166 alpha-3 or alpha-2 code of the grid (e.g. ``"FR"``);
             None uses the world average and warns.
         region: sub-national region (recorded; regional data comes later).
-        interval_s: seconds between two samples. Units: s, > 0.
+        interval_s: seconds between two samples. Units: s, 0.01 to 86400.
         checkpoint_s: seconds between two checkpoints of the run to its
-            journal, from which a killed process's run is recovered. Units: s.
+            journal, from which a killed process's run is recovered. Units: s, 0.01 to 86400.
         mode: ``"process"`` charges the tracked process tree its share of the
-            machine; ``"machine"`` counts the whole machine.
-        output_dir: directory of the CSV file; created if missing.
+            machine; ``"machine"`` counts the whole machine (any case).
+        output_dir: directory of the CSV file; created when the row is written.
         output_file: CSV file name.
         save_to_file: write a row to the CSV file at stop.
         pue: power usage effectiveness of the facility (>= 1); default: the
@@ -125,13 +124,18 @@ class Tracker:
         grid_plan: GridPlan | None = None,
     ) -> None:
         self._env = env if env is not None else os.environ
-        # Every keyword named like a setting is one; UNSET ones fall back to the
-        # environment, config files and defaults.
-        given = {k: v for k, v in locals().items() if k in KEYS}
-        self.settings: Settings = resolve_settings(
-            given,
-            env=self._env,
-        )
+        # UNSET ones come from env, files or defaults; a test checks this against the schema.
+        given: dict[str, object] = dict(
+            project=project, experiment=experiment, country=country, region=region,
+            cloud=cloud, cloud_provider=cloud_provider, cloud_region=cloud_region, geoip=geoip,
+            live_provider=live_provider, electricitymaps_token=electricitymaps_token,
+            interval_s=interval_s, checkpoint_s=checkpoint_s, mode=mode, output_dir=output_dir,
+            output_file=output_file, save_to_file=save_to_file, pue=pue, wue=wue,
+            embodied_kg=embodied_kg, lifetime_years=lifetime_years, gpu_ids=gpu_ids,
+            force_cpu_power_w=force_cpu_power_w, force_ram_power_w=force_ram_power_w,
+            force_intensity_g_per_kwh=force_intensity_g_per_kwh, log_level=log_level,
+        )  # fmt: skip
+        self.settings: Settings = resolve_settings(given, env=self._env)
         if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
             raise ConfigError("pid", pid, "a positive process id")
         if self.settings.log_level is not None:
