@@ -146,3 +146,29 @@ def read_journals(directory: Path) -> Iterator[JournalEntry]:
             )
         except (OSError, ValueError, KeyError, TypeError):
             continue
+
+
+def remove_stale_temporaries(directory: Path) -> int:
+    """Remove temporary journal files left by processes that were killed mid-write.
+
+    A journal is written to ``.<name>.<pid>.tmp`` and renamed into place; a
+    kill between the two leaves the temporary file. Those whose process is
+    gone are removed; returns how many.
+    """
+    removed = 0
+    try:
+        paths = list(directory.glob(f".*{SUFFIX}.*.tmp"))
+    except OSError:
+        return 0
+    for path in paths:
+        try:
+            pid = int(path.name.rsplit(".", 2)[-2])
+        except (ValueError, IndexError):
+            continue
+        if pid != os.getpid() and _process_start(pid) is None:
+            try:
+                path.unlink()
+                removed += 1
+            except OSError:
+                continue
+    return removed

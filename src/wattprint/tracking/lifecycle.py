@@ -123,7 +123,7 @@ class RunSafety:
     def begin(self, run_id: str, output_dir: Path, sinks: Sequence[object]) -> None:
         """Recover crashed runs of ``output_dir``, open this run's journal, guard the exit."""
         outputs = tuple(
-            (sink.name, str(sink.path))
+            (sink.name, os.path.abspath(sink.path))  # recovery may run from elsewhere
             for sink in sinks
             if isinstance(sink, _FileOutput) and sink.name in ("csv", "jsonl")
         )

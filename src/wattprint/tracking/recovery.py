@@ -15,7 +15,7 @@ from wattprint.records.read import read_records
 from wattprint.records.run_dict import run_from_dict
 from wattprint.results import RunResult
 from wattprint.sinks.base import Sink
-from wattprint.tracking.journal import JOURNAL_DIR, read_journals
+from wattprint.tracking.journal import JOURNAL_DIR, read_journals, remove_stale_temporaries
 
 logger = logging.getLogger("wattprint")
 
@@ -57,6 +57,7 @@ def recover(directory: Path) -> list[RunResult]:
     each is logged, and the journal is kept so a later try can succeed.
     """
     recovered: list[RunResult] = []
+    remove_stale_temporaries(directory / JOURNAL_DIR)
     for entry in read_journals(directory / JOURNAL_DIR):
         if entry.process_is_alive():
             continue
