@@ -251,3 +251,29 @@ def test_the_urllib_transport_returns_error_statuses_as_answers(loopback: str) -
         request(f"{loopback}/busy")  # the default transport
     assert (info.value.status, info.value.headers["retry-after"]) == (503, "42")
     transport.close()
+
+
+# -- the pushes to a Pushgateway ----------------------------------------------------
+
+
+def test_prometheus_pushes_go_through_the_given_transport() -> None:
+    pytest.importorskip("prometheus_client")
+    from prometheus_client import CollectorRegistry
+
+    from wattprint.sinks.prometheus import PrometheusSink
+
+    seen = Recorder(Response(200))
+    sink = PrometheusSink(
+        pushgateway_url="http://gateway.example.org:9091",
+        registry=CollectorRegistry(),
+        timeout_s=1.25,
+        transport=MockTransport(seen),
+    )
+    sink.push("run-7")
+    (sent,) = seen.seen
+    assert sent.method == "PUT"
+    assert sent.url == "http://gateway.example.org:9091/metrics/job/wattprint/run_id/run-7"
+    assert sent.timeout_s == 1.25
+    seen.answer = Response(500, b"gateway down")
+    with pytest.raises(HTTPStatusError, match="HTTP 500 gateway down"):
+        sink.push("run-7")
