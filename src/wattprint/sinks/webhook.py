@@ -9,11 +9,10 @@ at 30 s), then gives up for this process; what is left in the outbox is sent
 by the next ``WebhookSink`` created for the same URL (the next run). A 429 or
 503 answer with ``Retry-After`` (seconds or an HTTP-date) sets the wait before
 the next attempt instead, bounded to 0..300 s, and a flush does not cut that
-wait short. Each
-request carries ``Idempotency-Key: <run_id>``: a result whose answer was lost
-is sent again, and the receiver drops the copy by that key. Processes sharing
-an outbox claim a file with a lock before sending it, so two never send the
-same file at once.
+wait short. Each request carries ``Idempotency-Key: <run_id>``: a result
+whose answer was lost is sent again, and the receiver drops the copy by that
+key. Processes sharing an outbox claim a file with a lock before sending it,
+so two never send the same file at once.
 
 The payload is :func:`wattprint.records.run_dict.run_to_dict` of the run without its
 ``host`` part (OS, CPU and GPU models, memory) unless ``include_host=True``.
