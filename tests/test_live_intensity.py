@@ -28,6 +28,7 @@ from wattprint.grid.live.choose import make_provider, zone_for
 from wattprint.grid.live.electricitymaps import ElectricityMaps
 from wattprint.grid.live.uk_carbon import UkCarbonIntensity
 from wattprint.grid.timeline import live_for
+from wattprint.net import MockTransport, Request, Response
 from wattprint.provenance import Location
 from wattprint.settings.resolve import resolve_settings
 from wattprint.tracking.grid_request import request_from
@@ -144,6 +145,10 @@ def em(api: FakeApi, clock: Clock, cache: LiveCache | None = None, **kw: float) 
 
 def uk(api: FakeApi, clock: Clock, cache: LiveCache | None = None) -> UkCarbonIntensity:
     return UkCarbonIntensity(base_url=api.base_url, cache=cache, clock=clock)
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
 
 
 def values(points: list[IntensityPoint]) -> list[float]:
@@ -298,6 +303,82 @@ def test_an_unreachable_server_is_a_provider_error(clock: Clock) -> None:
     provider = UkCarbonIntensity(base_url="http://127.0.0.1:9", timeout_s=1.0, clock=clock)
     with pytest.raises(ProviderError, match=r"http://127\.0\.0\.1:9/intensity"):
         provider.latest("GB")
+
+
+# -- in memory, through MockTransport ------------------------------------------------
+
+
+class Answers:
+    """A MockTransport handler: recorded answers by URL path, every request kept."""
+
+    def __init__(self, **by_path: Response | BaseException) -> None:
+        self.by_path = by_path
+        self.seen: list[Request] = []
+
+    def __call__(self, sent: Request) -> Response:
+        self.seen.append(sent)
+        answer = self.by_path.get(urlsplit(sent.url).path, Response(404, b"{}"))
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+def test_electricitymaps_in_memory_sends_the_token_and_maps_the_answer(clock: Clock) -> None:
+    answers = Answers(
+        **{"/v3/carbon-intensity/latest": Response(200, fixture("em_latest_DE.json"))}
+    )
+    provider = ElectricityMaps(
+        token="tok-123",
+        base_url="https://api.example.org/v3",
+        clock=clock,
+        transport=MockTransport(answers),
+    )
+    point = provider.latest("DE")
+    assert (point.start, point.end, point.intensity_g_per_kwh) == (at(26, 13), at(26, 14), 96.0)
+    (sent,) = answers.seen
+    assert (sent.method, sent.url) == (
+        "GET",
+        "https://api.example.org/v3/carbon-intensity/latest?zone=DE",
+    )
+    assert sent.headers["auth-token"] == "tok-123"
+    assert sent.timeout_s == 3.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (TimeoutError("timed out"), "timed out"),
+        (ConnectionRefusedError(111, "Connection refused"), "Connection refused"),
+        (Response(503, b"maintenance"), "HTTP 503 maintenance"),
+        (Response(200, b"<html>"), "expected JSON"),
+    ],
+)
+def test_uk_in_memory_failures_name_the_url_and_the_reason(
+    clock: Clock, answer: Response | BaseException, reason: str
+) -> None:
+    provider = UkCarbonIntensity(
+        base_url="https://uk.example.org",
+        clock=clock,
+        transport=MockTransport(Answers(**{"/intensity": answer})),
+    )
+    with pytest.raises(ProviderError) as info:
+        provider.latest("GB")
+    assert "https://uk.example.org/intensity" in str(info.value)
+    assert reason in str(info.value)
+
+
+def test_uk_in_memory_answer_and_cache(clock: Clock, tmp_path: Path) -> None:
+    answers = Answers(**{"/intensity": Response(200, fixture("uk_intensity.json"))})
+    provider = UkCarbonIntensity(
+        base_url="https://uk.example.org",
+        clock=clock,
+        cache=LiveCache(directory=tmp_path, clock=clock),
+        transport=MockTransport(answers),
+    )
+    first = provider.latest("GB")
+    assert provider.latest("GB") == first  # the second is answered by the cache
+    assert first.intensity_g_per_kwh == 100 and not first.is_forecast
+    assert [r.headers["Accept"] for r in answers.seen] == ["application/json"]
 
 
 # -- hourly means ----------------------------------------------------------------

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -23,6 +24,7 @@ from wattprint.errors import ConfigError, ProviderError
 from wattprint.grid.cloud_detect import CloudDetector, default_cache_path, dmi_provider
 from wattprint.grid.geoip import lookup_geoip
 from wattprint.grid.timezone import TzGuess, guess_from_timezone
+from wattprint.net import MockTransport, Request, Response
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDED = FIXTURES / "cloud_metadata"
@@ -271,6 +273,65 @@ def test_the_instance_asks_once(tmp_path: Path) -> None:
     assert len(service.seen) == 1
 
 
+# --------------------------------------------------------------------------- in memory
+
+
+def in_memory(route: Route, seen: list[Request]) -> MockTransport:
+    """Answer requests with ``route``, as the FakeService does, without a server."""
+
+    def handle(sent: Request) -> Response:
+        seen.append(sent)
+        url = urlsplit(sent.url)
+        path = f"{url.path}?{url.query}" if url.query else url.path
+        headers = {k.lower(): v for k, v in sent.headers.items()}
+        status, extra, body = route(sent.method, path, headers)
+        if status < 0:
+            raise TimeoutError("timed out")
+        return Response(status, body, {k.lower(): v for k, v in extra.items()})
+
+    return MockTransport(handle)
+
+
+@pytest.mark.parametrize(
+    ("kind", "route", "region", "methods"),
+    [
+        ("aws_nitro", aws_imds, "eu-west-3", ["PUT", "GET"]),
+        ("gcp", gcp_metadata, "europe-west1", ["GET"]),
+        ("azure", azure_imds, "westeurope", ["GET"]),
+    ],
+)
+def test_each_service_in_memory(
+    tmp_path: Path, kind: str, route: Route, region: str, methods: list[str]
+) -> None:
+    seen: list[Request] = []
+    boot_id = tmp_path / "boot_id"
+    boot_id.write_text("boot-1\n")
+    guess = CloudDetector(
+        dmi_dir=make_dmi(tmp_path, kind),
+        cache_path=tmp_path / "cache" / "cloud.json",
+        boot_id_path=boot_id,
+        transport=in_memory(route, seen),
+    ).detect()
+    assert guess is not None and guess.region == region
+    assert [r.method for r in seen] == methods
+    assert all(r.url.startswith("http://169.254.169.254/") for r in seen)  # the real endpoints
+    assert not any(r.use_proxy for r in seen)  # link-local: never through a proxy
+    assert all(0 < r.timeout_s <= 1.0 for r in seen)  # within the 1 s budget
+
+
+def test_a_metadata_timeout_in_memory_still_names_the_provider(tmp_path: Path) -> None:
+    seen: list[Request] = []
+    guess = CloudDetector(
+        dmi_dir=make_dmi(tmp_path, "gcp"),
+        cache_path=tmp_path / "cache" / "cloud.json",
+        boot_id_path=tmp_path / "no_boot_id",
+        transport=in_memory(HANG, seen),
+    ).detect()
+    assert guess is not None and (guess.provider, guess.region) == ("gcp", None)
+    assert "did not answer" in guess.how and "timed out" in guess.how
+    assert len(seen) == 1
+
+
 # --------------------------------------------------------------------------- on-disk cache
 
 
@@ -460,6 +521,32 @@ def test_geoip_failures_raise_provider_error(
 ) -> None:
     with FakeService(fixed(status, body)) as service, pytest.raises(ProviderError, match=message):
         lookup_geoip(base_url=f"{service.url}/json")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (Response(200, b'{"ip": "10.0.0.1", "bogon": true}'), "bogon"),
+        (Response(429, b"rate limit"), "HTTP 429 rate limit"),
+        (TimeoutError("timed out"), "timed out"),
+    ],
+)
+def test_geoip_in_memory(answer: Response | BaseException, message: str) -> None:
+    seen: list[Request] = []
+
+    def handle(sent: Request) -> Response:
+        seen.append(sent)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    with pytest.raises(ProviderError, match=message) as info:
+        lookup_geoip(base_url="https://geo.example.org/json", transport=MockTransport(handle))
+    assert "https://geo.example.org/json" in str(info.value)
+    assert seen[0].headers["Accept"] == "application/json" and seen[0].timeout_s == 2.0
+    ok = MockTransport(lambda _: Response(200, recorded("ipinfo.json")))
+    guess = lookup_geoip(base_url="https://geo.example.org/json", transport=ok)
+    assert (guess.country_iso2, guess.region) == ("US", "Massachusetts")
 
 
 def test_geoip_timeout(no_proxy: None) -> None:

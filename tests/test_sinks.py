@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.fake_clock import FakeClock
 
 from wattprint import ConfigError, DataError, Tracker
 from wattprint.grid.intensity import Intensity
 from wattprint.grid.location import Location
+from wattprint.net import MockTransport, Request, Response
 from wattprint.records.run_dict import SCHEMA
 from wattprint.results import ComponentMethod, Host, Methodology, RunResult, TaskResult
 from wattprint.sinks.base import Sink
@@ -397,3 +399,192 @@ def test_bad_webhook_arguments_name_the_value(
     with pytest.raises(ConfigError, match="invalid") as info:
         WebhookSink(outbox_dir=tmp_path, **kwargs)  # type: ignore[arg-type]
     assert shown in str(info.value)
+
+
+# -- webhook in memory: Retry-After, driven by a fake clock ---------------------------
+
+
+class Endpoint:
+    """A MockTransport handler: scripted answers first, then 204; each POST kept with its time."""
+
+    def __init__(self, clock: FakeClock, *answers: Response) -> None:
+        self.clock = clock
+        self.answers = list(answers)
+        self.posts: list[tuple[float, Request]] = []
+        self.cond = threading.Condition()
+
+    def __call__(self, sent: Request) -> Response:
+        with self.cond:
+            self.posts.append((self.clock.monotonic_s(), sent))
+            self.cond.notify_all()
+            return self.answers.pop(0) if self.answers else Response(204)
+
+    def until(self, count: int) -> None:
+        with self.cond:
+            assert self.cond.wait_for(lambda: len(self.posts) >= count, timeout=10)
+
+
+class Waits:
+    """The sink's wait seam: records each wait asked for, then waits on the fake clock."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.asked_s: list[float] = []
+        self.cond = threading.Condition()
+
+    def __call__(self, condition: threading.Condition, timeout_s: float) -> None:
+        with self.cond:
+            self.asked_s.append(timeout_s)
+            self.cond.notify_all()
+        self.clock.wait(condition, timeout_s)
+
+    def until(self, wait_s: float) -> None:
+        """Return once the sender asked to wait ``wait_s`` (it is then waiting, or about to)."""
+        with self.cond:
+            assert self.cond.wait_for(lambda: wait_s in self.asked_s, timeout=10)
+
+    def since(self, count: int) -> set[float]:
+        """Return the waits asked for after the first ``count`` ones."""
+        with self.cond:
+            return set(self.asked_s[count:])
+
+
+def in_memory_sink(
+    tmp_path: Path, *answers: Response
+) -> tuple[WebhookSink, Endpoint, Waits, FakeClock]:
+    clock = FakeClock()
+    endpoint, waits = Endpoint(clock, *answers), Waits(clock)
+    sink = WebhookSink(
+        "https://hooks.example.org/runs",
+        outbox_dir=tmp_path,
+        clock=clock.monotonic_s,
+        wall_clock=clock.wall_s,
+        wait=waits,
+        transport=MockTransport(endpoint),
+    )
+    return sink, endpoint, waits, clock
+
+
+@pytest.mark.parametrize(
+    ("status", "header"),
+    [(429, "120"), (503, "120"), (503, "Wed, 01 May 2024 12:02:00 GMT")],  # the clock: 12:00:00
+)
+def test_retry_after_sets_the_wait_and_the_result_arrives_once(
+    tmp_path: Path, status: int, header: str
+) -> None:
+    busy = Response(status, b"slow down", {"retry-after": header})
+    sink, endpoint, waits, clock = in_memory_sink(tmp_path, busy)
+    sink.write(make_result("r-busy"))
+    waits.until(120.0)
+    assert waits.since(0) == {120.0}  # not the own first backoff of 0.5 s
+    clock.advance(119.0)
+    waits.until(1.0)  # woke, still 1 s to go
+    assert waits.since(0) == {120.0, 1.0} and len(endpoint.posts) == 1
+    clock.advance(1.0)
+    endpoint.until(2)
+    assert sink.flush(10)
+    (t0, first), (t1, second) = endpoint.posts
+    assert t1 - t0 == 120.0
+    assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"] == "r-busy"
+    assert first.body == second.body and json.loads(second.body or b"")["run_id"] == "r-busy"
+    assert _outbox_files(sink) == []
+    sink.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "first_wait_s"),
+    [
+        (429, "86400", 300.0),  # bounded
+        (503, "999999999999999999999999999999", 300.0),
+        (429, "-5", 0.5),  # not a Retry-After: the own backoff
+        (503, "soon", 0.5),
+        (500, "120", 0.5),  # only 429 and 503 are read
+        (429, None, 0.5),
+    ],
+)
+def test_retry_after_is_bounded_and_read_only_where_it_means_something(
+    tmp_path: Path, status: int, header: str | None, first_wait_s: float
+) -> None:
+    headers = {} if header is None else {"retry-after": header}
+    sink, endpoint, waits, clock = in_memory_sink(tmp_path, Response(status, b"", headers))
+    sink.write(make_result("r-bound"))
+    waits.until(first_wait_s)
+    assert waits.since(0) == {first_wait_s} and len(endpoint.posts) == 1
+    clock.advance(first_wait_s)
+    endpoint.until(2)
+    assert sink.flush(10)
+    assert [t for t, _ in endpoint.posts] == [1000.0, 1000.0 + first_wait_s]
+    sink.close()
+
+
+def test_a_retry_after_date_already_past_retries_at_once(tmp_path: Path) -> None:
+    past = Response(503, b"", {"retry-after": "Wed, 01 May 2024 11:00:00 GMT"})
+    sink, endpoint, waits, _clock = in_memory_sink(tmp_path, past)
+    sink.write(make_result("r-past"))
+    endpoint.until(2)
+    assert waits.asked_s == []  # no wait at all, and none negative
+    assert endpoint.posts[0][0] == endpoint.posts[1][0]
+    assert sink.flush(10)
+    sink.close()
+
+
+def test_a_flush_does_not_cut_a_retry_after_wait_short(tmp_path: Path) -> None:
+    sink, endpoint, waits, clock = in_memory_sink(
+        tmp_path, Response(429, b"", {"retry-after": "60"})
+    )
+    sink.write(make_result("r-patient"))
+    waits.until(60.0)
+    asked = len(waits.asked_s)
+    assert not sink.flush(0)  # wakes the sender, which goes back to waiting
+    with waits.cond:
+        assert waits.cond.wait_for(lambda: len(waits.asked_s) > asked, timeout=10)
+    assert waits.since(0) == {60.0} and len(endpoint.posts) == 1
+    clock.advance(60.0)
+    endpoint.until(2)
+    assert sink.flush(10)
+    sink.close()
+
+
+def test_a_refused_result_is_not_retried_and_stays_in_the_outbox(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink, endpoint, waits, _clock = in_memory_sink(tmp_path, Response(400, b"bad schema"))
+    with caplog.at_level(logging.WARNING, logger="wattprint"):
+        sink.write(make_result("r-refused"))
+        endpoint.until(1)
+        assert sink.flush(10)  # nothing left to send in this process
+    assert len(endpoint.posts) == 1 and 0.5 not in waits.asked_s
+    assert "HTTP 400 bad schema" in caplog.text
+    assert "https://hooks.example.org/runs" in caplog.text
+    assert _outbox_files(sink) == ["r-refused.json"]
+    sink.close()
+
+
+def test_a_timeout_is_retried_with_the_own_backoff(tmp_path: Path) -> None:
+    clock = FakeClock()
+    endpoint = Endpoint(clock)
+    calls: list[int] = []
+
+    def hang_once(sent: Request) -> Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise TimeoutError("timed out")
+        return endpoint(sent)
+
+    waits = Waits(clock)
+    sink = WebhookSink(
+        "https://hooks.example.org/runs",
+        outbox_dir=tmp_path,
+        clock=clock.monotonic_s,
+        wall_clock=clock.wall_s,
+        wait=waits,
+        transport=MockTransport(hang_once),
+    )
+    sink.write(make_result("r-hang"))
+    waits.until(0.5)
+    assert waits.since(0) == {0.5}
+    clock.advance(0.5)
+    endpoint.until(1)
+    assert sink.flush(10)
+    assert [r.headers["Idempotency-Key"] for _, r in endpoint.posts] == ["r-hang"]
+    sink.close()

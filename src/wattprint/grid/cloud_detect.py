@@ -137,11 +137,14 @@ def dmi_provider(dmi_dir: Path = DEFAULT_DMI_DIR) -> tuple[str, str] | None:
 
 
 class _Budget:
-    """What is left of the time allowed for all requests together."""
+    """What is left of the time allowed for all requests together, and what sends them."""
 
-    __slots__ = ("_clock", "_deadline", "_total_s")
+    __slots__ = ("_clock", "_deadline", "_total_s", "transport")
 
-    def __init__(self, total_s: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, total_s: float, clock: Callable[[], float], transport: net.Transport | None
+    ) -> None:
+        self.transport = transport
         self._clock = clock
         self._total_s = total_s
         self._deadline = clock() + total_s
@@ -175,6 +178,7 @@ def _aws_region(base_url: str, budget: _Budget) -> tuple[str, str]:
             body=b"",
             timeout_s=budget.timeout_s(),
             use_proxy=False,
+            transport=budget.transport,
         )
         .text()
         .strip()
@@ -187,6 +191,7 @@ def _aws_region(base_url: str, budget: _Budget) -> tuple[str, str]:
         headers={"X-aws-ec2-metadata-token": token},
         timeout_s=budget.timeout_s(),
         use_proxy=False,
+        transport=budget.transport,
     )
     return _region_text(answer.text(), url), f"IMDSv2 at {url}"
 
@@ -198,6 +203,7 @@ def _gcp_region(base_url: str, budget: _Budget) -> tuple[str, str]:
         headers={"Metadata-Flavor": "Google"},
         timeout_s=budget.timeout_s(),
         use_proxy=False,
+        transport=budget.transport,
     )
     if answer.headers.get("metadata-flavor") != "Google":
         raise ProviderError(f"GET {url}: the answer lacks the header 'Metadata-Flavor: Google'")
@@ -220,6 +226,7 @@ def _azure_region(base_url: str, budget: _Budget) -> tuple[str, str]:
         headers={"Metadata": "true"},
         timeout_s=budget.timeout_s(),
         use_proxy=False,
+        transport=budget.transport,
     )
     return _region_text(answer.text(), url), f"IMDS at {url}"
 
@@ -259,7 +266,16 @@ class CloudDetector:
     asks at most once; an answer naming a region is also kept on disk.
     """
 
-    __slots__ = ("_answer", "_boot_id", "_budget_s", "_cache_path", "_clock", "_dmi_dir", "_urls")
+    __slots__ = (
+        "_answer",
+        "_boot_id",
+        "_budget_s",
+        "_cache_path",
+        "_clock",
+        "_dmi_dir",
+        "_transport",
+        "_urls",
+    )
 
     def __init__(
         self,
@@ -271,6 +287,7 @@ class CloudDetector:
         boot_id_path: Path = DEFAULT_BOOT_ID_PATH,
         env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        transport: net.Transport | None = None,
     ) -> None:
         """Set up a detector; nothing is read until :meth:`detect`.
 
@@ -286,6 +303,7 @@ class CloudDetector:
             env: the environment, for the default cache path; ``os.environ``
                 when None.
             clock: monotonic clock for the budget. Units: s.
+            transport: what sends the metadata requests; None for the network.
 
         Raises:
             ConfigError: ``budget_s`` is not a positive number, or ``endpoints``
@@ -303,6 +321,7 @@ class CloudDetector:
         self._cache_path = cache_path if cache_path is not None else default_cache_path(env)
         self._boot_id = boot_id_path
         self._clock = clock
+        self._transport = transport
         self._answer: tuple[CloudGuess | None] | None = None  # (answer,) once detected
 
     def detect(self) -> CloudGuess | None:
@@ -326,7 +345,7 @@ class CloudDetector:
         cached = self._read_cache(key, provider)
         if cached is not None:
             return cached
-        budget = _Budget(self._budget_s, self._clock)
+        budget = _Budget(self._budget_s, self._clock, self._transport)
         try:
             region, source = _FETCHERS[provider](self._urls[provider], budget)
         except (ProviderError, HTTPException) as err:

@@ -54,6 +54,7 @@ def lookup_geoip(
     *,
     base_url: str = DEFAULT_GEOIP_URL,
     timeout_s: float = DEFAULT_GEOIP_TIMEOUT_S,
+    transport: net.Transport | None = None,
 ) -> GeoIpGuess:
     """Ask a geo-IP service where this machine's public address is.
 
@@ -63,6 +64,7 @@ def lookup_geoip(
     Args:
         base_url: the service's URL, answering a JSON object with ``country``.
         timeout_s: time allowed for the request. Units: s.
+        transport: what sends the request; None for the network.
 
     Raises:
         ProviderError: the request failed or timed out, the answer is not a
@@ -71,7 +73,12 @@ def lookup_geoip(
     from http.client import HTTPException
 
     try:
-        data = net.get_json(base_url, headers={"Accept": "application/json"}, timeout_s=timeout_s)
+        data = net.get_json(
+            base_url,
+            headers={"Accept": "application/json"},
+            timeout_s=timeout_s,
+            transport=transport,
+        )
     except HTTPException as err:  # a garbled status line or headers
         raise ProviderError(f"GET {base_url}: {type(err).__name__}: {err}") from err
     if not isinstance(data, dict):

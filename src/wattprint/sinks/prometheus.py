@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from wattprint.errors import ConfigError, MissingDependencyError
-from wattprint.net import DEFAULT_TIMEOUT_S
+from wattprint.net import DEFAULT_TIMEOUT_S, Transport, request
 from wattprint.results import RunResult, TaskResult
 from wattprint.sinks.base import RunStart
 
@@ -141,23 +141,29 @@ _PROCESS = _Process()
 """Per-process state: an HTTP port can be bound once, metric names registered once."""
 
 
-def _net_handler(
-    url: str, method: str, timeout: float | None, headers: Sequence[tuple[str, str]], data: bytes
-) -> Callable[[], None]:
-    """Send prometheus_client's pushes through wattprint's one HTTP client."""
+def _net_handler(transport: Transport | None) -> Callable[..., Callable[[], None]]:
+    """Return a push handler for prometheus_client that sends through wattprint's one client."""
 
-    def send() -> None:
-        from wattprint.net import request
+    def handler(
+        url: str,
+        method: str,
+        timeout: float | None,
+        headers: Sequence[tuple[str, str]],
+        data: bytes,
+    ) -> Callable[[], None]:
+        def send() -> None:
+            request(
+                url,
+                method=method,
+                headers=dict(headers),
+                body=data,
+                timeout_s=DEFAULT_TIMEOUT_S if timeout is None else timeout,
+                transport=transport,
+            )
 
-        request(
-            url,
-            method=method,
-            headers=dict(headers),
-            body=data,
-            timeout_s=DEFAULT_TIMEOUT_S if timeout is None else timeout,
-        )
+        return send
 
-    return send
+    return handler
 
 
 class PrometheusSink:
@@ -176,6 +182,7 @@ class PrometheusSink:
             None uses ``prometheus_client.REGISTRY``, so an endpoint the
             program already serves shows them too.
         timeout_s: time allowed for one push. Units: s.
+        transport: what sends the pushes; None for the network.
 
     Raises:
         MissingDependencyError: ``prometheus_client`` is not installed.
@@ -193,6 +200,7 @@ class PrometheusSink:
         job: str = "wattprint",
         registry: CollectorRegistry | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        transport: Transport | None = None,
     ) -> None:
         pc = _prometheus()
         if port is not None and (isinstance(port, bool) or not 0 <= port <= 65535):
@@ -201,6 +209,7 @@ class PrometheusSink:
         self.pushgateway_url = pushgateway_url
         self.job = job
         self.timeout_s = timeout_s
+        self._transport = transport
         with _PROCESS.lock:
             metrics = _PROCESS.metrics.get(self.registry)
             if metrics is None:
@@ -282,5 +291,5 @@ class PrometheusSink:
             registry=_RunOnly(self.registry, run_id),
             grouping_key={"run_id": run_id},
             timeout=self.timeout_s,
-            handler=_net_handler,
+            handler=_net_handler(self._transport),
         )

@@ -6,11 +6,13 @@ so stopping a tracker is never delayed by a slow or absent endpoint. A file
 leaves the outbox only after the endpoint answered 2xx. While the endpoint is
 down the thread retries with exponential backoff (0.5 s, 1 s, 2 s... capped
 at 30 s), then gives up for this process; what is left in the outbox is sent
-by the next ``WebhookSink`` created for the same URL (the next run). Each
-request carries ``Idempotency-Key: <run_id>``: a result whose answer was lost
-is sent again, and the receiver drops the copy by that key. Processes sharing
-an outbox claim a file with a lock before sending it, so two never send the
-same file at once.
+by the next ``WebhookSink`` created for the same URL (the next run). A 429 or
+503 answer with ``Retry-After`` (seconds or an HTTP-date) sets the wait before
+the next attempt instead, bounded to 0..300 s, and a flush does not cut that
+wait short. Each request carries ``Idempotency-Key: <run_id>``: a result
+whose answer was lost is sent again, and the receiver drops the copy by that
+key. Processes sharing an outbox claim a file with a lock before sending it,
+so two never send the same file at once.
 
 The payload is :func:`wattprint.records.run_dict.run_to_dict` of the run without its
 ``host`` part (OS, CPU and GPU models, memory) unless ``include_host=True``.
@@ -24,19 +26,26 @@ import json
 import logging
 import math
 import os
-import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from wattprint.errors import ConfigError, ProviderError
+from wattprint.net import (
+    HTTPStatusError,
+    Transport,
+    is_http_url,
+    redacted_url,
+    request,
+    retry_after_s,
+)
 from wattprint.records.run_dict import run_to_dict
 from wattprint.results import RunResult
 from wattprint.sinks.jsonl import to_json
+from wattprint.sinks.outbox import default_outbox_dir, outbox_file_name, try_lock
 
 logger = logging.getLogger("wattprint")
 
@@ -44,18 +53,19 @@ DEFAULT_MAX_ATTEMPTS = 8  # consecutive failed sends before giving up until the 
 FIRST_BACKOFF_S = 0.5  # wait after the first failure, doubled after each one. Units: s.
 MAX_BACKOFF_S = 30.0  # the longest wait; 8 attempts wait about 62 s in all. Units: s.
 EXIT_FLUSH_S = 2.0  # the longest wait at interpreter exit for queued results. Units: s.
+MAX_RETRY_AFTER_S = 300.0  # the longest wait a Retry-After header can ask for. Units: s.
+
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 _RETRYABLE_4XX = frozenset({408, 409, 425, 429})
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 Outcome = Literal["sent", "gone", "retry", "refused"]
+Wait = Callable[[threading.Condition, float], None]
+"""Block on a condition (its lock held) until notified or ``timeout_s`` seconds pass."""
 
 
-def default_outbox_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Return the default outbox: ``$XDG_DATA_HOME/wattprint/outbox`` (``~/.local/share/...``)."""
-    from wattprint.paths import user_data_dir
-
-    return user_data_dir(env) / "outbox"
+def _wait_on(condition: threading.Condition, timeout_s: float) -> None:
+    condition.wait(timeout_s)
 
 
 def payload_of(result: RunResult, *, include_host: bool = False) -> bytes:
@@ -66,47 +76,10 @@ def payload_of(result: RunResult, *, include_host: bool = False) -> bytes:
     return to_json(data)
 
 
-def _file_name(run_id: str) -> str:
-    """Return the outbox file name of a run: its id, or a digest of an unusual one."""
-    stem = run_id if _SAFE_ID.fullmatch(run_id) else hashlib.sha256(run_id.encode()).hexdigest()
-    return f"{stem}.json"
-
-
-def _shown(url: str) -> str:
-    """Return ``url`` fit for a log line: no credentials, no query."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
-
-
-def _valid_url(url: object) -> bool:
-    if not isinstance(url, str):
-        return False
-    try:
-        parts = urlsplit(url)
-        _ = parts.port  # raises ValueError for a port out of range
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 def _positive(value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return math.isfinite(value) and value > 0
-
-
-def _try_lock(fd: int) -> bool:
-    """Take an exclusive lock on ``fd`` without waiting; False if another holds it."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no claim; the Idempotency-Key still dedupes
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
 
 
 class WebhookSink:
@@ -125,6 +98,11 @@ class WebhookSink:
         max_attempts: consecutive failed sends before giving up until the
             next run (or the next result, or :meth:`flush`).
         clock: monotonic clock for the waits. Units: s.
+        wall_clock: wall-clock time, seconds since the epoch, to read a
+            ``Retry-After`` date. Units: s.
+        wait: blocks on a condition for a time on ``clock`` (tests pass a
+            fake clock's).
+        transport: what sends the requests; None for the network.
 
     Raises:
         ConfigError: an argument is not accepted.
@@ -142,8 +120,11 @@ class WebhookSink:
         include_host: bool = False,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        wait: Wait = _wait_on,
+        transport: Transport | None = None,
     ) -> None:
-        if not _valid_url(url):
+        if not is_http_url(url):
             raise ConfigError("url", url, "an http:// or https:// URL with a host")
         if not _positive(timeout_s):
             raise ConfigError("timeout_s", timeout_s, "a number of seconds > 0")
@@ -156,6 +137,9 @@ class WebhookSink:
         self.include_host = include_host
         self.max_attempts = max_attempts
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._wait_fn = wait
+        self._transport = transport
         self._headers = {"Content-Type": "application/json", **(headers or {})}
         self._cond = threading.Condition()
         self._queue: deque[str] = deque()  # outbox file names, oldest first
@@ -177,7 +161,7 @@ class WebhookSink:
         (sent by this process only) and a warning says so.
         """
         body = payload_of(result, include_host=self.include_host)
-        name = _file_name(result.run_id)
+        name = outbox_file_name(result.run_id)
         try:
             self.outbox.mkdir(parents=True, exist_ok=True)
             tmp = self.outbox / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
@@ -254,7 +238,7 @@ class WebhookSink:
         """Wait (lock held) until ``done()`` or ``timeout_s`` have passed on the clock."""
         deadline = self._clock() + timeout_s
         while not done() and (left := deadline - self._clock()) > 0:
-            self._cond.wait(left)
+            self._wait_fn(self._cond, left)
 
     def _enqueue(self, names: list[str], *, revive: bool) -> int:
         with self._cond:
@@ -290,7 +274,7 @@ class WebhookSink:
                 if self._closed:
                     return
                 name = self._queue[0]
-            outcome = self._attempt(name)
+            outcome, asked_s = self._attempt(name)
             with self._cond:
                 if self._closed:
                     return
@@ -300,21 +284,24 @@ class WebhookSink:
                         self._queue.remove(name)
                     self._in_memory.pop(name, None)
                     if outcome == "sent" and self._failures:
-                        logger.info("wattprint: webhook %s reachable again", _shown(self.url))
+                        logger.info("wattprint: webhook %s reachable again", redacted_url(self.url))
                         self._failures = 0
                     continue
                 self._failures += 1
                 self._failed_sends += 1
                 if self._failures < self.max_attempts:  # back off; a flush cuts it short
-                    delay_s = min(FIRST_BACKOFF_S * 2 ** (self._failures - 1), MAX_BACKOFF_S)
-                    self._wait(delay_s, lambda: self._kick or self._closed)
+                    if asked_s is not None:  # the server said when: a flush does not hurry it
+                        self._wait(asked_s, lambda: self._closed)
+                    else:
+                        delay_s = min(FIRST_BACKOFF_S * 2 ** (self._failures - 1), MAX_BACKOFF_S)
+                        self._wait(delay_s, lambda: self._kick or self._closed)
                     self._kick = False
                     continue
                 self._warn_once(
                     "give-up",
                     "wattprint: webhook %s still failing after %s attempts; %s result(s) stay "
                     "in %s and are sent at the next run",
-                    _shown(self.url),
+                    redacted_url(self.url),
                     self._failures,
                     len(self._queue),
                     self.outbox,
@@ -322,8 +309,8 @@ class WebhookSink:
                 self._parked.extend(self._queue)  # until the next result or flush
                 self._queue.clear()
 
-    def _attempt(self, name: str) -> Outcome:
-        """Send one result; remove its file after a 2xx."""
+    def _attempt(self, name: str) -> tuple[Outcome, float | None]:
+        """Send one result; remove its file after a 2xx; also return a Retry-After wait (s)."""
         with self._cond:
             body = self._in_memory.get(name)
         if body is not None:
@@ -332,13 +319,13 @@ class WebhookSink:
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
-            return "gone"  # sent by another process
+            return "gone", None  # sent by another process
         except OSError as err:
             self._warn_once("read", "wattprint: cannot read %s (%s)", path, err.strerror or err)
-            return "refused"
+            return "refused", None
         try:
-            if not _try_lock(fd) or os.stat(path).st_ino != os.fstat(fd).st_ino:
-                return "gone"  # another process is sending it (and keeps it if that fails)
+            if not try_lock(fd) or os.stat(path).st_ino != os.fstat(fd).st_ino:
+                return "gone", None  # another process is sending it (and keeps it if that fails)
             with os.fdopen(fd, "rb", closefd=False) as f:
                 body = f.read()
             try:
@@ -346,22 +333,21 @@ class WebhookSink:
             except (ValueError, KeyError, TypeError):
                 os.replace(path, path.with_suffix(".damaged"))
                 self._warn_once("damaged", "wattprint: %s is not a result; moved aside", path)
-                return "gone"
-            outcome = self._post(body, run_id if run_id.isascii() else name[:-5])
+                return "gone", None
+            outcome, asked_s = self._post(body, run_id if run_id.isascii() else name[:-5])
             if outcome == "sent" and os.stat(path).st_ino == os.fstat(fd).st_ino:
                 path.unlink()  # not if a newer payload of the run replaced it meanwhile
-            return outcome
+            return outcome, asked_s
         except FileNotFoundError:
-            return "gone"
+            return "gone", None
         except OSError as err:
             self._warn_once("read", "wattprint: cannot read %s (%s)", path, err.strerror or err)
-            return "refused"
+            return "refused", None
         finally:
             os.close(fd)
 
-    def _post(self, body: bytes, key: str) -> Outcome:
-        from wattprint.net import request
-
+    def _post(self, body: bytes, key: str) -> tuple[Outcome, float | None]:
+        """POST one body; return the outcome and the wait a Retry-After asked for (s)."""
         try:
             request(
                 self.url,
@@ -369,18 +355,19 @@ class WebhookSink:
                 headers={**self._headers, "Idempotency-Key": key},
                 body=body,
                 timeout_s=self.timeout_s,
+                transport=self._transport,
             )
         except ProviderError as err:
-            reason = str(err).replace(self.url, _shown(self.url))
-            status = getattr(err.__cause__, "code", None)
-            if isinstance(status, int) and 400 <= status < 500 and status not in _RETRYABLE_4XX:
+            reason = str(err).replace(self.url, redacted_url(self.url))
+            status = err.status if isinstance(err, HTTPStatusError) else None
+            if status is not None and 400 <= status < 500 and status not in _RETRYABLE_4XX:
                 self._warn_once(
                     f"refused:{status}",
                     "wattprint: webhook refused a result (%s); it stays in %s for the next run",
                     reason,
                     self.outbox,
                 )
-                return "refused"
+                return "refused", None
             logger.debug("wattprint: webhook send failed: %s", reason)
             self._warn_once(
                 "down",
@@ -389,9 +376,16 @@ class WebhookSink:
                 reason,
                 self.outbox,
             )
-            return "retry"
+            return "retry", self._retry_after_s(err)
         logger.debug("wattprint: webhook delivered %s", key)
-        return "sent"
+        return "sent", None
+
+    def _retry_after_s(self, err: ProviderError) -> float | None:
+        """Return the wait a 429 or 503 answer asked for, bounded to 0..300 s; None if none."""
+        if not isinstance(err, HTTPStatusError) or err.status not in _RETRY_AFTER_STATUSES:
+            return None
+        asked_s = retry_after_s(err.headers.get("retry-after"), self._wall_clock())
+        return None if asked_s is None else min(max(asked_s, 0.0), MAX_RETRY_AFTER_S)
 
     def _warn_once(self, cause: str, message: str, *args: object) -> None:
         if cause not in self._warned:

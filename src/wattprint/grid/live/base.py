@@ -69,7 +69,9 @@ class LiveProvider(Protocol):
 
     Every method may touch the network (through :mod:`wattprint.net`, with a
     timeout) unless its cache answers, and raises :class:`ProviderError` when
-    the provider cannot answer. Callers fall back to shipped averages.
+    the provider cannot answer. Callers fall back to shipped averages. A
+    provider takes ``transport=`` (a :class:`wattprint.net.Transport`) when
+    it is created, so tests answer it in memory.
     """
 
     name: str

@@ -95,6 +95,7 @@ class ElectricityMaps:
         timeout_s: float = net.DEFAULT_TIMEOUT_S,
         cache: LiveCache | None = None,
         clock: Callable[[], datetime] = utc_now,
+        transport: net.Transport | None = None,
     ) -> None:
         """Set up the client; nothing is sent until a method is called.
 
@@ -105,6 +106,7 @@ class ElectricityMaps:
             timeout_s: time allowed for each request. Units: s.
             cache: where answers are kept; None to always ask.
             clock: returns the current time, timezone-aware.
+            transport: what sends the requests; None for the network.
 
         Raises:
             ConfigError: the token is empty or the timeout is not positive.
@@ -120,6 +122,7 @@ class ElectricityMaps:
         self.timeout_s = timeout_s
         self._cache = cache
         self._clock = clock
+        self._transport = transport
 
     def __repr__(self) -> str:
         return f"ElectricityMaps(base_url={self.base_url!r})"  # never show the token
@@ -221,7 +224,10 @@ class ElectricityMaps:
             CacheKey.of(self.name, endpoint, params),
             url=url,
             fetch=lambda: net.get_json(
-                url, headers={"auth-token": self._token}, timeout_s=self.timeout_s
+                url,
+                headers={"auth-token": self._token},
+                timeout_s=self.timeout_s,
+                transport=self._transport,
             ),
             parse=checked,
             ttl_s=ttl_s,

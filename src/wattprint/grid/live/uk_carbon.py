@@ -171,6 +171,7 @@ class UkCarbonIntensity:
         timeout_s: float = net.DEFAULT_TIMEOUT_S,
         cache: LiveCache | None = None,
         clock: Callable[[], datetime] = utc_now,
+        transport: net.Transport | None = None,
     ) -> None:
         """Set up the client; nothing is sent until a method is called.
 
@@ -179,6 +180,7 @@ class UkCarbonIntensity:
             timeout_s: time allowed for each request. Units: s.
             cache: where answers are kept; None to always ask.
             clock: returns the current time, timezone-aware.
+            transport: what sends the requests; None for the network.
 
         Raises:
             ConfigError: the timeout is not positive.
@@ -189,6 +191,7 @@ class UkCarbonIntensity:
         self.timeout_s = timeout_s
         self._cache = cache
         self._clock = clock
+        self._transport = transport
 
     def __repr__(self) -> str:
         return f"UkCarbonIntensity(base_url={self.base_url!r})"
@@ -272,7 +275,10 @@ class UkCarbonIntensity:
             CacheKey.of(self.name, url),
             url=url,
             fetch=lambda: net.get_json(
-                url, headers={"Accept": "application/json"}, timeout_s=self.timeout_s
+                url,
+                headers={"Accept": "application/json"},
+                timeout_s=self.timeout_s,
+                transport=self._transport,
             ),
             parse=parse,
             ttl_s=ttl_s,
