@@ -7,7 +7,11 @@ tracker had, unless they already hold its run id.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from wattprint.errors import DataError
@@ -15,7 +19,12 @@ from wattprint.records.read import read_records
 from wattprint.records.run_dict import run_from_dict
 from wattprint.results import RunResult
 from wattprint.sinks.base import Sink
-from wattprint.tracking.journal import JOURNAL_DIR, read_journals, remove_stale_temporaries
+from wattprint.tracking.journal import (
+    JOURNAL_DIR,
+    JournalEntry,
+    read_journals,
+    remove_stale_temporaries,
+)
 
 logger = logging.getLogger("wattprint")
 
@@ -50,6 +59,65 @@ def _ignore(err: DataError) -> None:
     """Skip a damaged record without a word: recovery only looks for a run id."""
 
 
+@contextmanager
+def _claimed(path: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on a journal; yield False if another recovery holds it or it is gone.
+
+    Two recoveries racing over one directory (two runs starting at once, or
+    ``wattprint recover`` beside a starting run) would otherwise both find the
+    row missing and both write it.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield path.exists()  # the winner of an earlier race removed it: nothing left to do
+    finally:
+        os.close(fd)
+
+
+def _recover_one(entry: JournalEntry) -> RunResult | None:
+    """Write one killed run to its outputs as ``crashed``; return it, or None if it failed."""
+    data = dict(entry.result)
+    data["status"] = "crashed"
+    try:
+        result = run_from_dict(data)
+    except DataError as err:
+        logger.warning("wattprint: cannot recover %s: %s", entry.path, err)
+        return None
+    written = True
+    for name, raw_path in entry.outputs:
+        path = Path(raw_path)
+        sink = _file_sink(name, path)
+        if sink is None or _holds(path, entry.run_id):
+            continue
+        try:
+            sink.write(result)
+        except Exception as err:  # an output must not stop the other recoveries
+            written = False
+            logger.warning(
+                "wattprint: recovering run %s into %s failed: %s", entry.run_id, path, err
+            )
+    if not written:
+        return None
+    entry.path.unlink(missing_ok=True)
+    logger.warning(
+        "wattprint: recovered run %s (process %s was killed) as 'crashed', with "
+        "%.6f kWh measured up to its last checkpoint",
+        entry.run_id,
+        entry.pid,
+        result.energy_kwh,
+    )
+    return result
+
+
 def recover(directory: Path) -> list[RunResult]:
     """Recover every run in ``directory`` whose process is gone; return them.
 
@@ -61,34 +129,9 @@ def recover(directory: Path) -> list[RunResult]:
     for entry in read_journals(directory / JOURNAL_DIR):
         if entry.process_is_alive():
             continue
-        data = dict(entry.result)
-        data["status"] = "crashed"
-        try:
-            result = run_from_dict(data)
-        except DataError as err:
-            logger.warning("wattprint: cannot recover %s: %s", entry.path, err)
-            continue
-        written = True
-        for name, raw_path in entry.outputs:
-            path = Path(raw_path)
-            sink = _file_sink(name, path)
-            if sink is None or _holds(path, entry.run_id):
-                continue
-            try:
-                sink.write(result)
-            except Exception as err:  # an output must not stop the other recoveries
-                written = False
-                logger.warning(
-                    "wattprint: recovering run %s into %s failed: %s", entry.run_id, path, err
-                )
-        if written:
-            entry.path.unlink(missing_ok=True)
-            recovered.append(result)
-            logger.warning(
-                "wattprint: recovered run %s (process %s was killed) as 'crashed', with "
-                "%.6f kWh measured up to its last checkpoint",
-                entry.run_id,
-                entry.pid,
-                result.energy_kwh,
-            )
+        with _claimed(entry.path) as claimed:
+            if claimed:  # another process may be recovering it: only one writes the row
+                result = _recover_one(entry)
+                if result is not None:
+                    recovered.append(result)
     return recovered
