@@ -1,4 +1,4 @@
-"""Nothing lost under concurrency and kills: threads, racing stops and recoveries, SIGKILL at random.
+"""Nothing lost under concurrency and kills: threads, racing stops and recoveries, SIGKILL.
 
 Every run that ``start()`` returned from must end up as exactly one row,
 whatever happens to the process: SIGKILL at any moment (also while a
@@ -19,8 +19,6 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-
-import pytest
 
 from wattprint import Tracker
 from wattprint.errors import DataError

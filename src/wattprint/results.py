@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Literal
 
 from wattprint.provenance import Component, Intensity, Location
+from wattprint.settings.schema import Mode as Mode  # declared once, with the settings
 
 Status = Literal["running", "completed", "interrupted", "crashed"]
-Mode = Literal["process", "machine"]
 
 
 @dataclass(frozen=True, slots=True)

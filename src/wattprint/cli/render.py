@@ -7,6 +7,8 @@ from typing import Any
 
 from wattprint.diagnose import Diagnosis
 from wattprint.results import RunResult
+from wattprint.sinks.csv_file import CsvSink
+from wattprint.sinks.jsonl import JsonLinesSink
 from wattprint.tracking.tracker import Tracker
 
 
@@ -53,9 +55,8 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
     c.print("  " + "; ".join(parts) + f"; mode {result.mode}")
     c.print(f"  water {result.water_l:.3g} L; PUE {result.pue:g}; place: {result.location.how}")
     for sink in tracker.sinks:
-        target = getattr(sink, "written_to", None)
-        if target is not None:
-            c.print(f"  row written to {target}")
+        if isinstance(sink, (CsvSink, JsonLinesSink)) and sink.written_to is not None:
+            c.print(f"  row written to {sink.written_to}")
 
 
 def print_json(result: RunResult) -> None:

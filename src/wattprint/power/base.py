@@ -14,14 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 # The component class is a provenance type, declared below the layers; re-exported here.
 from wattprint.provenance import COMPONENTS as COMPONENTS
 from wattprint.provenance import Component as Component
-
-if TYPE_CHECKING:
-    from wattprint.power.gpu.select import GpuShares
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +114,36 @@ class ProbeOutcome:
     def is_available(self) -> bool:
         """True when the probe opened at least one source."""
         return bool(self.sources)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceShare:
+    """The part of one GPU used by the tracked processes.
+
+    Attributes:
+        device: the device label, as in the source's readings.
+        share: the fraction of the device's energy to charge them, 0..1.
+        rule: how the share was found, for the methodology.
+    """
+
+    device: str
+    share: float
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class GpuShares:
+    """The tracked processes' share of each GPU of a source.
+
+    Attributes:
+        devices: one share per device, in the source's device order.
+    """
+
+    devices: tuple[DeviceShare, ...]
+
+    def share_of(self, device: str) -> float:
+        """Return the share (0..1) of ``device``; 0.0 for a device not listed."""
+        return next((d.share for d in self.devices if d.device == device), 0.0)
 
 
 @runtime_checkable

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from wattprint.grid.timeline import IntensityTimeline
 from wattprint.results import RunResult, Status, TaskResult
 from wattprint.settings.parsers import add_units
-from wattprint.tracking.assemble import ResultBuilder
+from wattprint.tracking.assemble import ResultBuilder, footprint_kwargs
 from wattprint.tracking.clock import Clock
 from wattprint.tracking.meter import Meter, Totals, difference
 from wattprint.tracking.observers import RunStart
@@ -106,7 +106,8 @@ class ActiveRun:
         """Close the task ``name`` at ``end`` and return what it cost."""
         opened = self.tasks.close(name)
         diff = difference(end, opened.totals)
-        task = TaskResult(name=name, **self.results().fields(diff, opened.started_at, "completed"))
+        footprint = self.results().fields(diff, opened.started_at, "completed")
+        task = TaskResult(name=name, **footprint_kwargs(footprint))
         self.tasks.done.append(task)
         return task
 

@@ -6,14 +6,14 @@ emissions and utilisation sits in one place that tests can call directly.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import platform
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import TypedDict
+from typing import Any
 
-from wattprint.grid.location import Location
 from wattprint.grid.plan import GridPlan
 from wattprint.grid.timeline import IntensityTimeline, Resolved
 from wattprint.impact.carbon import facility_energy_kwh
@@ -25,6 +25,7 @@ from wattprint.power.base import Component, NamedDevices
 from wattprint.power.discovery import Discovery
 from wattprint.results import (
     ComponentMethod,
+    Footprint,
     Host,
     Methodology,
     Mode,
@@ -45,30 +46,9 @@ _NO_SOURCE = {
 }
 
 
-class FootprintFields(TypedDict):
-    """The keyword arguments shared by RunResult and TaskResult."""
-
-    run_id: str
-    project: str
-    experiment: str
-    started_at: datetime
-    ended_at: datetime
-    duration_s: float
-    energy_kwh: float
-    cpu_energy_kwh: float
-    gpu_energy_kwh: float
-    ram_energy_kwh: float
-    cpu_power_w: float
-    gpu_power_w: float
-    ram_power_w: float
-    emissions_kg: float
-    intensity_g_per_kwh: float
-    water_l: float
-    location: Location
-    status: Status
-    methodology: Methodology
-    cpu_utilization_percent: float
-    ram_used_bytes: float
+def footprint_kwargs(footprint: Footprint) -> dict[str, Any]:
+    """Return a footprint's fields as keyword arguments for a TaskResult or RunResult."""
+    return {f.name: getattr(footprint, f.name) for f in dataclasses.fields(Footprint)}
 
 
 def _attribution(component: Component, mode: Mode, pid: int) -> str:
@@ -195,7 +175,7 @@ def footprint_fields(
     ended_at: datetime,
     status: Status,
     ram_total_bytes: int,
-) -> FootprintFields:
+) -> Footprint:
     """Compute energies, mean powers, emissions and utilisation of a window.
 
     ``diff.monotonic_s`` is the window's duration (s); energies are J.
@@ -209,7 +189,7 @@ def footprint_fields(
     energy_kwh = facility_energy_kwh(it_kwh, plan.pue)
     grid_water = plan.grid_water.water_l_per_kwh if plan.grid_water is not None else 0.0
     busy_pct = 100.0 * diff.busy_s / diff.cpu_total_s if diff.cpu_total_s > 0 else 0.0
-    return FootprintFields(
+    return Footprint(
         run_id=run_id,
         project=settings.project,
         experiment=settings.experiment,
@@ -259,7 +239,7 @@ class ResultBuilder:
     counts_host: bool
     now: Callable[[], datetime] = functools.partial(datetime.now, timezone.utc)
 
-    def fields(self, diff: Totals, started_at: datetime, status: Status) -> FootprintFields:
+    def fields(self, diff: Totals, started_at: datetime, status: Status) -> Footprint:
         """Return the fields shared by tasks and runs for the window ``diff``."""
         pue = self.plan.pue
         resolved = self.timeline.resolve([(h, e * pue) for h, e in diff.hourly_j])
@@ -301,15 +281,15 @@ class ResultBuilder:
         hardware = self.meter.discovery.hardware
         group = self.group
         fields = self.fields(diff, started_at, status)
-        embodied, embodied_detail = self.embodied(fields["duration_s"])
-        fields["methodology"] = replace(fields["methodology"], embodied=embodied_detail)
+        embodied, embodied_detail = self.embodied(fields.duration_s)
+        fields = replace(fields, methodology=replace(fields.methodology, embodied=embodied_detail))
         per_unit = None
         if units[0] > 0:
             per_unit = sci(
-                energy_kwh=fields["energy_kwh"],
-                intensity_g_per_kwh=fields["intensity_g_per_kwh"],
+                energy_kwh=fields.energy_kwh,
+                intensity_g_per_kwh=fields.intensity_g_per_kwh,
                 embodied_kg=embodied,
-                water_l=fields["water_l"],
+                water_l=fields.water_l,
                 units=units[0],
                 unit=units[1],
             ).g_per_unit
@@ -328,7 +308,7 @@ class ResultBuilder:
             embodied_kg=embodied,
             sci_g_per_unit=per_unit,
             series=tuple(PowerPoint(*point) for point in self.meter.series),
-            **fields,
+            **footprint_kwargs(fields),
         )
 
     def embodied(self, duration_s: float) -> tuple[float, str]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from wattprint.errors import ConfigError
+from wattprint.power.base import DeviceShare, GpuShares
 
 __all__ = [
     "CUDA_VISIBLE_DEVICES",
@@ -228,36 +229,6 @@ def select_gpus(
             raise ConfigError(key, entry, _existing(known), origin_source)
         picks.append(pick)
     return GpuSelection(_merge(picks), origin)
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceShare:
-    """The part of one GPU used by the tracked processes.
-
-    Attributes:
-        device: the device label, as in the source's readings.
-        share: the fraction of the device's energy to charge them, 0..1.
-        rule: how the share was found, for the methodology.
-    """
-
-    device: str
-    share: float
-    rule: str
-
-
-@dataclass(frozen=True, slots=True)
-class GpuShares:
-    """The tracked processes' share of each GPU of a source.
-
-    Attributes:
-        devices: one share per device, in the source's device order.
-    """
-
-    devices: tuple[DeviceShare, ...]
-
-    def share_of(self, device: str) -> float:
-        """Return the share (0..1) of ``device``; 0.0 for a device not listed."""
-        return next((d.share for d in self.devices if d.device == device), 0.0)
 
 
 def _pids_text(pids: Collection[int]) -> str:
