@@ -1,0 +1,120 @@
+"""``wattprint advise where|when|parity`` from the command line, on real runs and files."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from wattprint import Tracker
+from wattprint.cli import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_where_ranks_candidates_with_pue_and_saving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(capsys, "advise", "where", "--energy-kwh", "10", "--candidates",
+                        "DE,FR,aws:eu-north-1", "--json")  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    keys = [p["key"] for p in data["places"]]
+    assert keys == ["aws:eu-north-1", "FR", "DE"]
+    north = data["places"][0]
+    assert north["emissions_kg"] == pytest.approx(
+        10 * north["pue"] * north["intensity_g_per_kwh"] / 1000
+    )
+    assert north["pue"] > 1.0  # the provider's PUE applies in a cloud region
+
+
+def test_where_from_a_run_saves_against_where_it_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Tracker(output_dir=tmp_path, country="DE", force_cpu_power_w=100.0,
+                 force_ram_power_w=0.0, mode="machine", handle_signals=False) as tracker:
+        pass  # fmt: skip
+    code, out, _ = _run(capsys, "advise", "where", "--run", tracker.run_id[:8], "--file",
+                        str(tmp_path / "emissions.csv"), "--candidates", "FR", "--json")  # fmt: skip
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["current"]["key"] == "DEU"
+    (fr,) = data["places"]
+    expected = 100 * (1 - fr["intensity_g_per_kwh"] / data["current"]["intensity_g_per_kwh"])
+    assert fr["saving_percent"] == pytest.approx(expected)
+
+
+def test_where_names_an_unknown_place(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "advise", "where", "--energy-kwh", "1", "--candidates", "nowhere")
+    assert code == 2 and "nowhere" in err and "--candidates" in err
+
+
+def test_when_with_a_forecast_whose_best_start_is_later(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    lines = ["time,intensity_g_per_kwh"]
+    ratings = [300, 300, 300, 100, 100, 100, 300, 300]
+    for i, rating in enumerate(ratings):
+        lines.append(f"{(now + timedelta(hours=i + 1)).isoformat()},{rating}")
+    forecast = tmp_path / "f.csv"
+    forecast.write_text("\n".join(lines) + "\n")
+    code, out, _ = _run(capsys, "advise", "when", "--duration", "3h", "--within", "12h",
+                        "--forecast", str(forecast), "--json")  # fmt: skip
+    assert code == 0, out
+    data = json.loads(out)
+    (best,) = data["best"]
+    assert best["start"] == (now + timedelta(hours=4)).isoformat()
+    assert best["intensity_g_per_kwh"] == 100
+    assert best["saving_percent"] == pytest.approx(100 * 200 / 300)
+
+
+def test_when_offline_names_the_cleanest_months(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "advise", "when", "--duration", "2h", "--place", "DE")
+    assert code == 0
+    assert "cleanest months" in out and "needs a forecast" in out
+
+
+@pytest.mark.parametrize(
+    "argv, hint",
+    [(["--duration", "3x"], "--duration"), (["--duration", "0h"], "--duration"),
+     (["--duration", "1h", "--within", "soon"], "--within")],
+)  # fmt: skip
+def test_when_bad_durations_are_usage_errors(
+    argv: list[str], hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "advise", "when", *argv)
+    assert code == 2 and hint in err
+
+
+def test_when_a_job_longer_than_the_forecast_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(timezone.utc)
+    forecast = tmp_path / "f.csv"
+    forecast.write_text(f"time,intensity_g_per_kwh,duration_min\n{now.isoformat()},100,60\n")
+    code, _, err = _run(capsys, "advise", "when", "--duration", "3h", "--forecast", str(forecast))
+    assert code == 1 and "duration" in err
+
+
+def test_parity_of_two_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = dict(output_dir=tmp_path, country="FR", force_ram_power_w=0.0, mode="machine",
+                  handle_signals=False)  # fmt: skip
+    with Tracker(force_cpu_power_w=1000.0, **common) as train:  # type: ignore[arg-type]
+        pass
+    with Tracker(force_cpu_power_w=10.0, **common) as infer:  # type: ignore[arg-type]
+        infer.add_units(500, "request")
+    code, out, _ = _run(capsys, "advise", "parity", "--training", train.run_id, "--inference",
+                        infer.run_id, "--file", str(tmp_path / "emissions.csv"), "--json")  # fmt: skip
+    assert code == 0, out
+    data = json.loads(out)
+    assert train.result is not None and infer.result is not None
+    per = infer.result.energy_kwh / 500
+    assert data["unit"] == "request"
+    assert data["energy_units"] == pytest.approx(train.result.energy_kwh / per, rel=1e-3)
