@@ -40,8 +40,9 @@ def test_where_from_a_run_saves_against_where_it_ran(
     with Tracker(output_dir=tmp_path, country="DE", force_cpu_power_w=100.0,
                  force_ram_power_w=0.0, mode="machine", handle_signals=False) as tracker:
         pass  # fmt: skip
-    code, out, _ = _run(capsys, "advise", "where", "--run", tracker.run_id[:8], "--file",
-                        str(tmp_path / "emissions.csv"), "--candidates", "FR", "--json")  # fmt: skip
+    csv = str(tmp_path / "emissions.csv")
+    code, out, _ = _run(capsys, "advise", "where", "--run", tracker.run_id[:8], "--file", csv,
+                        "--candidates", "FR", "--json")  # fmt: skip
     assert code == 0, out
     data = json.loads(out)
     assert data["current"]["key"] == "DEU"
@@ -110,8 +111,9 @@ def test_parity_of_two_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         pass
     with Tracker(force_cpu_power_w=10.0, **common) as infer:  # type: ignore[arg-type]
         infer.add_units(500, "request")
+    csv = str(tmp_path / "emissions.csv")
     code, out, _ = _run(capsys, "advise", "parity", "--training", train.run_id, "--inference",
-                        infer.run_id, "--file", str(tmp_path / "emissions.csv"), "--json")  # fmt: skip
+                        infer.run_id, "--file", csv, "--json")  # fmt: skip
     assert code == 0, out
     data = json.loads(out)
     assert train.result is not None and infer.result is not None
