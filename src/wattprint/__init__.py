@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from wattprint._version import __version__
 from wattprint.errors import (
+    BudgetExceeded,
     ConfigError,
     DataError,
     MissingDependencyError,
@@ -81,6 +82,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "BudgetExceeded",
     "ComponentMethod",
     "ConfigError",
     "CsvSink",

@@ -7,7 +7,8 @@ Every error derives from one root, chosen by what the caller can do about it::
     ├── SourceUnavailableError              a power source cannot be read here
     ├── MissingDependencyError (ImportError) an optional extra is not installed
     ├── ProviderError                       a data provider (API, table) failed
-    └── DataError                           a shipped or stored table is damaged
+    ├── DataError                           a shipped or stored table is damaged
+    └── BudgetExceeded                      a run passed its budget with on_budget="stop"
 
 Messages name the bad value and what would be accepted. Attributes carry the
 same facts in structured form, and every class pickles (so errors cross
@@ -79,6 +80,25 @@ class ProviderError(WattprintError):
 
 class DataError(WattprintError):
     """A table wattprint reads is missing or damaged."""
+
+
+class BudgetExceeded(WattprintError):
+    """A run passed its energy or carbon budget, and was told to stop (``on_budget="stop"``).
+
+    Attributes:
+        budget: the budget as set, e.g. ``2kg``.
+        value: what was measured. Units: kWh or kg CO2e, as the budget.
+        detail: both in words.
+    """
+
+    def __init__(self, budget: str, value: float, detail: str) -> None:
+        self.budget = budget
+        self.value = value
+        self.detail = detail
+        super().__init__(budget, value, detail)
+
+    def __str__(self) -> str:
+        return f"budget {self.budget} exceeded: {self.detail}"
 
 
 def choices(values: Iterable[str]) -> str:
