@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,7 +14,14 @@ from wattprint.cli import main
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
+    """Run the CLI in-process; put the ``wattprint`` logger back as it was (the CLI sets it up)."""
+    logger = logging.getLogger("wattprint")
+    handlers, level = list(logger.handlers), logger.level
+    try:
+        code = main(list(argv))
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
     out, err = capsys.readouterr()
     return code, out, err
 
