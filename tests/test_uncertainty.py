@@ -131,3 +131,25 @@ def test_a_run_carries_its_ranges_and_they_survive_the_json_form() -> None:
     for key in ("energy_kwh_low", "energy_kwh_high", "emissions_kg_low", "emissions_kg_high"):
         del old[key]
     assert run_from_dict(old).emissions_kg_low is None  # an older record reads, range unknown
+
+
+def test_the_run_summary_shows_the_range(capsys: pytest.CaptureFixture[str]) -> None:
+    from wattprint.cli.render import print_summary
+
+    clock = FakeClock()
+    tracker = Tracker(
+        country="FR", save_to_file=False, force_cpu_power_w=20.0, force_ram_power_w=4.0,
+        mode="machine", interval_s=1.0, clock=clock, handle_signals=False,
+    )  # fmt: skip
+    tracker.start()
+    clock.advance(3600.0)
+    tracker.flush()
+    r = tracker.stop()
+    print_summary(r, tracker)
+    err = capsys.readouterr().err
+    # 24 W for 1 h = 24 Wh, exact; France's average: emissions x 0.7 .. x 1.3
+    assert "24.000 Wh, 24–24," in err
+    mg = r.emissions_kg * 1e6  # about 500 mg at France's ~21 g/kWh
+    assert 100 < mg < 1000
+    low, high = (f"{float(f'{mg * k:.2g}'):.0f}" for k in (0.7, 1.3))  # 2 significant digits
+    assert f"{mg:.2f} mg CO2e, {low}–{high} at" in err
