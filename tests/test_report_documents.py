@@ -66,8 +66,10 @@ def test_html_opens_in_headless_chromium(tmp_path: Path) -> None:
     ).stdout
     s = built.totals
     assert f"<h1>{built.title}</h1>" in dom
-    assert f"{t.energy(s.energy_kwh)} (IT {t.energy(s.it_energy_kwh)})" in dom
-    assert t.mass(s.emissions_kg) in dom and t.intensity(s.intensity_g_per_kwh) in dom
+    energy = t.energy_range(s.energy_kwh, s.energy_kwh_low, s.energy_kwh_high)
+    assert f"{energy} (IT {t.energy(s.it_energy_kwh)})" in dom and "–" in energy
+    emissions = t.mass_range(s.emissions_kg, s.emissions_kg_low, s.emissions_kg_high)
+    assert emissions in dom and t.intensity(s.intensity_g_per_kwh) in dom
     assert f"{s.runs} ({s.runs_counted} counted)" in dom
     assert dom.count("<svg") == 3  # components, tasks, what-if (no power series here)
 

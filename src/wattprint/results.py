@@ -114,6 +114,10 @@ class Footprint:
     ``intensity_g_per_kwh`` their energy-weighted mean; ``water_l`` is the
     water consumed on site and at the power plants. Units: kWh, W, kg,
     gCO2e/kWh, L.
+
+    The ``*_low`` / ``*_high`` fields bound ``energy_kwh``, ``emissions_kg``
+    and ``water_l`` (:mod:`wattprint.impact.uncertainty`); None in records
+    written before they existed.
     """
 
     run_id: str
@@ -137,6 +141,12 @@ class Footprint:
     methodology: Methodology
     cpu_utilization_percent: float
     ram_used_bytes: float
+    energy_kwh_low: float | None = None
+    energy_kwh_high: float | None = None
+    emissions_kg_low: float | None = None
+    emissions_kg_high: float | None = None
+    water_l_low: float | None = None
+    water_l_high: float | None = None
 
     @property
     def emissions_rate_kg_per_s(self) -> float:
@@ -183,6 +193,8 @@ class RunResult(Footprint):
         local_rank: its rank among the group's processes on this host, if any.
         embodied_kg: the run's share of the hardware's manufacturing emissions
             (GSF SCI: total x duration / lifetime x share reserved). Units: kg CO2e.
+        embodied_kg_low: its low bound; None in older records. Units: kg CO2e.
+        embodied_kg_high: its high bound; None in older records. Units: kg CO2e.
         sci_g_per_unit: Software Carbon Intensity, (E x I + M) per unit, when
             units were counted. Units: g CO2e per unit.
         series: power over time (at most a few hundred points; long runs are
@@ -201,5 +213,7 @@ class RunResult(Footprint):
     rank: int | None = None
     local_rank: int | None = None
     embodied_kg: float = 0.0
+    embodied_kg_low: float | None = None
+    embodied_kg_high: float | None = None
     sci_g_per_unit: float | None = None
     series: tuple[PowerPoint, ...] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from wattprint.diagnose import Diagnosis
@@ -34,6 +35,24 @@ def _mass(kg: float) -> str:
     return f"{kg * 1e6:.2f} mg"
 
 
+_UNIT_FACTORS = {"kWh": 1.0, "Wh": 1e-3, "J": 1 / 3.6e6, "kg": 1.0, "g": 1e-3, "mg": 1e-6}
+"""The size of each unit ``_energy`` and ``_mass`` write, in kWh or kg."""
+
+
+def _range(
+    value: float, low: float | None, high: float | None, show: Callable[[float], str]
+) -> str:
+    """Return ``, low–high`` in the unit ``show`` writes ``value`` in ("" without bounds)."""
+    if low is None or high is None or value <= 0:
+        return ""
+    factor = _UNIT_FACTORS[show(value).split(" ", 1)[1]]
+    return f", {_short(low / factor)}–{_short(high / factor)}"
+
+
+def _short(number: float) -> str:
+    return f"{float(f'{number:.2g}'):.0f}" if 100 <= abs(number) < 1e4 else f"{number:.2g}"
+
+
 def print_summary(result: RunResult, tracker: Tracker) -> None:
     """Print a short summary of a finished run to stderr."""
     c = _console(stderr=True)
@@ -49,7 +68,10 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
     year = f" {i.year}" if i.year else ""
     c.print(
         f"[bold]wattprint[/bold] {result.status}: {result.duration_s:.1f} s, "
-        f"{_energy(result.energy_kwh)}, [bold]{_mass(result.emissions_kg)} CO2e[/bold] "
+        f"{_energy(result.energy_kwh)}"
+        f"{_range(result.energy_kwh, result.energy_kwh_low, result.energy_kwh_high, _energy)}, "
+        f"[bold]{_mass(result.emissions_kg)} CO2e[/bold]"
+        f"{_range(result.emissions_kg, result.emissions_kg_low, result.emissions_kg_high, _mass)} "
         f"at {i.intensity_g_per_kwh:g} g/kWh ({result.location.country_name}{year}, {i.source})"
     )
     c.print("  " + "; ".join(parts) + f"; mode {result.mode}")

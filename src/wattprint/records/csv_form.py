@@ -30,6 +30,8 @@ def row_of(result: RunResult) -> dict[str, str]:
         c = next((c for c in m.components if c.component == component), None)
         return c.method if c else "none"
 
+    pue = result.pue
+    ram_used_machine_bytes = result.ram_utilization_percent / 100.0 * host.ram_total_bytes
     values: dict[str, object] = {
         "timestamp": result.ended_at.isoformat(timespec="seconds"),
         "project_name": result.project,
@@ -41,11 +43,11 @@ def row_of(result: RunResult) -> dict[str, str]:
         "cpu_power": result.cpu_power_w,
         "gpu_power": result.gpu_power_w,
         "ram_power": result.ram_power_w,
-        "cpu_energy": result.cpu_energy_kwh,
-        "gpu_energy": result.gpu_energy_kwh,
-        "ram_energy": result.ram_energy_kwh,
+        "cpu_energy": result.cpu_energy_kwh * pue,  # CodeCarbon's: PUE included
+        "gpu_energy": result.gpu_energy_kwh * pue,
+        "ram_energy": result.ram_energy_kwh * pue,
         "energy_consumed": result.energy_kwh,
-        "water_consumed": result.water_l,
+        "water_consumed": result.wue_l_per_kwh * result.energy_kwh,  # CodeCarbon's: on site
         "country_name": loc.country_name,
         "country_iso_code": loc.country_iso3,
         "region": loc.region or "",
@@ -65,7 +67,7 @@ def row_of(result: RunResult) -> dict[str, str]:
         "cpu_utilization_percent": round(result.cpu_utilization_percent, 2),
         "gpu_utilization_percent": 0.0,
         "ram_utilization_percent": round(result.ram_utilization_percent, 2),
-        "ram_used_gb": round(result.ram_used_bytes / BYTES_PER_GIB, 4),
+        "ram_used_gb": round(ram_used_machine_bytes / BYTES_PER_GIB, 4),  # the machine's
         "on_cloud": "Y" if loc.cloud_provider else "N",
         "pue": result.pue,
         "wue": result.wue_l_per_kwh,
@@ -89,8 +91,21 @@ def row_of(result: RunResult) -> dict[str, str]:
         "unit": result.unit,
         "embodied_kg": result.embodied_kg,
         "sci_g_per_unit": "" if result.sci_g_per_unit is None else result.sci_g_per_unit,
+        "wattprint_it_energy_kwh": (
+            result.cpu_energy_kwh + result.gpu_energy_kwh + result.ram_energy_kwh
+        ),
+        "wattprint_water_total_l": result.water_l,
+        "wattprint_ram_charged_gib": round(result.ram_used_bytes / BYTES_PER_GIB, 4),
+        "wattprint_energy_kwh_low": _maybe(result.energy_kwh_low),
+        "wattprint_energy_kwh_high": _maybe(result.energy_kwh_high),
+        "wattprint_emissions_kg_low": _maybe(result.emissions_kg_low),
+        "wattprint_emissions_kg_high": _maybe(result.emissions_kg_high),
     }
     return {k: str(v) for k, v in values.items()}
+
+
+def _maybe(value: float | None) -> object:
+    return "" if value is None else value
 
 
 def _line(cells: list[str]) -> bytes:
@@ -126,6 +141,12 @@ def is_wattprint_header(header: list[str]) -> bool:
 def wattprint_record(f: Fields) -> RunRecord:
     """Return the record of one row of wattprint's emissions.csv."""
     share = f.number("measured_share")
+    pue = f.number("pue")
+    # Since wattprint_it_energy_kwh exists, the component columns carry CodeCarbon's
+    # meaning (PUE included) and water_consumed is on site only; before, they were
+    # IT energy and the total water.
+    codecarbon_meaning = f.number("wattprint_it_energy_kwh") is not None
+    divisor = pue if codecarbon_meaning and pue else 1.0
     components = []
     for name in COMPONENTS:
         method = f.text(f"{name}_method")
@@ -137,7 +158,7 @@ def wattprint_record(f: Fields) -> RunRecord:
         components.append(
             ComponentRecord(
                 component=name,
-                it_energy_kwh=f.number(f"{name}_energy"),
+                it_energy_kwh=_divided(f.number(f"{name}_energy"), divisor),
                 power_w=f.number(f"{name}_power"),
                 method=method,
                 measured=measured,
@@ -166,8 +187,12 @@ def wattprint_record(f: Fields) -> RunRecord:
             year=f.integer("intensity_year"),
             kind=None,
         ),
-        water_l=f.number("water_consumed"),
-        pue=f.number("pue"),
+        energy_kwh_low=f.number("wattprint_energy_kwh_low"),
+        energy_kwh_high=f.number("wattprint_energy_kwh_high"),
+        emissions_kg_low=f.number("wattprint_emissions_kg_low"),
+        emissions_kg_high=f.number("wattprint_emissions_kg_high"),
+        water_l=f.number("wattprint_water_total_l" if codecarbon_meaning else "water_consumed"),
+        pue=pue,
         pue_source=None,
         wue_l_per_kwh=f.number("wue"),
         water_detail=None,
@@ -179,3 +204,7 @@ def wattprint_record(f: Fields) -> RunRecord:
         notes=(f"measured share of the IT energy: {share:g}",) if share is not None else (),
     )
     return replace(record, unknown=unknown_of(record))
+
+
+def _divided(value: float | None, divisor: float) -> float | None:
+    return value / divisor if value is not None else None

@@ -146,6 +146,10 @@ def json_record(origin: str, data: Mapping[str, Any]) -> RunRecord:
         unit=f.text("unit"),
         notes=_strings(m.raw("notes")),
         series=_series(f),
+        energy_kwh_low=f.number("energy_kwh_low"),
+        energy_kwh_high=f.number("energy_kwh_high"),
+        emissions_kg_low=f.number("emissions_kg_low"),
+        emissions_kg_high=f.number("emissions_kg_high"),
     )
     return replace(record, unknown=unknown_of(record))
 

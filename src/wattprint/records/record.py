@@ -162,6 +162,10 @@ class RunRecord:
         components: cpu, gpu, ram, in that order.
         energy_kwh: facility energy recorded. Units: kWh.
         emissions_kg: emissions recorded. Units: kg CO2e.
+        energy_kwh_low: low bound of ``energy_kwh``; None when not recorded. Units: kWh.
+        energy_kwh_high: high bound of ``energy_kwh``; None when not recorded. Units: kWh.
+        emissions_kg_low: low bound of ``emissions_kg``; None when not recorded. Units: kg.
+        emissions_kg_high: high bound of ``emissions_kg``; None when not recorded. Units: kg.
         intensity: the grid intensity and its provenance.
         water_l: water recorded. Units: L.
         pue: power usage effectiveness applied.
@@ -217,6 +221,10 @@ class RunRecord:
     notes: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
     series: tuple[SeriesPoint, ...] = ()
+    energy_kwh_low: float | None = None
+    energy_kwh_high: float | None = None
+    emissions_kg_low: float | None = None
+    emissions_kg_high: float | None = None
 
     def component(self, name: str) -> ComponentRecord | None:
         """Return the record of component ``name``, if the run has one."""

@@ -73,6 +73,10 @@ class Totals:
         water_l: None when no counted run has a water figure.
         embodied_kg: None when no counted run has an embodied estimate.
         total_kg: operational plus embodied emissions.
+        energy_kwh_low: the sum of the counted runs' low bounds (intervals add). Units: kWh.
+        energy_kwh_high: the sum of their high bounds. Units: kWh.
+        emissions_kg_low: the sum of their low bounds. Units: kg CO2e.
+        emissions_kg_high: the sum of their high bounds. Units: kg CO2e.
     """
 
     runs: int
@@ -87,6 +91,17 @@ class Totals:
     total_kg: float
     first_started_at: str | None
     last_ended_at: str | None
+    energy_kwh_low: float | None = None
+    energy_kwh_high: float | None = None
+    emissions_kg_low: float | None = None
+    emissions_kg_high: float | None = None
+
+
+def _bound_sum(values: list[float | None]) -> float | None:
+    """Return the sum of bounds, None if any is unknown (a sum of intervals)."""
+    if not values or any(v is None for v in values):
+        return None
+    return math.fsum(v for v in values if v is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +193,10 @@ def totals_of(runs: tuple[RunLine, ...]) -> Totals:
         total_kg=emissions + (embodied or 0.0),
         first_started_at=min(starts) if starts else None,
         last_ended_at=max(ends) if ends else None,
+        energy_kwh_low=_bound_sum([r.energy_kwh_low for r in counted]),
+        energy_kwh_high=_bound_sum([r.energy_kwh_high for r in counted]),
+        emissions_kg_low=_bound_sum([r.emissions_kg_low for r in counted]),
+        emissions_kg_high=_bound_sum([r.emissions_kg_high for r in counted]),
     )
 
 

@@ -16,6 +16,13 @@ from datetime import datetime
 
 from wattprint.impact.carbon import emissions_kg, facility_energy_kwh
 from wattprint.impact.sci import Sci, sci
+from wattprint.impact.uncertainty import (
+    INTENSITY_BANDS,
+    Interval,
+    band_of,
+    emissions_interval,
+    it_energy_interval,
+)
 from wattprint.impact.water import water_l
 from wattprint.records.record import HostRecord, PlaceRecord, RunRecord, SeriesPoint
 from wattprint.report.embodied import EmbodiedLine, embodied_of
@@ -82,6 +89,10 @@ class RunLine:
             else as recorded. Units: L.
         embodied: the run's share of the hardware's embodied emissions.
         sci: per functional unit, when the run declares units.
+        energy_kwh_low: low bound of ``energy_kwh`` (see :func:`ranges_of`). Units: kWh.
+        energy_kwh_high: high bound of ``energy_kwh``. Units: kWh.
+        emissions_kg_low: low bound of ``emissions_kg``. Units: kg CO2e.
+        emissions_kg_high: high bound of ``emissions_kg``. Units: kg CO2e.
     """
 
     run_id: str | None
@@ -108,6 +119,10 @@ class RunLine:
     sci: Sci | None
     unknown: tuple[str, ...]
     series: tuple[SeriesPoint, ...]
+    energy_kwh_low: float | None = None
+    energy_kwh_high: float | None = None
+    emissions_kg_low: float | None = None
+    emissions_kg_high: float | None = None
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -122,6 +137,45 @@ def _grid_water(record: RunRecord, it_kwh: float, pue: float) -> float | None:
         return None
     implied = (record.water_l / it_kwh - record.wue_l_per_kwh) / pue
     return max(implied, 0.0)
+
+
+def _scaled(value: float, recorded: float | None, bound: float | None) -> float | None:
+    if recorded is None or bound is None or recorded <= 0:
+        return None
+    return value * bound / recorded
+
+
+def ranges_of(
+    record: RunRecord, energy_kwh: float | None, emissions: float | None, pue: float
+) -> tuple[Interval | None, Interval | None]:
+    """Return the ranges of a run's energy and emissions, as the report derives them.
+
+    A run that recorded its bounds keeps their ratios to its recorded figures;
+    any other (older files, CodeCarbon's) gets them from its components'
+    methods (a method the file does not name: the widest band) and the band
+    of an average intensity (:mod:`wattprint.impact.uncertainty`).
+    """
+    if energy_kwh is None:
+        return None, None
+    low = _scaled(energy_kwh, record.energy_kwh, record.energy_kwh_low)
+    high = _scaled(energy_kwh, record.energy_kwh, record.energy_kwh_high)
+    if low is not None and high is not None:
+        energy = Interval(low, energy_kwh, high)
+    else:
+        parts = [
+            (c.it_energy_kwh, band_of(c.method or "unknown", record.duration_s or 0.0))
+            for c in record.components
+            if c.it_energy_kwh is not None
+        ]
+        energy = it_energy_interval(parts).scaled(pue)
+        energy = Interval(energy.low, energy_kwh, energy.high)
+    if emissions is None:
+        return energy, None
+    low = _scaled(emissions, record.emissions_kg, record.emissions_kg_low)
+    high = _scaled(emissions, record.emissions_kg, record.emissions_kg_high)
+    if low is not None and high is not None:
+        return energy, Interval(low, emissions, high)
+    return energy, emissions_interval(energy, INTENSITY_BANDS["average"], emissions)
 
 
 def run_line(record: RunRecord) -> RunLine:
@@ -158,6 +212,7 @@ def run_line(record: RunRecord) -> RunLine:
             it_kwh, pue=pue, wue_l_per_kwh=record.wue_l_per_kwh, grid_water_l_per_kwh=grid_water
         )
     embodied = embodied_of(record)
+    energy_range, emissions_range = ranges_of(record, energy, emissions, pue)
     score = None
     if inputs.units and energy is not None and intensity is not None:
         score = sci(
@@ -193,4 +248,8 @@ def run_line(record: RunRecord) -> RunLine:
         sci=score,
         unknown=record.unknown,
         series=record.series,
+        energy_kwh_low=energy_range.low if energy_range else None,
+        energy_kwh_high=energy_range.high if energy_range else None,
+        emissions_kg_low=emissions_range.low if emissions_range else None,
+        emissions_kg_high=emissions_range.high if emissions_range else None,
     )

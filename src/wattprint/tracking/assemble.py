@@ -20,6 +20,17 @@ from wattprint.impact.carbon import facility_energy_kwh
 from wattprint.impact.embodied import default_embodied, embodied_share_kg
 from wattprint.impact.hourly import hourly_emissions_kg
 from wattprint.impact.sci import sci
+from wattprint.impact.uncertainty import (
+    EMBODIED_BANDS,
+    INTENSITY_BANDS,
+    Band,
+    band_of,
+    embodied_interval,
+    emissions_interval,
+    facility_energy_interval,
+    it_energy_interval,
+    water_interval,
+)
 from wattprint.impact.water import water_l
 from wattprint.power.base import Component, NamedDevices
 from wattprint.power.discovery import Discovery
@@ -189,6 +200,21 @@ def footprint_fields(
     energy_kwh = facility_energy_kwh(it_kwh, plan.pue)
     grid_water = plan.grid_water.water_l_per_kwh if plan.grid_water is not None else 0.0
     busy_pct = 100.0 * diff.busy_s / diff.cpu_total_s if diff.cpu_total_s > 0 else 0.0
+    emissions = hourly_emissions_kg(
+        resolved.energy_kwh_by_hour, resolved.intensity_g_per_kwh_by_hour
+    )
+    methods: dict[str, str] = {c.component: c.method for c in methodology.components}
+    it_range = it_energy_interval(
+        [
+            (j_to_kwh(energy_j), band_of(methods.get(name, "none"), duration_s))
+            for name, energy_j in (("cpu", diff.cpu_j), ("gpu", diff.gpu_j), ("ram", diff.ram_j))
+        ]
+    )
+    energy_range = facility_energy_interval(it_range, plan.pue)
+    emissions_range = emissions_interval(energy_range, intensity_band(plan, resolved), emissions)
+    water_range = water_interval(
+        it_range, pue=plan.pue, wue_l_per_kwh=plan.wue_l_per_kwh, grid_water_l_per_kwh=grid_water
+    )
     return Footprint(
         run_id=run_id,
         project=settings.project,
@@ -203,19 +229,38 @@ def footprint_fields(
         cpu_power_w=mean_w(diff.cpu_j),
         gpu_power_w=mean_w(diff.gpu_j),
         ram_power_w=mean_w(diff.ram_j),
-        emissions_kg=hourly_emissions_kg(
-            resolved.energy_kwh_by_hour, resolved.intensity_g_per_kwh_by_hour
-        ),
+        emissions_kg=emissions,
         intensity_g_per_kwh=resolved.intensity.intensity_g_per_kwh,
         water_l=water_l(
             it_kwh, pue=plan.pue, wue_l_per_kwh=plan.wue_l_per_kwh, grid_water_l_per_kwh=grid_water
         ),
+        energy_kwh_low=energy_range.low,
+        energy_kwh_high=energy_range.high,
+        emissions_kg_low=emissions_range.low,
+        emissions_kg_high=emissions_range.high,
+        water_l_low=water_range.low,
+        water_l_high=water_range.high,
         location=plan.location,
         status=status,
         methodology=methodology,
         cpu_utilization_percent=busy_pct,
         ram_used_bytes=diff.ram_used_byte_s / duration_s if duration_s > 0 else 0.0,
     )
+
+
+def intensity_band(plan: GridPlan, resolved: Resolved) -> Band:
+    """Return the band of the run's intensity: exact when set, else by how it was obtained.
+
+    A figure the user set is exact; one from a live provider for the run's
+    hours gets the hourly band; any table figure (annual, or monthly) the
+    average band, which also covers a mix of live and table hours.
+    """
+    if plan.intensity_is_set:
+        return INTENSITY_BANDS["set"]
+    source = resolved.intensity.source
+    if source.endswith(" live") and " + " not in source:
+        return INTENSITY_BANDS["hourly"]
+    return INTENSITY_BANDS["average"]
 
 
 def ram_utilization_percent(diff: Totals, ram_total_bytes: int) -> float:
@@ -282,6 +327,10 @@ class ResultBuilder:
         group = self.group
         fields = self.fields(diff, started_at, status)
         embodied, embodied_detail = self.embodied(fields.duration_s)
+        embodied_range = embodied_interval(
+            embodied,
+            EMBODIED_BANDS["set" if self.settings.embodied_kg is not None else "estimated"],
+        )
         fields = replace(fields, methodology=replace(fields.methodology, embodied=embodied_detail))
         per_unit = None
         if units[0] > 0:
@@ -306,6 +355,8 @@ class ResultBuilder:
             rank=group.rank if group else None,
             local_rank=group.local_rank if group else None,
             embodied_kg=embodied,
+            embodied_kg_low=embodied_range.low,
+            embodied_kg_high=embodied_range.high,
             sci_g_per_unit=per_unit,
             series=tuple(PowerPoint(*point) for point in self.meter.series),
             **footprint_kwargs(fields),

@@ -46,6 +46,17 @@ def _co2(kg: float | None) -> str:
     return _figure(t.mass(kg, "")) + "~CO$_2$e" if kg is not None else "unknown"
 
 
+def _co2_range(kg: float | None, low: float | None, high: float | None) -> str:
+    """Return ``2.1~kg~CO$_2$e, 1.4--3.3`` (the range in the figure's unit)."""
+    bounds = t.mass_range(kg, low, high, "").removeprefix(t.mass(kg, ""))
+    return _co2(kg) + tex(bounds).replace("–", "--")
+
+
+def _energy_range(kwh: float | None, low: float | None, high: float | None) -> str:
+    bounds = t.energy_range(kwh, low, high).removeprefix(t.energy(kwh))
+    return _figure(t.energy(kwh)) + tex(bounds).replace("–", "--")
+
+
 def _hardware(run: RunLine) -> str:
     h = run.host
     parts = [
@@ -97,19 +108,22 @@ def render_latex(report: Report) -> str:
     runs = "The experiment" if s.runs_counted == 1 else f"The {s.runs_counted} runs"
     sentence = (
         f"{runs} ran for {_figure(t.duration(s.duration_s))} on {hardware}, using "
-        f"{_figure(t.energy(s.energy_kwh))} of electricity (PUE {pue}). At a grid carbon "
+        f"{_energy_range(s.energy_kwh, s.energy_kwh_low, s.energy_kwh_high)} of electricity "
+        f"(PUE {pue}). At a grid carbon "
         f"intensity of {intensity} ({tex(places)}; {tex(sources)}), this amounts to "
-        f"{_co2(s.emissions_kg)}, as computed with wattprint~{tex(version)}~\\cite{{wattprint}}"
+        f"{_co2_range(s.emissions_kg, s.emissions_kg_low, s.emissions_kg_high)} "
+        "(the range from each method's stated accuracy), as computed with "
+        f"wattprint~{tex(version)}~\\cite{{wattprint}}"
         f"{_how_known(report)}."
     )
     rows = [
         ("Hardware", hardware),
         ("Duration", _figure(t.duration(s.duration_s))),
-        ("Energy (incl.\\ PUE)", _figure(t.energy(s.energy_kwh))),
+        ("Energy (incl.\\ PUE)", _energy_range(s.energy_kwh, s.energy_kwh_low, s.energy_kwh_high)),
         ("PUE", pue),
         ("Carbon intensity", intensity),
         ("Intensity source", tex(sources)),
-        ("Emissions", _co2(s.emissions_kg)),
+        ("Emissions", _co2_range(s.emissions_kg, s.emissions_kg_low, s.emissions_kg_high)),
     ]
     year = report.generated_at[:4]
     lines = [

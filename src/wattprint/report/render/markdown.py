@@ -56,9 +56,13 @@ def _totals(r: Report) -> list[str]:
         ("Duration", t.duration(s.duration_s)),
         (
             "Energy (facility: IT x PUE)",
-            f"{t.energy(s.energy_kwh)} (IT {t.energy(s.it_energy_kwh)})",
+            f"{t.energy_range(s.energy_kwh, s.energy_kwh_low, s.energy_kwh_high)} "
+            f"(IT {t.energy(s.it_energy_kwh)})",
         ),
-        ("Emissions (operational)", t.mass(s.emissions_kg)),
+        (
+            "Emissions (operational)",
+            t.mass_range(s.emissions_kg, s.emissions_kg_low, s.emissions_kg_high),
+        ),
         ("Grid intensity (energy-weighted mean)", t.intensity(s.intensity_g_per_kwh)),
         ("Embodied (hardware share)", t.mass(s.embodied_kg)),
         ("Total (operational + embodied)", t.mass(s.total_kg)),
@@ -109,8 +113,8 @@ def _runs(r: Report) -> list[str]:
             t.text(run.project),
             t.when(run.started_at or run.ended_at),
             t.duration(run.duration_s),
-            t.energy(run.energy_kwh),
-            t.mass(run.emissions_kg),
+            t.energy_range(run.energy_kwh, run.energy_kwh_low, run.energy_kwh_high),
+            t.mass_range(run.emissions_kg, run.emissions_kg_low, run.emissions_kg_high),
             t.intensity(run.inputs.intensity_g_per_kwh),
             t.text(run.place.country_name),
             run.origin if run.counted else f"{run.origin} (not counted)",

@@ -17,6 +17,11 @@ def _scaled(value: float, steps: tuple[tuple[float, str], ...], digits: int = 3)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+_Steps = tuple[tuple[float, str], ...]
+_ENERGY: _Steps = ((1e3, "MWh"), (1.0, "kWh"), (1e-3, "Wh"), (1e-6, "mWh"))
+_MASS: _Steps = ((1e3, "t"), (1.0, "kg"), (1e-3, "g"), (1e-6, "mg"), (1e-9, "µg"))
+
+
 def energy(kwh: float | None) -> str:
     """Return an energy in kWh as ``1.23 kWh``, ``45.6 Wh``, ``7.89 mWh`` or ``12 J``."""
     if kwh is None:
@@ -25,7 +30,7 @@ def energy(kwh: float | None) -> str:
         return "0 kWh"
     if abs(kwh) < 1e-6:
         return f"{kwh * 3.6e6:.3g} J"
-    return _scaled(kwh, ((1e3, "MWh"), (1.0, "kWh"), (1e-3, "Wh"), (1e-6, "mWh")))
+    return _scaled(kwh, _ENERGY)
 
 
 def mass(kg: float | None, suffix: str = " CO2e") -> str:
@@ -34,8 +39,38 @@ def mass(kg: float | None, suffix: str = " CO2e") -> str:
         return UNKNOWN
     if kg == 0:
         return f"0 g{suffix}"
-    steps = ((1e3, "t"), (1.0, "kg"), (1e-3, "g"), (1e-6, "mg"), (1e-9, "µg"))
-    return _scaled(kg, steps) + suffix
+    return _scaled(kg, _MASS) + suffix
+
+
+def _bounds(value: float, low: float | None, high: float | None, steps: _Steps) -> str:
+    """Return ``, low–high`` in the unit ``value`` is written in ("" without bounds)."""
+    if low is None or high is None or value == 0:
+        return ""
+    factor = next((f for f, _ in steps if abs(value) >= f), steps[-1][0])
+    return f", {short(low / factor)}–{short(high / factor)}"
+
+
+def short(number: float) -> str:
+    """Return a bound to two significant digits, without an exponent below 1e4: ``210``."""
+    return f"{float(f'{number:.2g}'):.0f}" if 100 <= abs(number) < 1e4 else f"{number:.2g}"
+
+
+def mass_range(
+    kg: float | None, low: float | None, high: float | None, suffix: str = " CO2e"
+) -> str:
+    """Return a mass and its range in the same unit: ``2.1 kg CO2e, 1.4–3.3``."""
+    if kg is None:
+        return UNKNOWN
+    return mass(kg, suffix) + _bounds(kg, low, high, _MASS)
+
+
+def energy_range(kwh: float | None, low: float | None, high: float | None) -> str:
+    """Return an energy and its range in the same unit: ``45.6 Wh, 43–48``."""
+    if kwh is None:
+        return UNKNOWN
+    if abs(kwh) < 1e-6:
+        return energy(kwh) + _bounds(kwh, low, high, ((1 / 3.6e6, "J"),))
+    return energy(kwh) + _bounds(kwh, low, high, _ENERGY)
 
 
 def water(litres: float | None) -> str:
