@@ -89,6 +89,8 @@ def row_of(result: RunResult) -> dict[str, str]:
         "unit": result.unit,
         "embodied_kg": result.embodied_kg,
         "sci_g_per_unit": "" if result.sci_g_per_unit is None else result.sci_g_per_unit,
+        "intensity_kind": m.intensity.kind,
+        "intensity_basis": m.intensity.basis,
     }
     return {k: str(v) for k, v in values.items()}
 
@@ -164,7 +166,8 @@ def wattprint_record(f: Fields) -> RunRecord:
             g_per_kwh=f.number("intensity_g_per_kwh"),
             source=f.text("intensity_source"),
             year=f.integer("intensity_year"),
-            kind=None,
+            kind=f.text("intensity_kind"),
+            basis=f.text("intensity_basis"),
         ),
         water_l=f.number("water_consumed"),
         pue=f.number("pue"),
