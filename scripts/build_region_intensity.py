@@ -7,11 +7,16 @@ Rows (``country_iso3, code, name, intensity_g_per_kwh, year, source, basis``);
 - US states, DC and Puerto Rico (``US-CA`` ...): Ember's US state overview,
   newest year (2024). Ember's state figure is CO2 from in-state generation
   divided by in-state generation (its ``demand_gwh`` column equals the
-  state's generation), not a lifecycle figure: the US total is 345.6 g/kWh
-  in 2024 against 383.6 in Ember's lifecycle country table. Basis ``direct``.
+  state's generation). Basis ``lifecycle``: Ember's state emissions are each
+  fuel's generation times IPCC AR5's lifecycle medians (coal 820, gas 490,
+  hydro 24, nuclear 12, wind 11 g/kWh), as the build checks from Ember's
+  generation-by-fuel tables; a direct (combustion) figure would count hydro,
+  nuclear and wind as zero. The states' sum is 345.6 g/kWh in 2024 against
+  383.6 in Ember's country table: same basis, another method (generic
+  factors per fuel, production-based).
 - Indian states and union territories (``IN-MH`` ...): Ember's sub-national
   overview, newest year there (2021); same kind of figure as the US one
-  (``direct``).
+  (``lifecycle``, checked the same way).
 - Canadian provinces and territories (``CA-QC`` ...): CodeCarbon's 2023
   generation shares (MIT) times per-source factors (below). Basis
   ``lifecycle``: the low-carbon factors are lifecycle figures; the fossil
@@ -50,14 +55,15 @@ OUTPUT = REPO_ROOT / "src" / "wattprint" / "grid" / "data" / "region_intensity.c
 COLUMNS = ("country_iso3", "code", "name", "intensity_g_per_kwh", "year", "source", "basis")
 HEADER_COMMENT = (
     "# Sub-national grid emissions intensity, g/kWh, on the basis of each row (SOURCES.md).",
-    "# US and Indian states: Ember (2025), CC BY 4.0, direct CO2 of in-state generation.",
-    "# Canada, Nordic zones: CodeCarbon (MIT) mixes x per-source factors, lifecycle gCO2e.",
+    "# US and Indian states: Ember (2025), CC BY 4.0, in-state generation x IPCC lifecycle",
+    "# factors. Canada, Nordic zones: CodeCarbon (MIT) mixes x per-source factors.",
     "# Built by scripts/build_region_intensity.py; see SOURCES.md in this folder.",
 )
-SOURCE_EMBER = "Ember (2025), state generation CO2"
+SOURCE_EMBER = "Ember (2025), in-state generation, IPCC lifecycle factors"
 SOURCE_CANADA = "CodeCarbon 2023 mix (MIT) x lifecycle factors per source"
 SOURCE_NORDIC = "CodeCarbon (MIT) 26b19bc5, ENTSO-E A75 zone mix x factors"
-BASIS_EMBER_STATES = "direct"
+IPCC_LIFECYCLE = {"Coal": 820.0, "Gas": 490.0, "Hydro": 24.0, "Nuclear": 12.0, "Wind": 11.0}
+"""IPCC AR5 WGIII Annex III lifecycle medians, gCO2e/kWh, that Ember's state emissions use."""
 BASIS_FACTORS = "lifecycle"
 NORDIC_DEFAULT = Path(__file__).resolve().parent / "sources" / "codecarbon_nordic_emissions_26b19bc5.json"
 
@@ -182,7 +188,7 @@ def ember_states(
         seen.add(state)
         value = float(row["emissions_intensity_gco2_per_kwh"])
         table.append(
-            (iso3, code, name, f"{value:.2f}", str(newest), SOURCE_EMBER, BASIS_EMBER_STATES)
+            (iso3, code, name, f"{value:.2f}", str(newest), SOURCE_EMBER, BASIS_FACTORS)
         )
     missing = sorted(set(names) - seen)
     if missing:
@@ -238,8 +244,35 @@ def nordic_rows(path: Path) -> list[Row]:
     return table
 
 
+def check_ember_basis(path: Path, country: str) -> None:
+    """Stop unless Ember's state emissions per fuel are IPCC's lifecycle factors.
+
+    Ember's generation-by-fuel table gives each fuel's generation and
+    emissions; their ratio is the factor Ember applied. Lifecycle factors
+    count hydro, nuclear and wind above zero; direct (combustion) ones do not.
+    """
+    generation: dict[str, float] = {}
+    emissions: dict[str, float] = {}
+    for row in _read_csv(path):
+        fuel = row["variable"]
+        if row["country"] != country or fuel not in IPCC_LIFECYCLE or "Total" in row["state"]:
+            continue
+        generation[fuel] = generation.get(fuel, 0.0) + float(row["generation_gwh"] or 0)
+        emissions[fuel] = emissions.get(fuel, 0.0) + float(row["emissions_ktco2"] or 0)
+    for fuel, factor in IPCC_LIFECYCLE.items():
+        implied = emissions[fuel] / generation[fuel] * 1000.0  # kt/GWh -> g/kWh
+        if abs(implied - factor) > 0.5:
+            raise SystemExit(
+                f"error: {path}: {country} {fuel} emissions imply {implied:.1f} g/kWh, not "
+                f"IPCC's lifecycle {factor:g}: check the basis of Ember's state figures"
+            )
+    print(f"{country}: Ember's state emissions use IPCC lifecycle factors (checked)")
+
+
 def build(args: argparse.Namespace) -> None:
     """Write the region table and print a summary."""
+    check_ember_basis(args.ember_usa_generation, "United States")
+    check_ember_basis(args.ember_subnational_generation, "India")
     table = (
         ember_states(args.ember_usa, "United States", "USA", US_STATES)
         + ember_states(args.ember_subnational, "India", "IND", INDIA_STATES)
@@ -280,6 +313,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ember-usa", type=Path, default=ember / "api_overview_usa_yearly.csv")
     parser.add_argument(
         "--ember-subnational", type=Path, default=ember / "api_subnational_overview_yearly.csv"
+    )
+    parser.add_argument(
+        "--ember-usa-generation", type=Path, default=ember / "api_generation_usa_yearly.csv"
+    )
+    parser.add_argument(
+        "--ember-subnational-generation",
+        type=Path,
+        default=ember / "api_subnational_generation_yearly.csv",
     )
     parser.add_argument(
         "--canada-mix", type=Path, default=infra / "2023" / "canada_energy_mix.json"

@@ -88,9 +88,9 @@ def test_region_table_integrity(countries: set[str]) -> None:
         assert row["name"] and row["source"]
         assert 0 < float(row["intensity_g_per_kwh"]) <= 1500
         assert 2020 <= int(row["year"]) <= 2025
-        # Ember's state figures are CO2 of in-state generation; the others lifecycle.
-        direct = row["country_iso3"] in ("USA", "IND")
-        assert row["basis"] == ("direct" if direct else "lifecycle"), row
+        # Every shipped region is lifecycle: Ember's states are generation x IPCC's
+        # lifecycle medians per fuel (hydro 24, nuclear 12: not zero as direct CO2 would be).
+        assert row["basis"] == "lifecycle", row
     per_country: dict[str, int] = {}
     for row in rows:
         per_country[row["country_iso3"]] = per_country.get(row["country_iso3"], 0) + 1
@@ -166,7 +166,7 @@ def test_region_spot_values(regions: RegionTable) -> None:
     # Ember api_overview_usa_yearly.csv, 2024.
     california = regions.lookup("USA", "US-CA")
     assert california == RegionIntensity(
-        "USA", "US-CA", "California", 199.67, 2024, "Ember (2025), state generation CO2", "direct"
+        "USA", "US-CA", "California", 199.67, 2024, "Ember (2025), in-state generation, IPCC lifecycle factors", "lifecycle"
     )
     assert regions.lookup("USA", "US-WV").intensity_g_per_kwh == pytest.approx(734.67)
     assert regions.lookup("USA", "US-DC").intensity_g_per_kwh == pytest.approx(158.09)
@@ -174,7 +174,7 @@ def test_region_spot_values(regions: RegionTable) -> None:
     maharashtra = regions.lookup("IND", "IN-MH")
     assert maharashtra.intensity_g_per_kwh == pytest.approx(656.56)
     assert maharashtra.year == 2021
-    assert maharashtra.basis == "direct"
+    assert maharashtra.basis == "lifecycle"
     # Quebec 2023 shares x factors: (0.2x743 + 0.3x816 + 0.7x230 + 0.01x48 + 6.7x26
     # + 92.1x26) / 100.01 = 3123.68 / 100.01.
     quebec = regions.lookup("CAN", "CA-QC")

@@ -6,9 +6,10 @@ placed in a state, province or bidding zone uses that region's intensity
 (gCO2e/kWh) instead of the national average:
 
 - US states, DC and Puerto Rico (``US-CA`` ...) and Indian states and union
-  territories (``IN-MH`` ...): Ember, CO2 of in-state generation per kWh
-  generated (2024 for the US, 2021 for India): basis ``direct``, about 10 %
-  below the lifecycle figures of the country table;
+  territories (``IN-MH`` ...): Ember, emissions of in-state generation per
+  kWh generated (2024 for the US, 2021 for India), each fuel at IPCC AR5's
+  lifecycle median (``lifecycle``); production-based, and about 10 % below
+  Ember's country figure (another method, same basis);
 - Canadian provinces and territories (``CA-QC`` ...): 2023 generation mix
   times per-source lifecycle factors (``lifecycle``);
 - Swedish and Norwegian electricity bidding zones (``SE-SE1`` ... ``SE-SE4``,
@@ -74,8 +75,8 @@ class RegionIntensity:
             gCO2e/kWh (gCO2/kWh for a ``direct`` figure).
         year: the calendar year the figure describes.
         source: who published the figure and what it measures.
-        basis: ``direct`` (CO2 burnt at the plants: US and Indian states) or
-            ``lifecycle`` (Canadian provinces, Nordic bidding zones).
+        basis: ``lifecycle`` (every shipped row) or ``direct`` (CO2 burnt
+            at the plants only).
     """
 
     country_iso3: str
