@@ -94,7 +94,9 @@ def test_given_table_is_read_lazily(tmp_path: Path) -> None:
     path = tmp_path / "countries.csv"
     custom = CountryTable(path)  # nothing read yet: the file does not exist
     path.write_text(
-        "# a comment\n" + HEADER + "ABC,AB,Alphabet,100.5,2020,test,lifecycle\nWLD,,World,400,2020,test,lifecycle\n",
+        "# a comment\n"
+        + HEADER
+        + "ABC,AB,Alphabet,100.5,2020,test,lifecycle\nWLD,,World,400,2020,test,lifecycle\n",
         encoding="utf-8",
     )
     assert custom.lookup("ab") == CountryIntensity(

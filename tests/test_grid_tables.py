@@ -166,7 +166,13 @@ def test_region_spot_values(regions: RegionTable) -> None:
     # Ember api_overview_usa_yearly.csv, 2024.
     california = regions.lookup("USA", "US-CA")
     assert california == RegionIntensity(
-        "USA", "US-CA", "California", 199.67, 2024, "Ember (2025), in-state generation, IPCC lifecycle factors", "lifecycle"
+        "USA",
+        "US-CA",
+        "California",
+        199.67,
+        2024,
+        "Ember (2025), in-state generation, IPCC lifecycle factors",
+        "lifecycle",
     )
     assert regions.lookup("USA", "US-WV").intensity_g_per_kwh == pytest.approx(734.67)
     assert regions.lookup("USA", "US-DC").intensity_g_per_kwh == pytest.approx(158.09)

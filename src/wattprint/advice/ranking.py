@@ -96,9 +96,7 @@ class _Row:
     flag: str = ""
 
 
-def saving_at(
-    row: _Row | RankedPlace, energy_kwh: float, current_g_per_kwh: float
-) -> RankedPlace:
+def saving_at(row: _Row | RankedPlace, energy_kwh: float, current_g_per_kwh: float) -> RankedPlace:
     """Return ``row`` priced: ``energy_kwh`` at its intensity, saving against ``current``."""
     current_kg = emissions_kg(energy_kwh, current_g_per_kwh)
     kg = emissions_kg(energy_kwh, row.intensity_g_per_kwh)

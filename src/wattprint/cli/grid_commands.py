@@ -84,9 +84,7 @@ def intensity(as_json: bool, **options: Any) -> None:
     place = loc.country_name + (f", {loc.region}" if loc.region else "")
     if loc.cloud_provider:
         place += f" ({loc.cloud_provider}:{loc.cloud_region})"
-    click.echo(
-        f"{place}: {data['intensity_g_per_kwh']:g} g/kWh ({data['kind']}, {data['basis']})"
-    )
+    click.echo(f"{place}: {data['intensity_g_per_kwh']:g} g/kWh ({data['kind']}, {data['basis']})")
     click.echo(f"  source: {data['detail']}")
     click.echo(f"  place found: {loc.how}")
     if data["water_l_per_kwh"] is not None:
@@ -219,9 +217,7 @@ def regions(
     click.echo(f"{energy_kwh:g} kWh on the {ranking.basis} basis; savings against {here}")
     cloud = provider is not None
     extra = f" {'provider':>9}" if cloud else ""
-    click.echo(
-        f"{'place':<28} {'name':<28} {'g/kWh':>8} {'kg CO2e':>10} {'saving':>8}{extra}"
-    )
+    click.echo(f"{'place':<28} {'name':<28} {'g/kWh':>8} {'kg CO2e':>10} {'saving':>8}{extra}")
     for p in shown:
         beside = ""
         if cloud:
