@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,13 @@ from wattprint.errors import DataError
 from wattprint.grid.choice import choose_intensity
 from wattprint.grid.cloud_regions import CloudTable
 from wattprint.grid.countries import CountryTable
+from wattprint.grid.live.base import IntensityPoint
 from wattprint.grid.monthly import MonthlyTable
+from wattprint.grid.plan import plan_grid
 from wattprint.grid.regions import RegionTable
 from wattprint.grid.request import GridRequest
 from wattprint.grid.tables import GridTables, default_tables
+from wattprint.grid.timeline import IntensityTimeline
 from wattprint.grid.water import WaterTable
 from wattprint.provenance import Intensity, Location
 from wattprint.records.columns import COLUMNS, WATTPRINT_COLUMNS
@@ -255,3 +259,41 @@ def test_regions_command_says_the_basis_per_row_and_flags(tmp_path: Path) -> Non
     text = CliRunner().invoke(regions_command, ["--limit", "3"])
     assert text.exit_code == 0 and "lifecycle basis" in text.output
     assert "CAF" not in text.output.split("note:")[0]
+
+
+class _DirectProvider:
+    """A live provider answering direct (combustion) figures, as NESO's are."""
+
+    name = "uk"
+
+    def __init__(self, hour: datetime) -> None:
+        self._hour = hour
+
+    def _point(self, start: datetime) -> IntensityPoint:
+        return IntensityPoint(
+            start, start + timedelta(hours=1), 150.0, "average", False, False, "NESO", "direct"
+        )
+
+    def latest(self, zone: str) -> IntensityPoint:
+        return self._point(self._hour)
+
+    def history(self, zone: str, start: datetime, end: datetime) -> list[IntensityPoint]:
+        return [self._point(self._hour)]
+
+    def forecast(self, zone: str) -> list[IntensityPoint]:
+        return []
+
+
+def test_a_live_direct_figure_keeps_its_basis_and_a_mix_says_so() -> None:
+    hour = datetime(2025, 3, 1, 10, tzinfo=timezone.utc)
+    plan = plan_grid(GridRequest(country="GB"), env={}, detect_cloud=lambda: None)
+    timeline = IntensityTimeline(
+        plan, default_tables(), _DirectProvider(hour), "GB", now=lambda: hour + timedelta(hours=3)
+    )
+    first = int(hour.timestamp())
+    alone = timeline.resolve([(first, 3.6e6)])
+    assert alone.intensity.basis == "direct" and "direct CO2" in alone.intensity.detail
+    # An hour the provider does not cover falls back to the (lifecycle) tables: a mix, said.
+    mixed = timeline.resolve([(first, 3.6e6), (first + 3600, 1.2e6)])
+    assert mixed.intensity.basis == "direct"  # the basis of most of the energy
+    assert "mixed bases: direct for 75%, lifecycle for 25%" in mixed.intensity.detail
