@@ -32,13 +32,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_ROOT = REPO_ROOT.parent / "shared" / "data"
+DATA_ROOT = next(  # ../shared/data beside the checkout, or beside a worktree's parent
+    (p / "shared" / "data" for p in REPO_ROOT.parents[:2] if (p / "shared" / "data").is_dir()),
+    REPO_ROOT.parent / "shared" / "data",
+)
 PACKAGE_DATA = REPO_ROOT / "src" / "wattprint" / "grid" / "data"
 
 REGION_COLUMNS = (
     "provider", "region", "name", "country_iso3", "subdivision",
-    "provider_intensity_g_per_kwh", "cfe_share", "year", "source",
+    "provider_intensity_g_per_kwh", "cfe_share", "year", "source", "basis",
 )
+# Google's figures come from Electricity Maps, lifecycle gCO2e (Google's 2019-2020
+# files name the column "Lifecycle grid carbon intensity"); AWS and Azure give none.
+BASIS_GOOGLE = "lifecycle"
 PROVIDER_COLUMNS = ("provider", "pue", "wue_l_per_kwh", "year", "source")
 SRC_GOOGLE = "Google Cloud region-carbon-info (Apache-2.0)"
 SRC_CCF = "location: Cloud Carbon Footprint region list (Apache-2.0)"
@@ -161,7 +167,7 @@ PROVIDERS: dict[str, tuple[str, str, str, str]] = {
         " WUE 0.30 L/kWh in fiscal year 2024 (Microsoft, Dec 2024)")),
 }
 
-Row = tuple[str, str, str, str, str, str, str, str, str]
+Row = tuple[str, str, str, str, str, str, str, str, str, str]
 
 
 def _read_csv(path: Path, skip: int = 0) -> list[dict[str, str]]:
@@ -201,7 +207,8 @@ def gcp_rows(folder: Path) -> list[Row]:
         name, iso3, sub = GCP[region]
         value = f"{float(intensity):.2f}" if intensity else ""
         share = f"{float(cfe):.2f}" if cfe else ""
-        rows.append(("gcp", region, name, iso3, sub, value, share, str(year), SRC_GOOGLE))
+        basis = BASIS_GOOGLE if value else ""
+        rows.append(("gcp", region, name, iso3, sub, value, share, str(year), SRC_GOOGLE, basis))
     return rows
 
 
@@ -214,7 +221,7 @@ def listed_rows(
         if region not in mapping:
             raise SystemExit(f"error: {provider} region {region!r} has no location")
         name, iso3, sub = mapping[region]
-        rows.append((provider, region, name, iso3, sub, "", "", "", source))
+        rows.append((provider, region, name, iso3, sub, "", "", "", source, ""))
     return rows
 
 
@@ -246,7 +253,7 @@ def build(args: argparse.Namespace) -> None:
     rows.sort(key=lambda row: (row[0], row[1]))
     _write(args.output, REGION_COLUMNS, rows, (
         "# Cloud regions -> country (ISO alpha-3) and state/province/zone; GCP: Google's grid",
-        "# intensity (gCO2e/kWh, location-based) and CFE share. See SOURCES.md in this folder.",
+        "# intensity (gCO2e/kWh, location-based, lifecycle) and CFE share. See SOURCES.md.",
         "# Built by scripts/build_cloud_regions.py.",
     ))
     providers = [(p, *values) for p, values in PROVIDERS.items()]

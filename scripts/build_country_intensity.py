@@ -1,6 +1,6 @@
 """Build ``src/wattprint/grid/data/country_intensity.csv`` from Ember's yearly data.
 
-One row per country: the newest year for which Ember gives a lifecycle
+One row per country (basis ``lifecycle``): the newest year for which Ember gives a lifecycle
 emissions intensity (gCO2e/kWh), plus one row for the World (iso3 ``WLD``).
 Ember has no ISO alpha-2 codes, so the alpha-3 -> alpha-2 mapping comes from
 two peer-tool tables: Eco2AI's ``carbon_index.csv`` (Apache-2.0) and
@@ -20,10 +20,14 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_ROOT = REPO_ROOT.parent / "shared" / "data"
+DATA_ROOT = next(  # ../shared/data beside the checkout, or beside a worktree's parent
+    (p / "shared" / "data" for p in REPO_ROOT.parents[:2] if (p / "shared" / "data").is_dir()),
+    REPO_ROOT.parent / "shared" / "data",
+)
 OUTPUT = REPO_ROOT / "src" / "wattprint" / "grid" / "data" / "country_intensity.csv"
 
 SOURCE = "Ember (2025)"
+BASIS = "lifecycle"  # Ember's country intensity: lifecycle gCO2e per kWh generated
 WORLD_NAME = "World"
 WORLD_ISO3 = "WLD"
 HEADER_COMMENT = (
@@ -79,7 +83,7 @@ def build(ember: Path, eco2ai: Path, carbontracker: Path, output: Path) -> None:
     mapping = alpha2_mapping(eco2ai, carbontracker)
     newest = newest_rows(ember)
     missing: list[str] = []
-    table: list[tuple[str, str, str, str, str, str]] = []
+    table: list[tuple[str, str, str, str, str, str, str]] = []
     for iso3 in sorted(newest):
         row = newest[iso3]
         iso2 = "" if iso3 == WORLD_ISO3 else mapping.get(iso3, "")
@@ -87,7 +91,15 @@ def build(ember: Path, eco2ai: Path, carbontracker: Path, output: Path) -> None:
             missing.append(f"{iso3} ({row['country_or_region']})")
         intensity = float(row["emissions_intensity_gco2_per_kwh"])
         table.append(
-            (iso3, iso2, row["country_or_region"].strip(), f"{intensity:.2f}", row["year"], SOURCE)
+            (
+                iso3,
+                iso2,
+                row["country_or_region"].strip(),
+                f"{intensity:.2f}",
+                row["year"],
+                SOURCE,
+                BASIS,
+            )
         )
     iso2_seen: dict[str, str] = {}
     for iso3, iso2, *_ in table:
@@ -98,10 +110,10 @@ def build(ember: Path, eco2ai: Path, carbontracker: Path, output: Path) -> None:
         for line in HEADER_COMMENT:
             handle.write(line + "\n")
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(("iso3", "iso2", "name", "intensity_g_per_kwh", "year", "source"))
+        writer.writerow(("iso3", "iso2", "name", "intensity_g_per_kwh", "year", "source", "basis"))
         writer.writerows(table)
     years: dict[str, int] = {}
-    for _, _, _, _, year, _ in table:
+    for _, _, _, _, year, _, _ in table:
         years[year] = years.get(year, 0) + 1
     world = next(row for row in table if row[0] == WORLD_ISO3)
     print(f"wrote {output} ({len(table)} rows: {len(table) - 1} countries + World)")

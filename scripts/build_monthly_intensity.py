@@ -17,10 +17,14 @@ import csv
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_ROOT = REPO_ROOT.parent / "shared" / "data"
+DATA_ROOT = next(  # ../shared/data beside the checkout, or beside a worktree's parent
+    (p / "shared" / "data" for p in REPO_ROOT.parents[:2] if (p / "shared" / "data").is_dir()),
+    REPO_ROOT.parent / "shared" / "data",
+)
 OUTPUT = REPO_ROOT / "src" / "wattprint" / "grid" / "data" / "country_monthly.csv"
 
 SOURCE = "Ember (2025)"
+BASIS = "lifecycle"  # Ember's monthly intensity: lifecycle gCO2e per kWh generated
 WORLD_NAME = "World"
 WORLD_ISO3 = "WLD"
 HEADER_COMMENT = (
@@ -28,7 +32,7 @@ HEADER_COMMENT = (
     "# Source: Ember (2025), Monthly Electricity Data, CC BY 4.0 (https://ember-energy.org).",
     "# Built by scripts/build_monthly_intensity.py; see SOURCES.md in this folder.",
 )
-COLUMNS = ("iso3", "month", "intensity_g_per_kwh", "source")
+COLUMNS = ("iso3", "month", "intensity_g_per_kwh", "source", "basis")
 
 
 def monthly_rows(ember: Path) -> dict[tuple[str, str], float]:
@@ -64,7 +68,7 @@ def build(ember: Path, output: Path) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
         for (iso3, month), value in sorted(table.items()):
-            writer.writerow((iso3, month, f"{value:.2f}", SOURCE))
+            writer.writerow((iso3, month, f"{value:.2f}", SOURCE, BASIS))
     countries = sorted({iso3 for iso3, _ in table})
     months = sorted({month for _, month in table})
     print(f"wrote {output} ({len(table)} rows, {len(countries)} codes incl. WLD)")

@@ -1,20 +1,37 @@
 """Build ``src/wattprint/grid/data/region_intensity.csv``: sub-national grid intensity.
 
-Rows (``country_iso3, code, name, intensity_g_per_kwh, year, source``):
+Rows (``country_iso3, code, name, intensity_g_per_kwh, year, source, basis``);
+``basis`` is ``direct`` (CO2 of combustion at the plants) or ``lifecycle``
+(gCO2e over the plants' life cycle), as ``grid/data/SOURCES.md`` explains:
 
 - US states, DC and Puerto Rico (``US-CA`` ...): Ember's US state overview,
   newest year (2024). Ember's state figure is CO2 from in-state generation
   divided by in-state generation (its ``demand_gwh`` column equals the
-  state's generation), not a lifecycle figure: the US total is 345.6 g/kWh
-  in 2024 against 383.6 in Ember's lifecycle country table.
+  state's generation). Basis ``lifecycle``: Ember's state emissions are each
+  fuel's generation times IPCC AR5's lifecycle medians (coal 820, gas 490,
+  hydro 24, nuclear 12, wind 11 g/kWh), as the build checks from Ember's
+  generation-by-fuel tables; a direct (combustion) figure would count hydro,
+  nuclear and wind as zero. The states' sum is 345.6 g/kWh in 2024 against
+  383.6 in Ember's country table: same basis, another method (generic
+  factors per fuel, production-based).
 - Indian states and union territories (``IN-MH`` ...): Ember's sub-national
-  overview, newest year there (2021); same kind of figure as the US one.
+  overview, newest year there (2021); same kind of figure as the US one
+  (``lifecycle``, checked the same way).
 - Canadian provinces and territories (``CA-QC`` ...): CodeCarbon's 2023
-  generation shares (MIT) times per-source lifecycle factors (below).
+  generation shares (MIT) times per-source factors (below). Basis
+  ``lifecycle``: the low-carbon factors are lifecycle figures; the fossil
+  ones (US EPA, via CodeCarbon) are combustion rates higher than IPCC's
+  lifecycle medians (coal 995 against 820).
 - Swedish and Norwegian electricity bidding zones (``SE-SE1`` ... ``SE-SE4``,
-  ``NO-NO1`` ... ``NO-NO5``): CodeCarbon's ``nordic_emissions.json`` (MIT,
-  "based on historical averages from ENTSO-E data", year 2024). Finland's
-  entry is a whole country and is left out.
+  ``NO-NO1`` ... ``NO-NO5``): CodeCarbon's ``nordic_emissions.json`` (MIT) as
+  of mlco2/codecarbon commit ``26b19bc5`` (last updated 2026-09-09): per-zone
+  2025 generation mix from ENTSO-E Transparency (Actual Generation per
+  Production Type, A75) times the same per-source factors as Canada
+  (``lifecycle``). A copy of that file is kept in ``scripts/sources/`` (the
+  copy under ``../shared/data`` is the older one, 18.0 for every zone, which
+  the build refuses). Finland's entry is a whole country (one bidding zone)
+  and is left out: the country table covers it. Denmark's zones DK1 and DK2
+  have no freely licensed per-zone figure and are left to the country.
 
 Run from the repository root (defaults point at ``../shared/data``)::
 
@@ -29,18 +46,26 @@ import json
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_ROOT = REPO_ROOT.parent / "shared" / "data"
+DATA_ROOT = next(  # ../shared/data beside the checkout, or beside a worktree's parent
+    (p / "shared" / "data" for p in REPO_ROOT.parents[:2] if (p / "shared" / "data").is_dir()),
+    REPO_ROOT.parent / "shared" / "data",
+)
 OUTPUT = REPO_ROOT / "src" / "wattprint" / "grid" / "data" / "region_intensity.csv"
 
-COLUMNS = ("country_iso3", "code", "name", "intensity_g_per_kwh", "year", "source")
+COLUMNS = ("country_iso3", "code", "name", "intensity_g_per_kwh", "year", "source", "basis")
 HEADER_COMMENT = (
-    "# Sub-national grid emissions intensity, gCO2e/kWh (SOURCES.md says what each measures).",
-    "# US and Indian states: Ember (2025), CC BY 4.0. Canada, Nordic zones: CodeCarbon, MIT.",
+    "# Sub-national grid emissions intensity, g/kWh, on the basis of each row (SOURCES.md).",
+    "# US and Indian states: Ember (2025), CC BY 4.0, in-state generation x IPCC lifecycle",
+    "# factors. Canada, Nordic zones: CodeCarbon (MIT) mixes x per-source factors.",
     "# Built by scripts/build_region_intensity.py; see SOURCES.md in this folder.",
 )
-SOURCE_EMBER = "Ember (2025), state generation CO2"
+SOURCE_EMBER = "Ember (2025), in-state generation, IPCC lifecycle factors"
 SOURCE_CANADA = "CodeCarbon 2023 mix (MIT) x lifecycle factors per source"
-SOURCE_NORDIC = "CodeCarbon nordic_emissions.json (MIT), ENTSO-E averages"
+SOURCE_NORDIC = "CodeCarbon (MIT) 26b19bc5, ENTSO-E A75 zone mix x factors"
+IPCC_LIFECYCLE = {"Coal": 820.0, "Gas": 490.0, "Hydro": 24.0, "Nuclear": 12.0, "Wind": 11.0}
+"""IPCC AR5 WGIII Annex III lifecycle medians, gCO2e/kWh, that Ember's state emissions use."""
+BASIS_FACTORS = "lifecycle"
+NORDIC_DEFAULT = Path(__file__).resolve().parent / "sources" / "codecarbon_nordic_emissions_26b19bc5.json"
 
 # Ember's state name -> (ISO 3166-2 code, ISO name). Ember writes "Washington, D.C.".
 US_STATES: dict[str, tuple[str, str]] = {
@@ -135,7 +160,7 @@ NORDIC_ZONES: dict[str, tuple[str, str, str]] = {
     "NO5": ("NO-NO5", "Bidding zone NO5 (Bergen)", "NOR"),
 }
 
-Row = tuple[str, str, str, str, str, str]
+Row = tuple[str, str, str, str, str, str, str]
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -162,7 +187,9 @@ def ember_states(
         code, name = names[state]
         seen.add(state)
         value = float(row["emissions_intensity_gco2_per_kwh"])
-        table.append((iso3, code, name, f"{value:.2f}", str(newest), SOURCE_EMBER))
+        table.append(
+            (iso3, code, name, f"{value:.2f}", str(newest), SOURCE_EMBER, BASIS_FACTORS)
+        )
     missing = sorted(set(names) - seen)
     if missing:
         raise SystemExit(f"error: {country} {newest}: no figure for {missing}")
@@ -189,12 +216,15 @@ def canada_rows(mix_path: Path, factors_path: Path) -> list[Row]:
             weighted += float(share) * factors[key]
             total += float(share)
         value = weighted / total  # normalised: the shares sum to 99.8..100.2
-        table.append(("CAN", code, name, f"{value:.2f}", "2023", SOURCE_CANADA))
+        table.append(("CAN", code, name, f"{value:.2f}", "2023", SOURCE_CANADA, BASIS_FACTORS))
     return table
 
 
 def nordic_rows(path: Path) -> list[Row]:
-    """Return the Swedish and Norwegian bidding zones (Finland is a whole country)."""
+    """Return the Swedish and Norwegian bidding zones (Finland is a whole country).
+
+    Stops on the older file whose zones all hold one placeholder value.
+    """
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     table: list[Row] = []
     for zone, entry in data.items():
@@ -202,12 +232,47 @@ def nordic_rows(path: Path) -> list[Row]:
             continue  # FI: the whole of Finland, already in country_intensity.csv
         code, name, iso3 = NORDIC_ZONES[zone]
         value = float(entry["emission_factor"])
-        table.append((iso3, code, name, f"{value:.2f}", str(entry["year"]), SOURCE_NORDIC))
+        year = str(entry["year"])
+        table.append((iso3, code, name, f"{value:.2f}", year, SOURCE_NORDIC, BASIS_FACTORS))
+    if len(table) != len(NORDIC_ZONES):
+        raise SystemExit(f"error: {path}: expected zones {sorted(NORDIC_ZONES)}")
+    if len({row[3] for row in table}) < 3:
+        raise SystemExit(
+            f"error: {path}: the zones share one value (the old placeholder); use "
+            f"{NORDIC_DEFAULT.name} (CodeCarbon commit 26b19bc5) or newer"
+        )
     return table
+
+
+def check_ember_basis(path: Path, country: str) -> None:
+    """Stop unless Ember's state emissions per fuel are IPCC's lifecycle factors.
+
+    Ember's generation-by-fuel table gives each fuel's generation and
+    emissions; their ratio is the factor Ember applied. Lifecycle factors
+    count hydro, nuclear and wind above zero; direct (combustion) ones do not.
+    """
+    generation: dict[str, float] = {}
+    emissions: dict[str, float] = {}
+    for row in _read_csv(path):
+        fuel = row["variable"]
+        if row["country"] != country or fuel not in IPCC_LIFECYCLE or "Total" in row["state"]:
+            continue
+        generation[fuel] = generation.get(fuel, 0.0) + float(row["generation_gwh"] or 0)
+        emissions[fuel] = emissions.get(fuel, 0.0) + float(row["emissions_ktco2"] or 0)
+    for fuel, factor in IPCC_LIFECYCLE.items():
+        implied = emissions[fuel] / generation[fuel] * 1000.0  # kt/GWh -> g/kWh
+        if abs(implied - factor) > 0.5:
+            raise SystemExit(
+                f"error: {path}: {country} {fuel} emissions imply {implied:.1f} g/kWh, not "
+                f"IPCC's lifecycle {factor:g}: check the basis of Ember's state figures"
+            )
+    print(f"{country}: Ember's state emissions use IPCC lifecycle factors (checked)")
 
 
 def build(args: argparse.Namespace) -> None:
     """Write the region table and print a summary."""
+    check_ember_basis(args.ember_usa_generation, "United States")
+    check_ember_basis(args.ember_subnational_generation, "India")
     table = (
         ember_states(args.ember_usa, "United States", "USA", US_STATES)
         + ember_states(args.ember_subnational, "India", "IND", INDIA_STATES)
@@ -233,7 +298,7 @@ def build(args: argparse.Namespace) -> None:
         high = max(rows, key=lambda row: float(row[3]))
         print(
             f"{iso3}: {len(rows)} regions, year {rows[0][4]}, "
-            f"lowest {low[1]} {low[3]}, highest {high[1]} {high[3]} gCO2e/kWh"
+            f"lowest {low[1]} {low[3]}, highest {high[1]} {high[3]} g/kWh ({rows[0][6]})"
         )
     for code in ("US-CA", "US-VA", "IN-MH", "CA-QC", "CA-ON", "CA-AB", "SE-SE3"):
         row = next(row for row in table if row[1] == code)
@@ -250,10 +315,18 @@ def main(argv: list[str] | None = None) -> None:
         "--ember-subnational", type=Path, default=ember / "api_subnational_overview_yearly.csv"
     )
     parser.add_argument(
+        "--ember-usa-generation", type=Path, default=ember / "api_generation_usa_yearly.csv"
+    )
+    parser.add_argument(
+        "--ember-subnational-generation",
+        type=Path,
+        default=ember / "api_subnational_generation_yearly.csv",
+    )
+    parser.add_argument(
         "--canada-mix", type=Path, default=infra / "2023" / "canada_energy_mix.json"
     )
     parser.add_argument("--factors", type=Path, default=infra / "carbon_intensity_per_source.json")
-    parser.add_argument("--nordic", type=Path, default=infra / "nordic_emissions.json")
+    parser.add_argument("--nordic", type=Path, default=NORDIC_DEFAULT)
     parser.add_argument("--output", type=Path, default=OUTPUT, help="CSV file to write")
     build(parser.parse_args(argv))
 

@@ -10,7 +10,7 @@ import pytest
 from wattprint.errors import ConfigError, DataError
 from wattprint.grid.countries import CountryIntensity, CountryTable
 
-HEADER = "iso3,iso2,name,intensity_g_per_kwh,year,source\n"
+HEADER = "iso3,iso2,name,intensity_g_per_kwh,year,source,basis\n"
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +94,14 @@ def test_given_table_is_read_lazily(tmp_path: Path) -> None:
     path = tmp_path / "countries.csv"
     custom = CountryTable(path)  # nothing read yet: the file does not exist
     path.write_text(
-        "# a comment\n" + HEADER + "ABC,AB,Alphabet,100.5,2020,test\nWLD,,World,400,2020,test\n",
+        "# a comment\n"
+        + HEADER
+        + "ABC,AB,Alphabet,100.5,2020,test,lifecycle\nWLD,,World,400,2020,test,lifecycle\n",
         encoding="utf-8",
     )
-    assert custom.lookup("ab") == CountryIntensity("ABC", "AB", "Alphabet", 100.5, 2020, "test")
+    assert custom.lookup("ab") == CountryIntensity(
+        "ABC", "AB", "Alphabet", 100.5, 2020, "test", "lifecycle"
+    )
     assert len(custom) == 2
 
 
@@ -110,8 +114,9 @@ def test_missing_table_raises_data_error(tmp_path: Path) -> None:
     "body",
     [
         "iso3,name\nFRA,France\n",
-        HEADER + "FRA,FR,France,lots,2024,x\n",
-        HEADER + "FRA,FR,France,1,2024,x\nFRA,FX,France again,1,2024,x\n",
+        HEADER + "FRA,FR,France,lots,2024,x,lifecycle\n",
+        HEADER + "FRA,FR,France,1,2024,x,lifecycle\nFRA,FX,France again,1,2024,x,lifecycle\n",
+        HEADER + "FRA,FR,France,1,2024,x,gross\n",
         HEADER,
     ],
 )

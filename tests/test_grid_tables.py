@@ -75,6 +75,7 @@ def test_monthly_table_integrity(countries: set[str]) -> None:
         assert re.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])", row["month"])
         assert 0 <= float(row["intensity_g_per_kwh"]) <= 1500
         assert row["source"] == "Ember (2025)"
+        assert row["basis"] == "lifecycle"  # Ember's monthly figures are lifecycle
 
 
 def test_region_table_integrity(countries: set[str]) -> None:
@@ -87,6 +88,9 @@ def test_region_table_integrity(countries: set[str]) -> None:
         assert row["name"] and row["source"]
         assert 0 < float(row["intensity_g_per_kwh"]) <= 1500
         assert 2020 <= int(row["year"]) <= 2025
+        # Every shipped region is lifecycle: Ember's states are generation x IPCC's
+        # lifecycle medians per fuel (hydro 24, nuclear 12: not zero as direct CO2 would be).
+        assert row["basis"] == "lifecycle", row
     per_country: dict[str, int] = {}
     for row in rows:
         per_country[row["country_iso3"]] = per_country.get(row["country_iso3"], 0) + 1
@@ -110,8 +114,10 @@ def test_cloud_table_integrity(countries: set[str], region_codes: dict[str, str]
             assert 0 <= float(row["provider_intensity_g_per_kwh"]) <= 1500
             assert 0 <= float(row["cfe_share"]) <= 1
             assert int(row["year"]) == 2024
+            assert row["basis"] == "lifecycle"  # Google's figures: Electricity Maps, lifecycle
         else:  # AWS and Azure publish no region intensity
             assert row["provider_intensity_g_per_kwh"] == row["cfe_share"] == row["year"] == ""
+            assert row["basis"] == ""
     # Every US, Canadian and Indian region but GovCloud knows its state.
     for row in rows:
         if row["country_iso3"] in ("USA", "CAN", "IND") and "GovCloud" not in row["name"]:
@@ -147,7 +153,9 @@ def test_water_table_integrity(countries: set[str], region_codes: dict[str, str]
 
 def test_monthly_spot_values(monthly: MonthlyTable) -> None:
     # Ember api_country_overview_monthly.csv: France 2024-01-01 45.731, Argentina 2018-01 404.389.
-    assert monthly.lookup("FRA", 2024, 1) == MonthlyIntensity("FRA", 2024, 1, 45.73, "Ember (2025)")
+    assert monthly.lookup("FRA", 2024, 1) == MonthlyIntensity(
+        "FRA", 2024, 1, 45.73, "Ember (2025)", "lifecycle"
+    )
     france = monthly.lookup("FRA", 2024, 4)
     assert france is not None and france.intensity_g_per_kwh == pytest.approx(23.34)
     argentina = monthly.lookup("ARG", 2018, 1)
@@ -158,7 +166,13 @@ def test_region_spot_values(regions: RegionTable) -> None:
     # Ember api_overview_usa_yearly.csv, 2024.
     california = regions.lookup("USA", "US-CA")
     assert california == RegionIntensity(
-        "USA", "US-CA", "California", 199.67, 2024, "Ember (2025), state generation CO2"
+        "USA",
+        "US-CA",
+        "California",
+        199.67,
+        2024,
+        "Ember (2025), in-state generation, IPCC lifecycle factors",
+        "lifecycle",
     )
     assert regions.lookup("USA", "US-WV").intensity_g_per_kwh == pytest.approx(734.67)
     assert regions.lookup("USA", "US-DC").intensity_g_per_kwh == pytest.approx(158.09)
@@ -166,18 +180,22 @@ def test_region_spot_values(regions: RegionTable) -> None:
     maharashtra = regions.lookup("IND", "IN-MH")
     assert maharashtra.intensity_g_per_kwh == pytest.approx(656.56)
     assert maharashtra.year == 2021
+    assert maharashtra.basis == "lifecycle"
     # Quebec 2023 shares x factors: (0.2x743 + 0.3x816 + 0.7x230 + 0.01x48 + 6.7x26
     # + 92.1x26) / 100.01 = 3123.68 / 100.01.
     quebec = regions.lookup("CAN", "CA-QC")
     assert quebec.intensity_g_per_kwh == pytest.approx(31.23, abs=0.01)
-    assert quebec.year == 2023
+    assert (quebec.year, quebec.basis) == (2023, "lifecycle")
     assert regions.lookup("CAN", "AB").intensity_g_per_kwh > 10 * quebec.intensity_g_per_kwh
     zone = regions.lookup("SWE", "SE-SE3")
-    assert (zone.intensity_g_per_kwh, zone.year, zone.name) == (
-        18.0,
-        2024,
+    # CodeCarbon nordic_emissions.json at commit 26b19bc5: SE3 27.0 (2025), from ENTSO-E A75.
+    assert (zone.intensity_g_per_kwh, zone.year, zone.name, zone.basis) == (
+        27.0,
+        2025,
         "Bidding zone SE3 (Stockholm)",
+        "lifecycle",
     )
+    assert "ENTSO-E" in zone.source and "CodeCarbon" in zone.source
 
 
 def test_cloud_spot_values(cloud: CloudTable) -> None:
@@ -186,12 +204,13 @@ def test_cloud_spot_values(cloud: CloudTable) -> None:
     assert belgium.country_iso3 == "BEL" and belgium.subdivision == ""
     assert belgium.provider_intensity_g_per_kwh == pytest.approx(103.37)
     assert belgium.cfe_share == pytest.approx(0.84)
-    assert belgium.year == 2024
+    assert (belgium.year, belgium.provider_basis) == (2024, "lifecycle")
     montreal = cloud.lookup("gcp", "northamerica-northeast1")
     assert (montreal.subdivision, montreal.provider_intensity_g_per_kwh) == ("CA-QC", 5.48)
     virginia = cloud.lookup("aws", "us-east-1")
     assert (virginia.country_iso3, virginia.subdivision) == ("USA", "US-VA")
     assert virginia.provider_intensity_g_per_kwh is None and virginia.year is None
+    assert virginia.provider_basis is None
     assert cloud.lookup("aws", "us-west-2").subdivision == "US-OR"
     assert cloud.lookup("azure", "westeurope").country_iso3 == "NLD"
     assert cloud.lookup("azure", "canadaeast").subdivision == "CA-QC"
@@ -384,13 +403,15 @@ def test_water_misspelt_region_raises(water: WaterTable) -> None:
 
 def test_damaged_tables_raise_data_error(tmp_path: Path) -> None:
     bad_month = tmp_path / "monthly.csv"
-    bad_month.write_text("iso3,month,intensity_g_per_kwh,source\nFRA,2024-13,40,x\n")
+    bad_month.write_text(
+        "iso3,month,intensity_g_per_kwh,source,basis\nFRA,2024-13,40,x,lifecycle\n"
+    )
     with pytest.raises(DataError, match="line 2"):
         MonthlyTable(bad_month).months("FRA")
     twice = tmp_path / "regions.csv"
     twice.write_text(
-        "country_iso3,code,name,intensity_g_per_kwh,year,source\n"
-        "USA,US-CA,California,200,2024,x\nUSA,US-CA,California,201,2024,x\n"
+        "country_iso3,code,name,intensity_g_per_kwh,year,source,basis\n"
+        "USA,US-CA,California,200,2024,x,direct\nUSA,US-CA,California,201,2024,x,direct\n"
     )
     with pytest.raises(DataError, match="two regions"):
         RegionTable(twice).countries()

@@ -5,7 +5,8 @@ carry them without importing the hardware (``power/``) or the grid
 (``grid/``) that produce them:
 
 - :class:`Location`: the place whose grid supplied a run, and how it was found;
-- :class:`Intensity`: a grid carbon intensity, with its source, year and kind;
+- :class:`Intensity`: a grid carbon intensity, with its source, year, kind
+  and basis;
 - :data:`Component`: the class of hardware a figure belongs to.
 
 ``wattprint.grid.location``, ``wattprint.grid.intensity`` and
@@ -22,17 +23,31 @@ COMPONENTS: tuple[Component, ...] = ("cpu", "gpu", "ram", "soc")
 
 IntensityKind = Literal["average", "marginal"]
 
+IntensityBasis = Literal["lifecycle", "direct"]
+"""What an intensity counts: ``lifecycle`` greenhouse gases of building, fuelling
+and running the plants (gCO2e/kWh, IPCC-style factors: wind and nuclear count
+above zero), or ``direct`` CO2 from burning fuel at the plants only (gCO2/kWh,
+about 10 % lower on fossil-heavy grids, zero for wind, hydro and nuclear).
+Figures on different bases must not be compared as if the difference were
+one of place or time."""
+
+BASES: tuple[IntensityBasis, ...] = ("lifecycle", "direct")
+
 
 @dataclass(frozen=True, slots=True)
 class Intensity:
     """A grid carbon intensity and where it came from.
 
     Attributes:
-        intensity_g_per_kwh: lifecycle emissions per kWh consumed. Units: gCO2e/kWh.
+        intensity_g_per_kwh: emissions per kWh, on the figure's ``basis``.
+            Units: gCO2e/kWh (gCO2/kWh for a ``direct`` figure).
         source: the data set or party, e.g. ``Ember yearly electricity data``.
         year: the year the figure describes, if known.
         kind: ``average`` (all generation) or ``marginal``.
         detail: one sentence for people.
+        basis: ``lifecycle`` or ``direct`` (see :data:`IntensityBasis`);
+            records written before the field existed read as ``lifecycle``,
+            the basis of every country figure wattprint shipped then.
     """
 
     intensity_g_per_kwh: float
@@ -40,6 +55,7 @@ class Intensity:
     year: int | None
     kind: IntensityKind
     detail: str
+    basis: IntensityBasis = "lifecycle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,4 +86,12 @@ class Location:
         return self.country_iso3 == "WLD"
 
 
-__all__ = ["COMPONENTS", "Component", "Intensity", "IntensityKind", "Location"]
+__all__ = [
+    "BASES",
+    "COMPONENTS",
+    "Component",
+    "Intensity",
+    "IntensityBasis",
+    "IntensityKind",
+    "Location",
+]

@@ -7,6 +7,13 @@ place in its cleanest and dirtiest month of the last twelve the monthly table
 holds (only for runs that used their country's figure, the table being
 national); each with the saving against what the runs emitted, in kg and
 percent (negative: worse). The same energy is assumed everywhere (same PUE).
+
+Places are ranked on one basis (lifecycle) by the rules of
+:mod:`wattprint.advice.ranking`. When the runs' own figure is not one the
+ranking would use for their place (a cloud provider's own figure, or a figure
+on another basis), the savings are computed against their place as the
+ranking prices it (``baseline_g_per_kwh``), so no saving comes from the data
+source alone; the notes say so.
 """
 
 from __future__ import annotations
@@ -15,9 +22,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from wattprint.advice.ranking import RankedPlace, rank_cloud_regions, rank_countries
-from wattprint.grid.tables import default_tables
+from wattprint.advice.ranking import (
+    RankedPlace,
+    grid_figure,
+    rank_cloud_regions,
+    rank_countries,
+)
+from wattprint.errors import ConfigError
+from wattprint.grid.choice import choose_intensity
+from wattprint.grid.request import GridRequest
+from wattprint.grid.tables import GridTables, default_tables
 from wattprint.impact.carbon import emissions_kg
+from wattprint.provenance import IntensityBasis, Location
 
 
 class PlaceLike(Protocol):
@@ -93,6 +109,11 @@ class WhatIf:
         months: cleanest then dirtiest month at the runs' country (keys
             ``FRA:2024-06``); empty without monthly data.
         notes: what was left out and why.
+        basis: the one basis of every place ranked (``lifecycle``).
+        baseline_g_per_kwh: the intensity the savings are computed against:
+            the runs' own (``current_g_per_kwh``), or their place as the
+            ranking prices it when their own figure is on another basis or
+            from a provider's data set. Units: gCO2e/kWh.
     """
 
     energy_kwh: float
@@ -105,6 +126,8 @@ class WhatIf:
     cloud_worst: tuple[RankedPlace, ...]
     months: tuple[RankedPlace, ...]
     notes: tuple[str, ...]
+    basis: IntensityBasis = "lifecycle"
+    baseline_g_per_kwh: float | None = None
 
 
 def place_at(
@@ -125,8 +148,53 @@ def _ends(
     return tuple(ranked[:top]), tuple(reversed(ranked[-top:] if top > 0 else []))
 
 
-def _known(ranked: list[RankedPlace]) -> list[RankedPlace]:
-    return [p for p in ranked if p.intensity_g_per_kwh > 0]
+_TABLES_ONLY = GridRequest()
+"""Nothing set by the user: the figure the tables give each place."""
+
+
+def _baseline(
+    runs: Sequence[RunLike], current: float, tables: GridTables, basis: IntensityBasis
+) -> tuple[float, str | None]:
+    """Return the intensity to compute savings against, and a note when it is not ``current``."""
+    places = {
+        (r.place.country_iso3, r.place.region, r.place.cloud_provider, r.place.cloud_region)
+        for r in runs
+        if r.place.country_iso3
+    }
+    unlike = []
+    for iso3, region, provider, cloud_region in sorted(places, key=str):
+        location = Location(
+            iso3, "", iso3, region=region, cloud_provider=provider, cloud_region=cloud_region
+        )
+        try:
+            own, _, _ = choose_intensity(_TABLES_ONLY, location, tables)
+        except ConfigError:
+            continue
+        figure = grid_figure(
+            tables,
+            country_iso3=iso3,
+            region=region,
+            cloud_provider=provider,
+            cloud_region=cloud_region,
+            basis=basis,
+        )
+        if figure is not None and (
+            own.basis != basis or abs(own.intensity_g_per_kwh - figure[1]) > 1e-9
+        ):
+            unlike.append((own, figure))
+    if not unlike:
+        return current, None
+    if len(places) > 1:
+        return current, (
+            "the runs' places use figures the ranking does not (a provider's own, or another "
+            "basis): part of each saving below is a difference of data source, not of place"
+        )
+    own, (key, value, source) = unlike[0]
+    return value, (
+        f"the runs used {own.intensity_g_per_kwh:g} g/kWh ({own.source}, {own.basis}); "
+        f"savings are computed against {key} at {value:g} g/kWh ({source}, {basis}), "
+        "as the ranking prices every place, so no saving comes from the data source alone"
+    )
 
 
 def what_if_of(runs: Sequence[RunLike], totals: TotalsLike, *, top: int = 3) -> WhatIf | None:
@@ -143,18 +211,22 @@ def what_if_of(runs: Sequence[RunLike], totals: TotalsLike, *, top: int = 3) -> 
     energy = totals.energy_kwh
     counted = [r for r in runs if r.counted]
     notes = []
-    all_countries = rank_countries(tables, energy_kwh=energy, current_g_per_kwh=current)
+    basis: IntensityBasis = "lifecycle"
+    baseline, baseline_note = _baseline(counted, current, tables, basis)
+    if baseline_note:
+        notes.append(baseline_note)
+    country_ranking = rank_countries(tables, energy_kwh=energy, current_g_per_kwh=baseline)
     providers = {r.place.cloud_provider for r in counted}
     provider = next(iter(providers)) if len(providers) == 1 else None
     if provider is None:
         notes.append("the runs name no single cloud provider: every provider's regions are ranked")
-    all_clouds = rank_cloud_regions(
-        tables, provider=provider, energy_kwh=energy, current_g_per_kwh=current
+    cloud_ranking = rank_cloud_regions(
+        tables, provider=provider, energy_kwh=energy, current_g_per_kwh=baseline
     )
-    countries, clouds = _known(all_countries), _known(all_clouds)
-    gaps = [p.key for p in all_countries + all_clouds if p.intensity_g_per_kwh <= 0]
-    if gaps:
-        notes.append(f"left out, their table intensity being 0 g/kWh (a gap): {', '.join(gaps)}")
+    countries, clouds = list(country_ranking.places), list(cloud_ranking.places)
+    for note in (*country_ranking.notes, *cloud_ranking.notes):
+        if note not in notes:
+            notes.append(note)
     places = {r.place.country_iso3 for r in counted}
     iso3 = next(iter(places)) if len(places) == 1 else None
     months: tuple[RankedPlace, ...] = ()
@@ -179,7 +251,7 @@ def what_if_of(runs: Sequence[RunLike], totals: TotalsLike, *, top: int = 3) -> 
                     m.intensity_g_per_kwh,
                     m.source,
                     energy,
-                    current,
+                    baseline,
                 )
                 for m in (
                     min(rows, key=lambda m: m.intensity_g_per_kwh),
@@ -199,4 +271,6 @@ def what_if_of(runs: Sequence[RunLike], totals: TotalsLike, *, top: int = 3) -> 
         cloud_worst=cloud_worst,
         months=months,
         notes=tuple(notes),
+        basis=basis,
+        baseline_g_per_kwh=baseline,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -46,6 +46,7 @@ def intensity(as_json: bool, **options: Any) -> None:
         "source": base.source,
         "year": base.year,
         "kind": base.kind,
+        "basis": base.basis,
         "detail": base.detail,
         "country_iso_code": loc.country_iso3,
         "country_name": loc.country_name,
@@ -73,6 +74,7 @@ def intensity(as_json: bool, **options: Any) -> None:
                 source=now.source,
                 year=now.year,
                 kind=now.kind,
+                basis=now.basis,
                 detail=now.detail,
             )
         data["notes"].extend(timeline.notes)
@@ -82,7 +84,7 @@ def intensity(as_json: bool, **options: Any) -> None:
     place = loc.country_name + (f", {loc.region}" if loc.region else "")
     if loc.cloud_provider:
         place += f" ({loc.cloud_provider}:{loc.cloud_region})"
-    click.echo(f"{place}: {data['intensity_g_per_kwh']:g} gCO2e/kWh ({data['kind']})")
+    click.echo(f"{place}: {data['intensity_g_per_kwh']:g} g/kWh ({data['kind']}, {data['basis']})")
     click.echo(f"  source: {data['detail']}")
     click.echo(f"  place found: {loc.how}")
     if data["water_l_per_kwh"] is not None:
@@ -117,6 +119,13 @@ def intensity(as_json: bool, **options: Any) -> None:
 )
 @click.option("--limit", type=int, default=None, help="Show only the first N places.")
 @click.option("--country", default=None, help="The current place, to compute savings against.")
+@click.option(
+    "--basis",
+    type=click.Choice(["lifecycle", "direct"]),
+    default="lifecycle",
+    show_default=True,
+    help="Rank figures on this basis only (lifecycle gCO2e or direct CO2 of the plants).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
 def regions(
     provider: str | None,
@@ -124,9 +133,15 @@ def regions(
     with_regions: bool,
     limit: int | None,
     country: str | None,
+    basis: Literal["lifecycle", "direct"],
     as_json: bool,
 ) -> None:
-    """Rank countries or cloud regions by intensity, with what N kWh would emit there."""
+    """Rank countries or cloud regions on one basis, with what N kWh would emit there.
+
+    Places whose table figure is 0 g/kWh (a data gap) are left out; a cloud
+    region is ranked at its grid's figure, the provider's own shown beside it
+    and flagged (!) when implausible.
+    """
     from wattprint.advice.ranking import PROVIDERS, rank_cloud_regions, rank_countries
     from wattprint.grid.tables import default_tables
 
@@ -135,20 +150,36 @@ def regions(
     _, plan = _plan({"country": country})
     current = plan.intensity.intensity_g_per_kwh
     tables = default_tables()
+    notes: list[str] = []
+    if plan.intensity.basis != basis:
+        notes.append(
+            f"the current place's figure is {plan.intensity.basis}, the ranking {basis}: "
+            "part of each saving is a difference of basis"
+        )
     try:
         if provider is None:
-            ranked = rank_countries(
-                tables, energy_kwh=energy_kwh, current_g_per_kwh=current, regions=with_regions
+            ranking = rank_countries(
+                tables,
+                energy_kwh=energy_kwh,
+                current_g_per_kwh=current,
+                regions=with_regions,
+                basis=basis,
             )
         else:
             chosen = None if provider.lower() == "all" else provider
             if chosen is not None and chosen.lower() not in PROVIDERS:
                 tables.clouds.efficiency(chosen)  # raises with the accepted names
-            ranked = rank_cloud_regions(
-                tables, provider=chosen, energy_kwh=energy_kwh, current_g_per_kwh=current
+            ranking = rank_cloud_regions(
+                tables,
+                provider=chosen,
+                energy_kwh=energy_kwh,
+                current_g_per_kwh=current,
+                basis=basis,
             )
     except ConfigError as err:
         raise click.BadParameter(str(err), param_hint="--cloud") from err
+    notes += ranking.notes
+    ranked = ranking.places
     shown = ranked[:limit] if limit else ranked
     here = f"{plan.location.country_name} ({current:g} g/kWh, {plan.location.how})"
     if as_json:
@@ -158,8 +189,10 @@ def regions(
                     "current": {
                         "place": plan.location.country_iso3,
                         "intensity_g_per_kwh": current,
+                        "basis": plan.intensity.basis,
                     },
                     "energy_kwh": energy_kwh,
+                    "basis": ranking.basis,
                     "places": [
                         {
                             "key": p.key,
@@ -169,18 +202,33 @@ def regions(
                             "emissions_kg": p.emissions_kg,
                             "saving_kg": p.saving_kg,
                             "saving_percent": p.saving_percent,
+                            "basis": p.basis,
+                            "provider_g_per_kwh": p.provider_g_per_kwh,
+                            "flag": p.flag,
                         }
                         for p in shown
                     ],
+                    "notes": notes,
                 },
                 indent=2,
             )
         )
         return
-    click.echo(f"{energy_kwh:g} kWh; savings against {here}")
-    click.echo(f"{'place':<26} {'name':<28} {'g/kWh':>8} {'kg CO2e':>10} {'saving':>8}")
+    click.echo(f"{energy_kwh:g} kWh on the {ranking.basis} basis; savings against {here}")
+    cloud = provider is not None
+    extra = f" {'provider':>9}" if cloud else ""
+    click.echo(f"{'place':<28} {'name':<28} {'g/kWh':>8} {'kg CO2e':>10} {'saving':>8}{extra}")
     for p in shown:
+        beside = ""
+        if cloud:
+            value = "-" if p.provider_g_per_kwh is None else f"{p.provider_g_per_kwh:.1f}"
+            beside = f" {value:>9}{' !' if p.flag else ''}"
         click.echo(
-            f"{p.key:<26} {p.name[:28]:<28} {p.intensity_g_per_kwh:>8.1f} "
-            f"{p.emissions_kg:>10.4f} {p.saving_percent:>7.0f}%"
+            f"{p.key:<28} {p.name[:28]:<28} {p.intensity_g_per_kwh:>8.1f} "
+            f"{p.emissions_kg:>10.4f} {p.saving_percent:>7.0f}%{beside}"
         )
+    for p in shown:
+        if p.flag:
+            click.echo(f"! {p.key}: {p.flag}")
+    for note in notes:
+        click.echo(f"note: {note}", err=True)

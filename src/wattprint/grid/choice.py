@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wattprint.errors import ConfigError
+from wattprint.grid.basis import basis_label
 from wattprint.grid.request import GridRequest
 from wattprint.provenance import Intensity, Location
 
@@ -33,14 +34,16 @@ def choose_intensity(
                 USER_SET_SOURCE,
                 None,
                 "average",
-                f"{value:g} gCO2e/kWh ({request.source_of('force_intensity_g_per_kwh')})",
+                f"{value:g} gCO2e/kWh ({request.source_of('force_intensity_g_per_kwh')}; "
+                "basis not stated, taken as lifecycle)",
+                "lifecycle",
             ),
             None,
             None,
         )
     if location.cloud_provider and location.cloud_region:
         region = tables.clouds.lookup(location.cloud_provider, location.cloud_region)
-        if region.provider_intensity_g_per_kwh is not None:
+        if region.provider_intensity_g_per_kwh is not None and region.provider_basis:
             value = region.provider_intensity_g_per_kwh
             cfe = f", {region.cfe_share:.0%} carbon-free" if region.cfe_share is not None else ""
             return (
@@ -50,7 +53,8 @@ def choose_intensity(
                     region.year,
                     "average",
                     f"{region.provider} {region.region} grid intensity {value:g} "
-                    f"gCO2e/kWh{cfe} ({region.source}, {region.year})",
+                    f"{basis_label(region.provider_basis)}{cfe} ({region.source}, {region.year})",
+                    region.provider_basis,
                 ),
                 None,
                 None,
@@ -72,20 +76,28 @@ def choose_intensity(
                     row.year,
                     "average",
                     f"{row.name} ({row.code}) annual average {row.year}, "
-                    f"{row.intensity_g_per_kwh:g} gCO2e/kWh ({row.source})",
+                    f"{row.intensity_g_per_kwh:g} {basis_label(row.basis)} ({row.source})",
+                    row.basis,
                 ),
                 None,
                 None,
             )
     country = tables.countries.lookup(location.country_iso3)
+    monthly: str | None = None if location.is_world else country.iso3
+    if country.intensity_g_per_kwh <= 0:  # a gap in the source (Central African Republic)
+        gap = (
+            f"{country.name}'s table intensity is 0 g/kWh, a gap in {country.source}'s "
+            "data: the World average is used"
+        )
+        note = f"{note}; {gap}" if note else gap
+        country, monthly = tables.countries.world(), None
     detail = (
-        f"{country.name} annual average {country.year}, lifecycle, "
-        f"{country.intensity_g_per_kwh:g} gCO2e/kWh ({country.source})"
+        f"{country.name} annual average {country.year}, "
+        f"{country.intensity_g_per_kwh:g} {basis_label(country.basis)} ({country.source})"
     )
     intensity = Intensity(
-        country.intensity_g_per_kwh, country.source, country.year, "average", detail
+        country.intensity_g_per_kwh, country.source, country.year, "average", detail, country.basis
     )
-    monthly = None if location.is_world else country.iso3
     return intensity, monthly, note
 
 

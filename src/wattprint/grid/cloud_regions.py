@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wattprint.errors import ConfigError, DataError
+from wattprint.grid.basis import checked_basis
+from wattprint.provenance import IntensityBasis
 from wattprint.tables import read_table
 
 _REGIONS_NAME = "cloud_regions.csv"
@@ -43,6 +45,7 @@ _REGION_COLUMNS = (
     "cfe_share",
     "year",
     "source",
+    "basis",
 )
 _PROVIDER_COLUMNS = ("provider", "pue", "wue_l_per_kwh", "year", "source")
 _PROVIDERS = {
@@ -87,6 +90,9 @@ class CloudRegion:
             0 to 1 (market-based, hourly matched); ``None`` when unpublished.
         year: the year of the provider's figures; ``None`` without figures.
         source: who published the figures or the location.
+        provider_basis: the basis of the provider's intensity (``lifecycle``
+            for Google's, which come from Electricity Maps); ``None``
+            without a figure.
     """
 
     provider: str
@@ -98,6 +104,7 @@ class CloudRegion:
     cfe_share: float | None
     year: int | None
     source: str
+    provider_basis: IntensityBasis | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,9 +272,12 @@ def _parse_regions(text: str, label: str) -> dict[str, dict[str, CloudRegion]]:
                 cfe_share=_optional(row["cfe_share"], float),
                 year=None if year is None else int(year),
                 source=row["source"].strip(),
+                provider_basis=checked_basis(row["basis"]) if row["basis"].strip() else None,
             )
         except (AttributeError, TypeError, ValueError) as err:
             raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}") from err
+        if (entry.provider_intensity_g_per_kwh is None) != (entry.provider_basis is None):
+            raise DataError(f"{label}, line {reader.line_num}: a figure needs a basis {row!r}")
         regions = table.get(entry.provider)
         if regions is None or len(entry.country_iso3) != 3 or not entry.region:
             raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}")

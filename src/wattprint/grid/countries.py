@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wattprint.errors import ConfigError, DataError
+from wattprint.grid.basis import checked_basis
+from wattprint.provenance import IntensityBasis
 from wattprint.tables import read_table, table_label
 
 WORLD_ISO3 = "WLD"
 """The code of the World row, a user-assigned alpha-3 code (as the World Bank uses)."""
 
 _TABLE_NAME = "country_intensity.csv"
-_COLUMNS = ("iso3", "iso2", "name", "intensity_g_per_kwh", "year", "source")
+_COLUMNS = ("iso3", "iso2", "name", "intensity_g_per_kwh", "year", "source", "basis")
 _RESERVED = {"UK": "GB", "EL": "GR"}
 """Codes ISO 3166 reserves for other uses, with the country code people mean."""
 _ACCEPTED = "an ISO 3166 alpha-3 or alpha-2 code such as 'FRA' or 'FR'"
@@ -45,6 +47,8 @@ class CountryIntensity:
             generated, annual average. Units: gCO2e/kWh.
         year: the calendar year the figure describes.
         source: who published the figure, e.g. ``Ember (2025)``.
+        basis: ``lifecycle`` or ``direct``: what the figure counts (see
+            :data:`wattprint.provenance.IntensityBasis`).
     """
 
     iso3: str
@@ -53,6 +57,7 @@ class CountryIntensity:
     intensity_g_per_kwh: float
     year: int
     source: str
+    basis: IntensityBasis = "lifecycle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +141,9 @@ def _parse(text: str, label: str) -> _Loaded:
                 intensity_g_per_kwh=float(row["intensity_g_per_kwh"]),
                 year=int(row["year"]),
                 source=row["source"].strip(),
+                basis=checked_basis(row["basis"]),
             )
-        except (TypeError, ValueError) as err:
+        except (AttributeError, TypeError, ValueError) as err:
             raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}") from err
         if len(entry.iso3) != 3 or entry.iso2 and len(entry.iso2) != 2:
             raise DataError(f"{label}, line {reader.line_num}: bad codes {row!r}")

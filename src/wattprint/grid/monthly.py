@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wattprint.errors import ConfigError, DataError
+from wattprint.grid.basis import checked_basis
+from wattprint.provenance import IntensityBasis
 from wattprint.tables import read_table, table_label
 
 _TABLE_NAME = "country_monthly.csv"
-_COLUMNS = ("iso3", "month", "intensity_g_per_kwh", "source")
+_COLUMNS = ("iso3", "month", "intensity_g_per_kwh", "source", "basis")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -39,6 +41,8 @@ class MonthlyIntensity:
         intensity_g_per_kwh: lifecycle emissions per unit of electricity
             generated in that month, monthly average. Units: gCO2e/kWh.
         source: who published the figure, e.g. ``Ember (2025)``.
+        basis: ``lifecycle`` or ``direct``: what the figure counts (see
+            :data:`wattprint.provenance.IntensityBasis`).
     """
 
     iso3: str
@@ -46,6 +50,7 @@ class MonthlyIntensity:
     month: int
     intensity_g_per_kwh: float
     source: str
+    basis: IntensityBasis = "lifecycle"
 
 
 class MonthlyTable:
@@ -175,7 +180,7 @@ def _parse(lines: list[tuple[int, str]], label: str) -> tuple[MonthlyIntensity, 
         try:
             if len(row) != len(_COLUMNS):
                 raise ValueError(f"{len(row)} fields")
-            iso3, month_text, value, source = (field.strip() for field in row)
+            iso3, month_text, value, source, basis = (field.strip() for field in row)
             match = _MONTH.fullmatch(month_text)
             if match is None or not 1 <= int(match.group(2)) <= 12:
                 raise ValueError(f"month {month_text!r} is not YYYY-MM")
@@ -185,6 +190,7 @@ def _parse(lines: list[tuple[int, str]], label: str) -> tuple[MonthlyIntensity, 
                 month=int(match.group(2)),
                 intensity_g_per_kwh=float(value),
                 source=source,
+                basis=checked_basis(basis),
             )
         except (AttributeError, TypeError, ValueError) as err:
             raise DataError(f"{label}, line {number}: bad row {row!r} ({err})") from err

@@ -6,12 +6,15 @@ placed in a state, province or bidding zone uses that region's intensity
 (gCO2e/kWh) instead of the national average:
 
 - US states, DC and Puerto Rico (``US-CA`` ...) and Indian states and union
-  territories (``IN-MH`` ...): Ember, CO2 of in-state generation per kWh
-  generated (2024 for the US, 2021 for India);
+  territories (``IN-MH`` ...): Ember, emissions of in-state generation per
+  kWh generated (2024 for the US, 2021 for India), each fuel at IPCC AR5's
+  lifecycle median (``lifecycle``); production-based, and about 10 % below
+  Ember's country figure (another method, same basis);
 - Canadian provinces and territories (``CA-QC`` ...): 2023 generation mix
-  times per-source lifecycle factors;
+  times per-source lifecycle factors (``lifecycle``);
 - Swedish and Norwegian electricity bidding zones (``SE-SE1`` ... ``SE-SE4``,
-  ``NO-NO1`` ... ``NO-NO5``; these are not ISO 3166-2 codes).
+  ``NO-NO1`` ... ``NO-NO5``; these are not ISO 3166-2 codes): CodeCarbon's
+  per-zone 2025 figures from ENTSO-E generation (``lifecycle``).
 
 ``grid/data/SOURCES.md`` says what each figure measures and who published
 it. The table is ``grid/data/region_intensity.csv``, built by
@@ -32,10 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wattprint.errors import ConfigError, DataError
+from wattprint.grid.basis import checked_basis
+from wattprint.provenance import IntensityBasis
 from wattprint.tables import read_table, table_label
 
 _TABLE_NAME = "region_intensity.csv"
-_COLUMNS = ("country_iso3", "code", "name", "intensity_g_per_kwh", "year", "source")
+_COLUMNS = ("country_iso3", "code", "name", "intensity_g_per_kwh", "year", "source", "basis")
 _EXAMPLES = {"USA": "US-CA", "CAN": "CA-QC", "IND": "IN-MH", "SWE": "SE-SE3", "NOR": "NO-NO1"}
 """The region each country's error message shows as an example."""
 _ALIASES: dict[str, dict[str, str]] = {
@@ -66,10 +71,12 @@ class RegionIntensity:
             (``US-CA``, ``CA-QC``, ``IN-MH``), ``SE-SE3``-style for bidding zones.
         name: the region's name, e.g. ``California``.
         intensity_g_per_kwh: emissions per unit of electricity generated in
-            the region, annual average. Units: gCO2e/kWh. What is counted
-            (CO2 of generation or lifecycle CO2e) depends on the source.
+            the region, annual average, on the row's ``basis``. Units:
+            gCO2e/kWh (gCO2/kWh for a ``direct`` figure).
         year: the calendar year the figure describes.
         source: who published the figure and what it measures.
+        basis: ``lifecycle`` (every shipped row) or ``direct`` (CO2 burnt
+            at the plants only).
     """
 
     country_iso3: str
@@ -78,6 +85,7 @@ class RegionIntensity:
     intensity_g_per_kwh: float
     year: int
     source: str
+    basis: IntensityBasis = "lifecycle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +204,7 @@ def _parse(text: str, label: str) -> _Loaded:
                 intensity_g_per_kwh=float(row["intensity_g_per_kwh"]),
                 year=int(row["year"]),
                 source=row["source"].strip(),
+                basis=checked_basis(row["basis"]),
             )
         except (AttributeError, TypeError, ValueError) as err:
             raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}") from err

@@ -19,11 +19,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from wattprint.errors import ConfigError, ProviderError
+from wattprint.grid.basis import basis_label
 from wattprint.grid.live.base import LiveProvider, hourly_means
 from wattprint.grid.plan import GridPlan
 from wattprint.grid.request import GridRequest
 from wattprint.grid.tables import GridTables
-from wattprint.provenance import Intensity, Location
+from wattprint.provenance import Intensity, IntensityBasis, Location
 from wattprint.units import j_to_kwh
 
 logger = logging.getLogger("wattprint")
@@ -53,6 +54,7 @@ class _HourValue:
     intensity_g_per_kwh: float
     source: str
     year: int | None
+    basis: IntensityBasis
 
 
 def _utc(hour: int) -> datetime:
@@ -85,6 +87,7 @@ class IntensityTimeline:
         self._zone = zone
         self._now = now
         self._live: dict[int, float] = {}
+        self._live_basis: IntensityBasis = "lifecycle"
         self._failed: str | None = None
         self._notes: list[str] = []
 
@@ -104,8 +107,10 @@ class IntensityTimeline:
             moment = _utc(hour)
             row = self._tables.monthly.lookup(self.plan.monthly_country, moment.year, moment.month)
             if row is not None:
-                return _HourValue(row.intensity_g_per_kwh, f"{row.source} monthly", row.year)
-        return _HourValue(base.intensity_g_per_kwh, base.source, base.year)
+                return _HourValue(
+                    row.intensity_g_per_kwh, f"{row.source} monthly", row.year, row.basis
+                )
+        return _HourValue(base.intensity_g_per_kwh, base.source, base.year, base.basis)
 
     def _fetch(self, hours: Sequence[int]) -> None:
         if self._provider is None or self._zone is None or self._failed is not None:
@@ -119,9 +124,13 @@ class IntensityTimeline:
                 points = self._provider.history(self._zone, start, end)
                 for moment, value in hourly_means(points, start, end):
                     self._live[int(moment.timestamp())] = value
+                if points:
+                    self._live_basis = points[0].basis
             current = int(self._now().timestamp()) // 3600 * 3600
             if current in missing and current not in self._live:
-                self._live[current] = self._provider.latest(self._zone).intensity_g_per_kwh
+                point = self._provider.latest(self._zone)
+                self._live[current] = point.intensity_g_per_kwh
+                self._live_basis = point.basis
         except (ProviderError, ConfigError) as err:
             self._failed = str(err)
             message = (
@@ -147,20 +156,25 @@ class IntensityTimeline:
             self._notes.append(f"live intensity failed ({err}); the table value stands")
             return None
         self._live[int(point.start.timestamp()) // 3600 * 3600] = point.intensity_g_per_kwh
+        self._live_basis = point.basis
         return Intensity(
             point.intensity_g_per_kwh,
             point.source,
             point.start.year,
             point.kind,
-            f"{self._provider.name} zone {self._zone}, {point.start.isoformat()}",
+            f"{self._provider.name} zone {self._zone}, {point.start.isoformat()}, "
+            f"{basis_label(point.basis)}",
+            point.basis,
         )
 
     def _value(self, hour: int) -> _HourValue:
         if self.plan.intensity_is_set:
             base = self.plan.intensity
-            return _HourValue(base.intensity_g_per_kwh, base.source, None)
+            return _HourValue(base.intensity_g_per_kwh, base.source, None, base.basis)
         if hour in self._live and self._provider is not None:
-            return _HourValue(self._live[hour], f"{self._provider.name} live", None)
+            return _HourValue(
+                self._live[hour], f"{self._provider.name} live", None, self._live_basis
+            )
         return self._table_value(hour)
 
     def resolve(self, hourly_j: Sequence[tuple[int, float]]) -> Resolved:
@@ -191,15 +205,28 @@ class IntensityTimeline:
                 self.plan.intensity.year,
                 self.plan.intensity.kind,
                 self.plan.intensity.detail,
+                self.plan.intensity.basis,
             )
         else:
+            bases: dict[IntensityBasis, float] = {}
+            for h, v in values.items():
+                bases[v.basis] = bases.get(v.basis, 0.0) + energy[h]
+            basis = max(bases, key=lambda b: bases[b])
             share = "; ".join(f"{s} for {e / total:.0%} of the energy" for s, e in sources.items())
+            mixed = (
+                ""
+                if len(bases) == 1
+                else "; mixed bases: "
+                + ", ".join(f"{b} for {e / total:.0%}" for b, e in sorted(bases.items()))
+            )
             summary = Intensity(
                 mean,
                 " + ".join(sources),
                 max(years) if years else None,
                 "average",
-                f"energy-weighted mean {mean:.1f} gCO2e/kWh over {len(values)} hour(s): {share}",
+                f"energy-weighted mean {mean:.1f} g/kWh over {len(values)} hour(s), "
+                f"{basis_label(basis)}: {share}{mixed}",
+                basis,
             )
         return Resolved(summary, energy, by_hour, tuple(self._notes))
 

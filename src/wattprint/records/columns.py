@@ -131,6 +131,9 @@ TABLE: tuple[Column, ...] = (
     _c("unit", "the functional unit's name", "", "text", ""),
     _c("embodied_kg", "embodied emissions share", "kg CO2e", "number", ""),
     _c("sci_g_per_unit", "software carbon intensity", "gCO2e/unit", "number", ""),
+    # What the intensity counts, so figures on different bases are not compared as equals.
+    _c("intensity_kind", "average or marginal", "", "text", ""),
+    _c("intensity_basis", "lifecycle (gCO2e) or direct (CO2 burnt at the plants)", "", "text", ""),
     # wattprint's meanings beside CodeCarbon's, and the uncertainty ranges
     _c("wattprint_it_energy_kwh", "IT energy: CPU + GPU + memory, before PUE", "kWh", "number", ""),
     _c(

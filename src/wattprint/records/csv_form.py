@@ -100,6 +100,8 @@ def row_of(result: RunResult) -> dict[str, str]:
         "wattprint_energy_kwh_high": _maybe(result.energy_kwh_high),
         "wattprint_emissions_kg_low": _maybe(result.emissions_kg_low),
         "wattprint_emissions_kg_high": _maybe(result.emissions_kg_high),
+        "intensity_kind": m.intensity.kind,
+        "intensity_basis": m.intensity.basis,
     }
     return {k: str(v) for k, v in values.items()}
 
@@ -185,7 +187,8 @@ def wattprint_record(f: Fields) -> RunRecord:
             g_per_kwh=f.number("intensity_g_per_kwh"),
             source=f.text("intensity_source"),
             year=f.integer("intensity_year"),
-            kind=None,
+            kind=f.text("intensity_kind"),
+            basis=f.text("intensity_basis"),
         ),
         energy_kwh_low=f.number("wattprint_energy_kwh_low"),
         energy_kwh_high=f.number("wattprint_energy_kwh_high"),

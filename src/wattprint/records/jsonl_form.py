@@ -113,6 +113,7 @@ def json_record(origin: str, data: Mapping[str, Any]) -> RunRecord:
             year=i.integer("year"),
             kind=i.text("kind"),
             detail=i.text("detail") or "",
+            basis=i.text("basis"),  # None in records written before the field
         ),
         water_l=f.number("water_l"),
         pue=f.number("pue"),

@@ -59,6 +59,8 @@ class IntensityRecord:
         detail: one sentence for people.
         implied: True when the figure is not recorded but implied by the
             file's emissions over its energy (CodeCarbon's files).
+        basis: ``lifecycle`` or ``direct``; None when the file does not say
+            (CodeCarbon's files, wattprint CSV files written before the column).
     """
 
     g_per_kwh: float | None
@@ -67,6 +69,7 @@ class IntensityRecord:
     kind: str | None
     detail: str = ""
     implied: bool = False
+    basis: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,18 +57,25 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         DataError: the data is not a run of a known schema, or a field is missing.
     """
     from wattprint.errors import DataError
-    from wattprint.grid.intensity import Intensity
-    from wattprint.grid.location import Location
+    from wattprint.provenance import BASES, Intensity, Location
     from wattprint.results import ComponentMethod, Host, Methodology, PowerPoint, TaskResult
 
     if data.get("schema") != SCHEMA:
         raise DataError(f"not a wattprint run: schema {data.get('schema')!r}, expected {SCHEMA!r}")
     try:
 
+        def intensity(i: dict[str, Any]) -> Intensity:
+            # Records written before the basis existed hold none: the default,
+            # lifecycle, was the basis of the country figures then shipped.
+            if i.get("basis", "lifecycle") not in BASES:
+                raise ValueError(f"intensity basis {i['basis']!r} is not one of {BASES}")
+            built: Intensity = _build(Intensity, i)
+            return built
+
         def methodology(m: dict[str, Any]) -> Methodology:
             return Methodology(
                 components=tuple(_build(ComponentMethod, c) for c in m["components"]),
-                intensity=_build(Intensity, m["intensity"]),
+                intensity=intensity(m["intensity"]),
                 location=_build(Location, m["location"]),
                 pue_source=m.get("pue_source", ""),
                 water=m.get("water", ""),

@@ -251,9 +251,10 @@ def _what_if_checks(data: Data) -> Iterator[Check]:
         "what-if current emissions", "energy x intensity", emissions_kg(energy, current),
         what_if["current_emissions_kg"],
     )  # fmt: skip
+    baseline = what_if.get("baseline_g_per_kwh") or current  # savings are against it
     for group in ("countries_best", "countries_worst", "cloud_best", "cloud_worst", "months"):
         for p in what_if[group]:
-            there = place_at(p["key"], p["name"], p["intensity_g_per_kwh"], "", energy, current)
+            there = place_at(p["key"], p["name"], p["intensity_g_per_kwh"], "", energy, baseline)
             for field in ("emissions_kg", "saving_kg", "saving_percent"):
                 yield _compare(
                     f"what-if {p['key']} {field}", "energy x its intensity, saving against now",

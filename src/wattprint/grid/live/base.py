@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal, Protocol, runtime_checkable
 
 from wattprint.errors import ConfigError, ProviderError
+from wattprint.provenance import IntensityBasis
 
 IntensityKind = Literal["average", "marginal"]
 
@@ -47,6 +48,8 @@ class IntensityPoint:
             measured data was missing (Electricity Maps' ``isEstimated``).
         source: the provider and the details behind the value, for people,
             e.g. ``Electricity Maps (lifecycle)``.
+        basis: ``lifecycle`` (gCO2e over the plants' life cycle) or
+            ``direct`` (CO2 burnt at the plants: NESO's figures).
     """
 
     start: datetime
@@ -56,6 +59,7 @@ class IntensityPoint:
     is_forecast: bool
     is_estimated: bool
     source: str
+    basis: IntensityBasis = "lifecycle"
 
     @property
     def duration_s(self) -> float:

@@ -266,6 +266,7 @@ def _point(
         is_forecast=is_forecast,
         is_estimated=item.get("isEstimated") is True,
         source=_source(item),
+        basis="direct" if item.get("emissionFactorType") == "direct" else "lifecycle",
     )
 
 

@@ -323,6 +323,7 @@ def _parse(payload: object, where: UkZone) -> list[IntensityPoint]:
                 is_forecast=actual is None,
                 is_estimated=False,
                 source=source,
+                basis="direct",
             )
         )
     return sorted(points, key=lambda p: p.start)
