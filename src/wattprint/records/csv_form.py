@@ -91,6 +91,8 @@ def row_of(result: RunResult) -> dict[str, str]:
         "unit": result.unit,
         "embodied_kg": result.embodied_kg,
         "sci_g_per_unit": "" if result.sci_g_per_unit is None else result.sci_g_per_unit,
+        "intensity_kind": m.intensity.kind,
+        "intensity_basis": m.intensity.basis,
         "wattprint_it_energy_kwh": (
             result.cpu_energy_kwh + result.gpu_energy_kwh + result.ram_energy_kwh
         ),
@@ -100,8 +102,6 @@ def row_of(result: RunResult) -> dict[str, str]:
         "wattprint_energy_kwh_high": _maybe(result.energy_kwh_high),
         "wattprint_emissions_kg_low": _maybe(result.emissions_kg_low),
         "wattprint_emissions_kg_high": _maybe(result.emissions_kg_high),
-        "intensity_kind": m.intensity.kind,
-        "intensity_basis": m.intensity.basis,
     }
     return {k: str(v) for k, v in values.items()}
 
