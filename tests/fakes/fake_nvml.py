@@ -44,6 +44,14 @@ NVML_ERROR_GPU_IS_LOST = 15
 NVML_ERROR_UNKNOWN = 999
 NVML_DEVICE_MIG_DISABLE = 0
 NVML_DEVICE_MIG_ENABLE = 1
+NVML_GPU_INSTANCE_PROFILE_1_SLICE = 0x0
+NVML_GPU_INSTANCE_PROFILE_2_SLICE = 0x1
+NVML_GPU_INSTANCE_PROFILE_3_SLICE = 0x2
+NVML_GPU_INSTANCE_PROFILE_4_SLICE = 0x3
+NVML_GPU_INSTANCE_PROFILE_7_SLICE = 0x4
+NVML_GPU_INSTANCE_PROFILE_COUNT = 0x12
+_A100_PROFILE_SLICES = {0x0: 1, 0x1: 2, 0x2: 3, 0x3: 4, 0x4: 7}  # profiles of an A100 or H100
+_NO_ID = 0xFFFFFFFF  # gpuInstanceId / computeInstanceId of a process outside MIG
 
 _MESSAGES = {
     NVML_ERROR_UNINITIALIZED: "Uninitialized",
@@ -315,6 +323,38 @@ class FakeNvml:
             raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
         return int(self._gpu(handle).mig[handle.mig_position]["ci"])
 
+    def nvmlDeviceGetAttributes(self, handle: _Handle) -> SimpleNamespace:
+        """A MIG device's slices and SMs (14 per slice on an A100); a whole GPU's SMs."""
+        gpu = self._gpu(handle)
+        if handle.mig_position is None:
+            return SimpleNamespace(multiprocessorCount=int(gpu.spec["sm_count"]),
+                                   gpuInstanceSliceCount=0, computeInstanceSliceCount=0)
+        mig = gpu.mig[handle.mig_position]
+        return SimpleNamespace(multiprocessorCount=14 * int(mig["ci_slices"]),
+                               gpuInstanceSliceCount=int(mig["gi_slices"]),
+                               computeInstanceSliceCount=int(mig["ci_slices"]))
+
+    def nvmlDeviceGetGpuInstanceProfileInfo(self, handle: _Handle, profile: int) -> SimpleNamespace:
+        gpu = self._gpu(handle)
+        if "mig" not in gpu.spec or handle.mig_position is not None:
+            raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
+        if profile not in _A100_PROFILE_SLICES:
+            raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
+        return SimpleNamespace(id=profile, sliceCount=_A100_PROFILE_SLICES[profile])
+
+    # ---------------------------------------------------------------- numbering
+
+    def nvmlDeviceGetCudaComputeCapability(self, handle: _Handle) -> tuple[int, int]:
+        major, minor = self._gpu(handle).spec["cuda_cc"]
+        return int(major), int(minor)
+
+    def nvmlDeviceGetPciInfo(self, handle: _Handle) -> SimpleNamespace:
+        bus = int(self._gpu(handle).spec["pci_bus"])
+        return SimpleNamespace(domain=0, bus=bus, device=0, busId=f"00000000:{bus:02X}:00.0")
+
+    def nvmlDeviceGetMinorNumber(self, handle: _Handle) -> int:
+        return int(self._gpu(handle).spec["minor"])
+
     # ---------------------------------------------------------------- power and energy
 
     def nvmlDeviceGetTotalEnergyConsumption(self, handle: _Handle) -> int:
@@ -354,7 +394,7 @@ class FakeNvml:
         gpu = self._gpu(handle)
         return [
             SimpleNamespace(pid=p["pid"], usedGpuMemory=p["used_memory_bytes"],
-                            gpuInstanceId=0xFFFFFFFF, computeInstanceId=0xFFFFFFFF)
+                            gpuInstanceId=p.get("gi", _NO_ID), computeInstanceId=p.get("ci", _NO_ID))
             for p in self._processes(gpu)
         ]
 
