@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import csv
 import json
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,8 +201,19 @@ class FakeNvml:
         return run
 
     def __init__(
-        self, machine: str, *, clock: Callable[[], float], init_error: int | None = None
+        self,
+        machine: str,
+        *,
+        clock: Callable[[], float],
+        init_error: int | None = None,
+        counter_period_s: float | None = None,
     ) -> None:
+        """Play ``machine``; ``counter_period_s`` makes the energy counter move in steps.
+
+        With ``counter_period_s`` (0.1 s on many boards) the counter holds its value from one
+        update to the next, as NVML's does; without it the counter follows the power exactly.
+        """
+        self.counter_period_s = counter_period_s
         self.driver_version, specs = machine_spec(machine)
         self.gpus = [
             _Gpu(spec, Trace.load(FIXTURES / "nvml" / spec["trace"]), mig=spec.get("mig", []))
@@ -361,7 +373,10 @@ class FakeNvml:
         gpu = self._gpu(handle)
         if handle.mig_position is not None or not self.counter_supported[handle.index]:
             raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
-        return gpu.trace.energy_mj_at(self.now_s())
+        t_s = self.now_s()
+        if self.counter_period_s is not None:  # the last update at or before now
+            t_s = round(math.floor(t_s / self.counter_period_s + 1e-9) * self.counter_period_s, 6)
+        return gpu.trace.energy_mj_at(t_s)
 
     def nvmlDeviceGetPowerUsage(self, handle: _Handle) -> int:
         gpu = self._gpu(handle)
