@@ -31,7 +31,7 @@ MIG_B = "MIG-9a8b7c6d-5e4f-5a3b-8c2d-1e0f9a8b7c6d"  # 2g.10gb
 CONTAINER_PID = 17  # the job's pid inside its container; NVML reports host pids 4242 and 5151
 CUDA_FILES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/nvidia-uvm")  # what a CUDA process holds
 NVML_FILES = ("/dev/nvidiactl", "/dev/nvidia0")  # what NVML alone (wattprint itself) holds
-LIBCUDA = "7f10a2c00000-7f10a2e00000 r-xp 00000000 08:01 1234 /usr/lib/x86_64-linux-gnu/libcuda.so.1"
+LIBCUDA = "7f10a2c00000-7f10a2e00000 r-xp 00000000 08:01 1234 /usr/lib/libcuda.so.1"
 
 
 class RecordedTree:
@@ -358,9 +358,10 @@ def test_without_compute_capability_pci_order_is_used_and_said(clock: FakeClock)
     outcome = probe_nvidia({"CUDA_VISIBLE_DEVICES": "0"}, nvml=fake, clock=clock,
                            wall_clock=clock, poll_interval_s=None)  # fmt: skip
     assert outcome.sources[0].detail.startswith("gpu-0 Tesla V100")
-    assert "compute capability unknown (AttributeError), so PCI bus order" in dict(
-        outcome.extra
-    )["selection"]
+    assert (
+        "compute capability unknown (AttributeError), so PCI bus order"
+        in dict(outcome.extra)["selection"]
+    )
     outcome.sources[0].close()
 
 

@@ -184,8 +184,9 @@ class FakeNvml:
 
     def _faulty(self, call: Callable[..., Any], fault: Fault) -> Callable[..., Any]:
         def run(*args: Any) -> Any:
-            if fault.index is not None and (not args or getattr(args[0], "index", None)
-                                            != fault.index):
+            if fault.index is not None and (
+                not args or getattr(args[0], "index", None) != fault.index
+            ):
                 return call(*args)
             self.calls_faulted += 1
             if fault.hang:
@@ -339,12 +340,17 @@ class FakeNvml:
         """A MIG device's slices and SMs (14 per slice on an A100); a whole GPU's SMs."""
         gpu = self._gpu(handle)
         if handle.mig_position is None:
-            return SimpleNamespace(multiprocessorCount=int(gpu.spec["sm_count"]),
-                                   gpuInstanceSliceCount=0, computeInstanceSliceCount=0)
+            return SimpleNamespace(
+                multiprocessorCount=int(gpu.spec["sm_count"]),
+                gpuInstanceSliceCount=0,
+                computeInstanceSliceCount=0,
+            )
         mig = gpu.mig[handle.mig_position]
-        return SimpleNamespace(multiprocessorCount=14 * int(mig["ci_slices"]),
-                               gpuInstanceSliceCount=int(mig["gi_slices"]),
-                               computeInstanceSliceCount=int(mig["ci_slices"]))
+        return SimpleNamespace(
+            multiprocessorCount=14 * int(mig["ci_slices"]),
+            gpuInstanceSliceCount=int(mig["gi_slices"]),
+            computeInstanceSliceCount=int(mig["ci_slices"]),
+        )
 
     def nvmlDeviceGetGpuInstanceProfileInfo(self, handle: _Handle, profile: int) -> SimpleNamespace:
         gpu = self._gpu(handle)
@@ -401,15 +407,20 @@ class FakeNvml:
     def _processes(self, gpu: _Gpu) -> list[dict[str, Any]]:
         t = self.now_s()
         return [
-            p for p in gpu.spec.get("processes", [])
+            p
+            for p in gpu.spec.get("processes", [])
             if p.get("from_s", 0.0) <= t < p.get("until_s", float("inf"))
         ]
 
     def nvmlDeviceGetComputeRunningProcesses(self, handle: _Handle) -> list[SimpleNamespace]:
         gpu = self._gpu(handle)
         return [
-            SimpleNamespace(pid=p["pid"], usedGpuMemory=p["used_memory_bytes"],
-                            gpuInstanceId=p.get("gi", _NO_ID), computeInstanceId=p.get("ci", _NO_ID))
+            SimpleNamespace(
+                pid=p["pid"],
+                usedGpuMemory=p["used_memory_bytes"],
+                gpuInstanceId=p.get("gi", _NO_ID),
+                computeInstanceId=p.get("ci", _NO_ID),
+            )
             for p in self._processes(gpu)
         ]
 
@@ -425,10 +436,16 @@ class FakeNvml:
             while (t := series["from_s"] + k * series["every_s"]) <= min(now, series["until_s"]):
                 stamp = round((self.t0_s + t) * 1_000_000)
                 if stamp > timeStamp:
-                    samples.append(SimpleNamespace(
-                        pid=series["pid"], timeStamp=stamp, smUtil=series["sm_util"],
-                        memUtil=series["mem_util"], encUtil=0, decUtil=0,
-                    ))
+                    samples.append(
+                        SimpleNamespace(
+                            pid=series["pid"],
+                            timeStamp=stamp,
+                            smUtil=series["sm_util"],
+                            memUtil=series["mem_util"],
+                            encUtil=0,
+                            decUtil=0,
+                        )
+                    )
                 k += 1
         if not samples:
             raise NVMLError(NVML_ERROR_NOT_FOUND)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from wattprint.provenance import GpuAttribution
+from wattprint.provenance import GpuAttribution as GpuAttribution
 from wattprint.settings.parsers import (
     Choice,
     CloudRegion,
