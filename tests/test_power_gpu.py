@@ -459,7 +459,8 @@ def test_describe_gpus(clock: FakeClock) -> None:
     assert first == {
         "vendor": "nvidia", "index": 0, "name": "NVIDIA A100-SXM4-40GB", "uuid": A100_0,
         "memory_total_bytes": 40 * GIB, "driver_version": "535.183.01", "energy_counter": True,
-        "method": "nvml-energy", "power_limit_w": 400.0, "mig": f"on: {MIG_A}, {MIG_B}",
+        "method": "nvml-energy", "power_limit_w": 400.0,
+        "mig": f"on: {MIG_A} (3/7 slices), {MIG_B} (2/7 slices)",
         "selected": False,
     }
     assert (second["mig"], second["selected"]) == ("off", True)

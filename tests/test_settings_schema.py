@@ -133,6 +133,7 @@ SAMPLES: dict[str, object] = {
     "embodied_kg": 100.0,
     "lifetime_years": 5.0,
     "gpu_ids": ("0",),
+    "gpu_attribution": "whole",
     "force_cpu_power_w": 10.0,
     "force_ram_power_w": 3.0,
     "force_intensity_g_per_kwh": 123.0,

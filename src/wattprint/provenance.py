@@ -7,7 +7,8 @@ carry them without importing the hardware (``power/``) or the grid
 - :class:`Location`: the place whose grid supplied a run, and how it was found;
 - :class:`Intensity`: a grid carbon intensity, with its source, year, kind
   and basis;
-- :data:`Component`: the class of hardware a figure belongs to.
+- :data:`Component`: the class of hardware a figure belongs to;
+- :data:`GpuAttribution`: how process mode shares a GPU.
 
 ``wattprint.grid.location``, ``wattprint.grid.intensity`` and
 ``wattprint.power.base`` re-export them under their old names.
@@ -20,6 +21,9 @@ from typing import Literal
 
 Component = Literal["cpu", "gpu", "ram", "soc"]
 COMPONENTS: tuple[Component, ...] = ("cpu", "gpu", "ram", "soc")
+
+GpuAttribution = Literal["process", "whole"]
+"""How process mode charges a GPU: by its per-process data, or whole (dedicated to the run)."""
 
 IntensityKind = Literal["average", "marginal"]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import csv
 import json
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,14 @@ NVML_ERROR_GPU_IS_LOST = 15
 NVML_ERROR_UNKNOWN = 999
 NVML_DEVICE_MIG_DISABLE = 0
 NVML_DEVICE_MIG_ENABLE = 1
+NVML_GPU_INSTANCE_PROFILE_1_SLICE = 0x0
+NVML_GPU_INSTANCE_PROFILE_2_SLICE = 0x1
+NVML_GPU_INSTANCE_PROFILE_3_SLICE = 0x2
+NVML_GPU_INSTANCE_PROFILE_4_SLICE = 0x3
+NVML_GPU_INSTANCE_PROFILE_7_SLICE = 0x4
+NVML_GPU_INSTANCE_PROFILE_COUNT = 0x12
+_A100_PROFILE_SLICES = {0x0: 1, 0x1: 2, 0x2: 3, 0x3: 4, 0x4: 7}  # profiles of an A100 or H100
+_NO_ID = 0xFFFFFFFF  # gpuInstanceId / computeInstanceId of a process outside MIG
 
 _MESSAGES = {
     NVML_ERROR_UNINITIALIZED: "Uninitialized",
@@ -175,8 +184,9 @@ class FakeNvml:
 
     def _faulty(self, call: Callable[..., Any], fault: Fault) -> Callable[..., Any]:
         def run(*args: Any) -> Any:
-            if fault.index is not None and (not args or getattr(args[0], "index", None)
-                                            != fault.index):
+            if fault.index is not None and (
+                not args or getattr(args[0], "index", None) != fault.index
+            ):
                 return call(*args)
             self.calls_faulted += 1
             if fault.hang:
@@ -192,8 +202,19 @@ class FakeNvml:
         return run
 
     def __init__(
-        self, machine: str, *, clock: Callable[[], float], init_error: int | None = None
+        self,
+        machine: str,
+        *,
+        clock: Callable[[], float],
+        init_error: int | None = None,
+        counter_period_s: float | None = None,
     ) -> None:
+        """Play ``machine``; ``counter_period_s`` makes the energy counter move in steps.
+
+        With ``counter_period_s`` (0.1 s on many boards) the counter holds its value from one
+        update to the next, as NVML's does; without it the counter follows the power exactly.
+        """
+        self.counter_period_s = counter_period_s
         self.driver_version, specs = machine_spec(machine)
         self.gpus = [
             _Gpu(spec, Trace.load(FIXTURES / "nvml" / spec["trace"]), mig=spec.get("mig", []))
@@ -315,13 +336,53 @@ class FakeNvml:
             raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
         return int(self._gpu(handle).mig[handle.mig_position]["ci"])
 
+    def nvmlDeviceGetAttributes(self, handle: _Handle) -> SimpleNamespace:
+        """A MIG device's slices and SMs (14 per slice on an A100); a whole GPU's SMs."""
+        gpu = self._gpu(handle)
+        if handle.mig_position is None:
+            return SimpleNamespace(
+                multiprocessorCount=int(gpu.spec["sm_count"]),
+                gpuInstanceSliceCount=0,
+                computeInstanceSliceCount=0,
+            )
+        mig = gpu.mig[handle.mig_position]
+        return SimpleNamespace(
+            multiprocessorCount=14 * int(mig["ci_slices"]),
+            gpuInstanceSliceCount=int(mig["gi_slices"]),
+            computeInstanceSliceCount=int(mig["ci_slices"]),
+        )
+
+    def nvmlDeviceGetGpuInstanceProfileInfo(self, handle: _Handle, profile: int) -> SimpleNamespace:
+        gpu = self._gpu(handle)
+        if "mig" not in gpu.spec or handle.mig_position is not None:
+            raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
+        if profile not in _A100_PROFILE_SLICES:
+            raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
+        return SimpleNamespace(id=profile, sliceCount=_A100_PROFILE_SLICES[profile])
+
+    # ---------------------------------------------------------------- numbering
+
+    def nvmlDeviceGetCudaComputeCapability(self, handle: _Handle) -> tuple[int, int]:
+        major, minor = self._gpu(handle).spec["cuda_cc"]
+        return int(major), int(minor)
+
+    def nvmlDeviceGetPciInfo(self, handle: _Handle) -> SimpleNamespace:
+        bus = int(self._gpu(handle).spec["pci_bus"])
+        return SimpleNamespace(domain=0, bus=bus, device=0, busId=f"00000000:{bus:02X}:00.0")
+
+    def nvmlDeviceGetMinorNumber(self, handle: _Handle) -> int:
+        return int(self._gpu(handle).spec["minor"])
+
     # ---------------------------------------------------------------- power and energy
 
     def nvmlDeviceGetTotalEnergyConsumption(self, handle: _Handle) -> int:
         gpu = self._gpu(handle)
         if handle.mig_position is not None or not self.counter_supported[handle.index]:
             raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
-        return gpu.trace.energy_mj_at(self.now_s())
+        t_s = self.now_s()
+        if self.counter_period_s is not None:  # the last update at or before now
+            t_s = round(math.floor(t_s / self.counter_period_s + 1e-9) * self.counter_period_s, 6)
+        return gpu.trace.energy_mj_at(t_s)
 
     def nvmlDeviceGetPowerUsage(self, handle: _Handle) -> int:
         gpu = self._gpu(handle)
@@ -346,15 +407,20 @@ class FakeNvml:
     def _processes(self, gpu: _Gpu) -> list[dict[str, Any]]:
         t = self.now_s()
         return [
-            p for p in gpu.spec.get("processes", [])
+            p
+            for p in gpu.spec.get("processes", [])
             if p.get("from_s", 0.0) <= t < p.get("until_s", float("inf"))
         ]
 
     def nvmlDeviceGetComputeRunningProcesses(self, handle: _Handle) -> list[SimpleNamespace]:
         gpu = self._gpu(handle)
         return [
-            SimpleNamespace(pid=p["pid"], usedGpuMemory=p["used_memory_bytes"],
-                            gpuInstanceId=0xFFFFFFFF, computeInstanceId=0xFFFFFFFF)
+            SimpleNamespace(
+                pid=p["pid"],
+                usedGpuMemory=p["used_memory_bytes"],
+                gpuInstanceId=p.get("gi", _NO_ID),
+                computeInstanceId=p.get("ci", _NO_ID),
+            )
             for p in self._processes(gpu)
         ]
 
@@ -370,10 +436,16 @@ class FakeNvml:
             while (t := series["from_s"] + k * series["every_s"]) <= min(now, series["until_s"]):
                 stamp = round((self.t0_s + t) * 1_000_000)
                 if stamp > timeStamp:
-                    samples.append(SimpleNamespace(
-                        pid=series["pid"], timeStamp=stamp, smUtil=series["sm_util"],
-                        memUtil=series["mem_util"], encUtil=0, decUtil=0,
-                    ))
+                    samples.append(
+                        SimpleNamespace(
+                            pid=series["pid"],
+                            timeStamp=stamp,
+                            smUtil=series["sm_util"],
+                            memUtil=series["mem_util"],
+                            encUtil=0,
+                            decUtil=0,
+                        )
+                    )
                 k += 1
         if not samples:
             raise NVMLError(NVML_ERROR_NOT_FOUND)

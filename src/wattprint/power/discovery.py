@@ -27,6 +27,7 @@ from wattprint.power.cpu.rapl import probe_rapl
 from wattprint.power.cpu.tdp import TdpModelSource
 from wattprint.power.gpu.presence import amd_absent, nvidia_absent
 from wattprint.power.ram import RamModelSource
+from wattprint.provenance import GpuAttribution
 
 
 @dataclass(slots=True)
@@ -43,6 +44,8 @@ class ProbeContext:
     clock: Callable[[], float] = time.monotonic
     gpu_ids: tuple[str, ...] | None = None
     """GPUs to read (indices or UUIDs); None: ``CUDA_VISIBLE_DEVICES``, else all."""
+    gpu_attribution: GpuAttribution = "process"
+    """Process mode's GPU rule: per-process data (whole in a container), or ``whole``."""
     cache_dir: Path | None = None
     """Where the CPU match is cached (default: the user cache directory)."""
     allocation: tuple[float | None, int | None, str] = (None, None, "")
@@ -111,10 +114,13 @@ def _probe_gpu(vendor: str) -> Callable[[ProbeContext], ProbeOutcome]:
             if vendor == "nvidia":
                 from wattprint.power.gpu.nvidia import probe_nvidia
 
-                return probe_nvidia(ctx.env, ctx.gpu_ids, clock=ctx.clock)
+                return probe_nvidia(
+                    ctx.env, ctx.gpu_ids, clock=ctx.clock, attribution=ctx.gpu_attribution,
+                    procfs_root=ctx.procfs_root,
+                )  # fmt: skip
             from wattprint.power.gpu.amd import probe_amd
 
-            return probe_amd(ctx.env, ctx.gpu_ids, clock=ctx.clock)
+            return probe_amd(ctx.env, ctx.gpu_ids, clock=ctx.clock, attribution=ctx.gpu_attribution)
         except ConfigError as err:
             if ctx.gpu_ids is not None:
                 raise  # the user's own gpu_ids: a bad value is an error

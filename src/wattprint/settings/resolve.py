@@ -40,6 +40,7 @@ from wattprint.settings.schema import (
     ENV_ONLY,
     ENV_PREFIX,
     SETTINGS,
+    GpuAttribution,
     Mode,
     by_name,
     codecarbon_names,
@@ -89,6 +90,7 @@ class Settings:
     embodied_kg: float | None = None
     lifetime_years: float = 4.0
     gpu_ids: tuple[str, ...] | None = None
+    gpu_attribution: GpuAttribution = "process"
     force_cpu_power_w: float | None = None
     force_ram_power_w: float | None = None
     force_intensity_g_per_kwh: float | None = None

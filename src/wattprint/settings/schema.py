@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
+from wattprint.provenance import GpuAttribution as GpuAttribution
 from wattprint.settings.parsers import (
     Choice,
     CloudRegion,
@@ -33,6 +34,7 @@ from wattprint.settings.parsers import (
 Mode = Literal["process", "machine"]
 """What a run is charged: its process tree's share of the machine, or all of it."""
 MODES: tuple[str, ...] = get_args(Mode)
+GPU_ATTRIBUTIONS: tuple[str, ...] = get_args(GpuAttribution)
 
 ENV_PREFIX = "WATTPRINT_"
 CODECARBON_PREFIX = "CODECARBON_"
@@ -132,6 +134,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("gpu_ids", "tuple[str, ...] | None", None, GpuIds(),
             "GPUs to measure (indices or UUIDs); None: CUDA_VISIBLE_DEVICES, else all.",
             codecarbon=("gpu_ids",)),
+    Setting("gpu_attribution", "GpuAttribution", "process", Choice(GPU_ATTRIBUTIONS),
+            "Process mode: share GPUs by NVML's per-process data, charging them whole where "
+            "NVML cannot see the run (a container), or always charge them whole.",
+            cli="--gpu-attribution"),
     Setting("force_cpu_power_w", "float | None", None, _WATTS,
             "Use this constant CPU power instead of measuring.",
             unit="W", codecarbon=("force_cpu_power",), cli="--cpu-power"),

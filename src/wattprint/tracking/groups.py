@@ -171,6 +171,7 @@ def discover_for_run(
             force_power_w=forced,
             allocation=allocation,
             gpu_ids=settings.gpu_ids,
+            gpu_attribution=settings.gpu_attribution,
             clock=clock,
         )
     )

@@ -59,13 +59,12 @@ class Tracker:
         output_dir: directory of the CSV file; created when the row is written.
         output_file: CSV file name.
         save_to_file: write a row to the CSV file at stop.
-        pue: power usage effectiveness of the facility (>= 1); default: the
-            cloud provider's published figure, else 1.0.
+        pue: power usage effectiveness (>= 1); default: the cloud's published figure, else 1.0.
         wue: on-site water per kWh of IT energy; default: the cloud's, else 0. Units: L/kWh.
-        embodied_kg: manufacturing emissions of the whole machine, replacing
-            the default per-component estimate. Units: kg CO2e.
+        embodied_kg: the whole machine's embodied emissions (default: by part). Units: kg CO2e.
         lifetime_years: the hardware's expected lifetime, for the embodied share.
         gpu_ids: GPUs to measure (indices or UUIDs); default ``CUDA_VISIBLE_DEVICES``, else all.
+        gpu_attribution: ``"process"`` (per-process GPU data; whole in a container) or ``"whole"``.
         force_cpu_power_w: use this constant CPU power instead of measuring. Units: W.
         force_ram_power_w: use this constant memory power. Units: W.
         force_intensity_g_per_kwh: use this grid intensity. Units: gCO2e/kWh.
@@ -110,6 +109,7 @@ class Tracker:
         embodied_kg: float | None | Unset = UNSET,
         lifetime_years: float | Unset = UNSET,
         gpu_ids: Sequence[int | str] | str | None | Unset = UNSET,
+        gpu_attribution: str | Unset = UNSET,
         force_cpu_power_w: float | None | Unset = UNSET,
         force_ram_power_w: float | None | Unset = UNSET,
         force_intensity_g_per_kwh: float | None | Unset = UNSET,
@@ -132,8 +132,9 @@ class Tracker:
             interval_s=interval_s, checkpoint_s=checkpoint_s, mode=mode, output_dir=output_dir,
             output_file=output_file, save_to_file=save_to_file, pue=pue, wue=wue,
             embodied_kg=embodied_kg, lifetime_years=lifetime_years, gpu_ids=gpu_ids,
-            force_cpu_power_w=force_cpu_power_w, force_ram_power_w=force_ram_power_w,
-            force_intensity_g_per_kwh=force_intensity_g_per_kwh, log_level=log_level,
+            gpu_attribution=gpu_attribution, force_cpu_power_w=force_cpu_power_w,
+            force_ram_power_w=force_ram_power_w, log_level=log_level,
+            force_intensity_g_per_kwh=force_intensity_g_per_kwh,
         )  # fmt: skip
         self.settings: Settings = resolve_settings(given, env=self._env)
         if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):

@@ -32,9 +32,11 @@ from wattprint.errors import MissingDependencyError, SourceUnavailableError
 from wattprint.power.base import ProbeOutcome
 from wattprint.power.gpu import select as sel
 from wattprint.power.gpu.backend import ShareReader, probe_gpus
+from wattprint.power.gpu.container import ContainerCheck
 from wattprint.power.gpu.poll import DEFAULT_POLL_INTERVAL_S
 from wattprint.power.gpu.presence import AMD_INSTALL
 from wattprint.power.gpu.source import GpuEnergySource
+from wattprint.provenance import GpuAttribution
 from wattprint.units import J_PER_UJ
 
 __all__ = ["AMD_VISIBLE_DEVICES", "AmdSmiBackend", "AmdSource", "load_amdsmi", "probe_amd"]
@@ -207,8 +209,24 @@ class AmdSmiBackend:
             return ""
         return f"counter resolution {j_per_count / J_PER_UJ:g} uJ"
 
-    def share_reader(self, handle: object, gpu: sel.KnownGpu, pick: sel.SelectedGpu) -> ShareReader:
-        """Share by the VRAM of the GPU's processes (raises what amdsmi raises)."""
+    def device_fraction(self, gpu: sel.KnownGpu, pick: sel.SelectedGpu) -> tuple[float, str]:
+        """Return 1: an AMD GPU is read whole."""
+        return 1.0, ""
+
+    def device_order(
+        self, known: Sequence[sel.KnownGpu], handles: Mapping[int, object], env: Mapping[str, str]
+    ) -> tuple[tuple[int, ...] | None, str]:
+        """Return None: indices are amdsmi's."""
+        return None, ""
+
+    def share_reader(
+        self, handle: object, gpu: sel.KnownGpu, pick: sel.SelectedGpu, check: ContainerCheck
+    ) -> ShareReader:
+        """Share by the VRAM of the GPU's processes (raises what amdsmi raises).
+
+        The container case is not detected for AMD GPUs (``check`` is not
+        used): set ``gpu_attribution = "whole"`` there.
+        """
         amdsmi = self._amdsmi
 
         def read(pids: Collection[int]) -> tuple[float, str]:
@@ -227,6 +245,7 @@ def probe_amd(
     *,
     clock: Callable[[], float] = time.monotonic,
     poll_interval_s: float | None = DEFAULT_POLL_INTERVAL_S,
+    attribution: GpuAttribution = "process",
 ) -> ProbeOutcome:
     """Find the selected AMD GPUs and open one source for them.
 
@@ -237,6 +256,7 @@ def probe_amd(
         clock: monotonic clock of the source. Units: s.
         poll_interval_s: power polling period of GPUs without a counter; None
             samples at each read only. Units: s.
+        attribution: ``process`` (per-process shares) or ``whole``.
 
     Returns:
         One ``gpu`` source (``amd-gpu``), or none and the reason ("no AMD GPU: ...").
@@ -246,4 +266,7 @@ def probe_amd(
     """
     environ = os.environ if env is None else env
     backend = AmdSmiBackend(amdsmi)
-    return probe_gpus(backend, environ, gpu_ids, clock=clock, poll_interval_s=poll_interval_s)
+    return probe_gpus(
+        backend, environ, gpu_ids, clock=clock, poll_interval_s=poll_interval_s,
+        attribution=attribution,
+    )  # fmt: skip

@@ -7,7 +7,8 @@ and tell which processes use a GPU. Everything else is shared: selection
 (:mod:`.select`), the choice of counter or polling, plausibility bounds,
 counter accumulation (:mod:`wattprint.power.counter`), polling
 (:mod:`.poll`), per-device failure and per-process shares (:mod:`.source`),
-and the description ``wattprint doctor`` shows (:mod:`.describe`).
+the container case and ``gpu_attribution`` (:mod:`.container`), and the
+description ``wattprint doctor`` shows (:mod:`.describe`).
 
 A vendor library is foreign code: an older or different version may lack a
 function or a constant, or raise what its documentation does not say. So
@@ -21,13 +22,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import Component, ProbeOutcome
 from wattprint.power.gpu import select as sel
+from wattprint.power.gpu.container import WHOLE_RULE, ContainerCheck
 from wattprint.power.gpu.poll import DEFAULT_POLL_INTERVAL_S
 from wattprint.power.gpu.source import GpuChannel, GpuEnergySource
+from wattprint.provenance import GpuAttribution
 
 __all__ = ["DEFAULT_MAX_POWER_W", "GpuBackend", "max_power_w", "probe_gpus"]
 
@@ -116,8 +120,27 @@ class GpuBackend(Protocol):
         """Return more to say about a GPU in the methodology ("" for nothing)."""
         ...
 
-    def share_reader(self, handle: object, gpu: sel.KnownGpu, pick: sel.SelectedGpu) -> ShareReader:
-        """Return how to read the tracked processes' share of this GPU."""
+    def share_reader(
+        self, handle: object, gpu: sel.KnownGpu, pick: sel.SelectedGpu, check: ContainerCheck
+    ) -> ShareReader:
+        """Return how to read the tracked processes' share of this GPU.
+
+        ``check`` says whether a GPU whose processes match none of the
+        tracked pids is charged whole (a container); a vendor may ignore it.
+        """
+        ...
+
+    def device_order(
+        self, known: Sequence[sel.KnownGpu], handles: Mapping[int, object], env: Mapping[str, str]
+    ) -> tuple[tuple[int, ...] | None, str]:
+        """Return the indices in the order ``gpu_ids`` and the masks count in, and how found.
+
+        None keeps the library's own order.
+        """
+        ...
+
+    def device_fraction(self, gpu: sel.KnownGpu, pick: sel.SelectedGpu) -> tuple[float, str]:
+        """Return the share (0..1] of the device's energy a pick is charged, and why (MIG)."""
         ...
 
     def why(self, err: BaseException) -> str:
@@ -152,8 +175,16 @@ def _guarded_limit_w(backend: GpuBackend, handle: object) -> float | None:
         return None
 
 
+def _whole(pids: Collection[int]) -> tuple[float, str]:
+    return 1.0, WHOLE_RULE
+
+
 def _channel(
-    backend: GpuBackend, gpu: sel.KnownGpu, pick: sel.SelectedGpu, handle: object
+    backend: GpuBackend,
+    gpu: sel.KnownGpu,
+    pick: sel.SelectedGpu,
+    handle: object,
+    check: ContainerCheck,
 ) -> tuple[GpuChannel | None, str]:
     """Describe how to read one selected GPU, or why it cannot be read."""
     try:
@@ -164,9 +195,14 @@ def _channel(
     if problem:
         return None, f"{pick.label} ({name}): {problem}"
     about = f"{name} ({pick.uuid})"
-    note = backend.device_note(gpu, pick, j_per_count)
+    fraction, why = backend.device_fraction(gpu, pick)
+    note = "; ".join(filter(None, (backend.device_note(gpu, pick, j_per_count), why)))
     bound_w = max_power_w(_guarded_limit_w(backend, handle))
-    shares = backend.share_reader(handle, gpu, pick)
+    shares = _whole if check.forced else backend.share_reader(handle, gpu, pick, check)
+
+    def read_power() -> float:
+        return backend.read_power_w(handle)
+
     if j_per_count is not None:
         call = backend.counter_call
 
@@ -176,14 +212,13 @@ def _channel(
         return GpuChannel(
             pick.label, about, backend.counter_method, read_counter, j_per_count,
             note=note, model=name, max_power_w=bound_w, read_share=shares, call=call,
+            fraction=fraction, short_power_w=read_power,
         ), ""  # fmt: skip
-
-    def read_power() -> float:
-        return backend.read_power_w(handle)
 
     return GpuChannel(
         pick.label, about, backend.polling_method, read_power_w=read_power, note=note,
         model=name, max_power_w=bound_w, read_share=shares, call=backend.power_call,
+        fraction=fraction,
     ), ""  # fmt: skip
 
 
@@ -200,6 +235,8 @@ def probe_gpus(
     *,
     clock: Callable[[], float] = time.monotonic,
     poll_interval_s: float | None = DEFAULT_POLL_INTERVAL_S,
+    attribution: GpuAttribution = "process",
+    procfs_root: Path = Path("/proc"),
 ) -> ProbeOutcome:
     """Find the selected GPUs of one vendor and open one source for them.
 
@@ -210,6 +247,9 @@ def probe_gpus(
         clock: monotonic clock of the source. Units: s.
         poll_interval_s: power polling period of GPUs without a counter; None
             samples at each read only. Units: s.
+        attribution: ``process`` (per-process shares; whole where the tree
+            uses a GPU NVML cannot match it to) or ``whole``.
+        procfs_root: the procfs mount, for the container check.
 
     Returns:
         One ``gpu`` source, or none and the reason ("no NVIDIA GPU: ..."); the
@@ -235,14 +275,20 @@ def probe_gpus(
         if not known:
             listed = "; ".join(problems) or f"{library} lists no GPU"
             return _outcome(backend, f"no {title} GPU: {listed}")
-        selection = sel.select_gpus(known, gpu_ids=gpu_ids, env=environ, env_vars=backend.env_vars)
+        order, order_text = backend.device_order(known, handles, environ)
+        selection = sel.select_gpus(
+            known, gpu_ids=gpu_ids, env=environ, env_vars=backend.env_vars, order=order,
+            order_text=order_text,
+        )  # fmt: skip
         extra = (("driver", driver), ("selection", selection.origin))
         if not selection.gpus:
             return _outcome(backend, f"no {title} GPU selected ({selection.origin})", extra=extra)
         by_index = {g.index: g for g in known}
+        check = ContainerCheck(attribution=attribution, procfs_root=procfs_root, clock=clock)
         channels = []
         for pick in selection.gpus:
-            channel, problem = _channel(backend, by_index[pick.index], pick, handles[pick.index])
+            gpu, handle = by_index[pick.index], handles[pick.index]
+            channel, problem = _channel(backend, gpu, pick, handle, check)
             if channel is None:
                 problems.append(problem)
             else:

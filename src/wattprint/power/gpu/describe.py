@@ -39,7 +39,11 @@ def describe_gpus(
         known, handles, _problems = backend.inventory()
         driver = backend.driver_version()
         try:
-            picks = sel.select_gpus(known, gpu_ids=gpu_ids, env=environ, env_vars=backend.env_vars)
+            order, order_text = backend.device_order(known, handles, environ)
+            picks = sel.select_gpus(
+                known, gpu_ids=gpu_ids, env=environ, env_vars=backend.env_vars, order=order,
+                order_text=order_text,
+            )  # fmt: skip
             chosen = {g.index for g in picks.gpus}
         except ConfigError:
             chosen = set()  # the probe reports the bad id

@@ -10,7 +10,9 @@ milliwatts) is polled at 10 Hz and integrated: method ``nvml-power-polling``.
 Without it, without the driver (``nvmlInit`` raises
 ``NVML_ERROR_LIBRARY_NOT_FOUND``) or without a GPU, there is "no NVIDIA GPU".
 :class:`NvmlBackend` implements :class:`~.backend.GpuBackend`: selection (MIG
-included), counter or polling, failures and shares are the shared code's.
+included), counter or polling, failures and shares are the shared code's;
+MIG slices are in :mod:`.mig`, CUDA's numbering in :mod:`.order`, and the
+container case (NVML's host PIDs) in :mod:`.container`.
 An older or different ``pynvml`` (a missing function or ``NVML_*``
 constant) makes a GPU poll its power, or the vendor unavailable, with the
 reason; it never raises out of discovery.
@@ -22,15 +24,20 @@ import importlib
 import os
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from wattprint.errors import MissingDependencyError
 from wattprint.power.base import ProbeOutcome
 from wattprint.power.gpu import select as sel
 from wattprint.power.gpu.backend import ShareReader, probe_gpus
+from wattprint.power.gpu.container import ContainerCheck
+from wattprint.power.gpu.mig import list_mig_instances, mig_fraction
+from wattprint.power.gpu.order import cuda_order
 from wattprint.power.gpu.poll import DEFAULT_POLL_INTERVAL_S
 from wattprint.power.gpu.presence import NVIDIA_DRIVER, NVIDIA_INSTALL, nvidia_absent
 from wattprint.power.gpu.source import GpuEnergySource
+from wattprint.provenance import GpuAttribution
 
 __all__ = ["NvidiaSource", "NvmlBackend", "load_nvml", "probe_nvidia"]
 
@@ -44,7 +51,6 @@ SOURCE_NAME = "nvidia-gpu"
 _J_PER_MJ = 1e-3  # NVML energy counters count millijoules
 _W_PER_MW = 1e-3  # NVML power readings are milliwatts
 _US_PER_S = 1_000_000  # nvmlDeviceGetProcessUtilization takes a timestamp in microseconds
-_MIG_NOTE = "MIG: NVML measures the whole GPU, so this energy is shared by its MIG instances"
 
 
 def load_nvml() -> NvmlModule:
@@ -141,33 +147,6 @@ class NvmlBackend:
         except Exception:  # already shut down, or an odd pynvml: nothing left to release
             pass
 
-    def _mig_instances(self, handle: object) -> tuple[sel.MigInstance, ...]:
-        """List the MIG devices of a GPU in MIG mode; () when MIG is off or unsupported."""
-        nvml = self._nvml
-        try:
-            current, _pending = nvml.nvmlDeviceGetMigMode(handle)
-            if current != nvml.NVML_DEVICE_MIG_ENABLE:
-                return ()
-            count = nvml.nvmlDeviceGetMaxMigDeviceCount(handle)
-        except Exception:  # NOT_SUPPORTED before Ampere, or a pynvml without MIG
-            return ()
-        found = []
-        for position in range(count):
-            try:
-                mig = nvml.nvmlDeviceGetMigDeviceHandleByIndex(handle, position)
-            except Exception:  # NOT_FOUND: an empty slot
-                continue
-            uuid = _text(nvml.nvmlDeviceGetUUID(mig))
-            try:  # for the MIG-GPU-<uuid>/<gi>/<ci> form of older drivers
-                ids = (
-                    nvml.nvmlDeviceGetGpuInstanceId(mig),
-                    nvml.nvmlDeviceGetComputeInstanceId(mig),
-                )
-            except Exception:  # unknown ids: only the MIG-<uuid> form matches
-                ids = (None, None)
-            found.append(sel.MigInstance(uuid, position, *ids))
-        return tuple(found)
-
     def inventory(self) -> tuple[list[sel.KnownGpu], dict[int, object], list[str]]:
         """Return the GPUs NVML lists, their handles, and the GPUs that could not be opened."""
         nvml = self._nvml
@@ -181,7 +160,8 @@ class NvmlBackend:
             except Exception as err:  # one GPU that cannot be opened: the others go on
                 problems.append(f"gpu-{index}: cannot be opened: {self.why(err)}")
                 continue
-            known.append(sel.KnownGpu(index, uuid, self._mig_instances(handle)))
+            mig, slices = list_mig_instances(nvml, handle)
+            known.append(sel.KnownGpu(index, uuid, mig, slices))
             handles[index] = handle
         return known, handles, problems
 
@@ -224,26 +204,62 @@ class NvmlBackend:
         return self._optional("nvmlDeviceGetMemoryInfo", handle, "total")
 
     def mig_text(self, gpu: sel.KnownGpu) -> str:
-        """Return ``off`` or ``on: <MIG uuids>``."""
-        return ("on: " + ", ".join(m.uuid for m in gpu.mig)) if gpu.mig else "off"
+        """Return ``off`` or ``on: <MIG uuid> (<slices>/<total> slices), ...``."""
+        if not gpu.mig:
+            return "off"
+        total = gpu.total_slices if gpu.total_slices is not None else "?"
+        return "on: " + ", ".join(
+            f"{m.uuid} ({m.slices if m.slices is not None else '?'}/{total} slices)"
+            for m in gpu.mig
+        )
 
     def device_note(
         self, gpu: sel.KnownGpu, pick: sel.SelectedGpu, j_per_count: float | None
     ) -> str:
-        """Say that a MIG GPU's energy is shared by its instances."""
-        return _MIG_NOTE if pick.mig or gpu.mig else ""
+        """Return nothing more: MIG is said by :meth:`device_fraction`."""
+        return ""
 
-    def share_reader(self, handle: object, gpu: sel.KnownGpu, pick: sel.SelectedGpu) -> ShareReader:
+    def device_fraction(self, gpu: sel.KnownGpu, pick: sel.SelectedGpu) -> tuple[float, str]:
+        """Return a MIG pick's share of its board (its slices), 1 for a whole GPU."""
+        return mig_fraction(gpu, pick)
+
+    def device_order(
+        self, known: Sequence[sel.KnownGpu], handles: Mapping[int, object], env: Mapping[str, str]
+    ) -> tuple[tuple[int, ...] | None, str]:
+        """Return NVML's indices in CUDA's order (``CUDA_DEVICE_ORDER``)."""
+        return cuda_order(self._nvml, known, handles, env)
+
+    def share_reader(
+        self, handle: object, gpu: sel.KnownGpu, pick: sel.SelectedGpu, check: ContainerCheck
+    ) -> ShareReader:
         """Share by per-process SM utilisation since the last call, else by memory.
 
-        In MIG mode NVML has no per-process samples, so memory decides. A
-        failing or malformed utilisation answer falls back to memory (the rule
-        says why); a failing memory answer raises, and the shared code then
-        charges the GPU in full.
+        In MIG mode NVML has no per-process samples, so memory decides, over
+        the processes of the selected MIG devices. A failing or malformed
+        utilisation answer falls back to memory (the rule says why); a failing
+        memory answer raises, and the shared code then charges the GPU in
+        full. When no tracked pid is among the GPU's processes, ``check``
+        decides whether NVML cannot see them (a container): the GPU is then
+        charged whole.
         """
         nvml = self._nvml
         window = {"since_us": int(self._wall_clock() * _US_PER_S)}
         mig = bool(pick.mig or gpu.mig)
+        minor = self._optional("nvmlDeviceGetMinorNumber", handle)
+        instances = {
+            (m.gpu_instance_id, m.compute_instance_id)
+            for m in pick.mig
+            if m.gpu_instance_id is not None
+        }
+
+        def unseen(
+            found: tuple[float, str], pids: Collection[int], listed: set[int]
+        ) -> tuple[float, str]:
+            """Charge the GPU whole where no tracked pid is listed and NVML cannot see them."""
+            if found[0] > 0 or listed & set(pids):
+                return found
+            whole = check.whole_gpu(pids, listed, minor)
+            return found if whole is None else (1.0, whole)
 
         def by_utilisation(pids: Collection[int]) -> tuple[float, str] | None:
             try:
@@ -256,7 +272,8 @@ class NvmlBackend:
             plausible = [t for t in stamps if window["since_us"] < t <= now_us + _US_PER_S]
             if plausible:  # the next window starts after the newest sample seen
                 window["since_us"] = max(plausible)
-            return sel.share_by_utilisation(pairs, pids)
+            found = sel.share_by_utilisation(pairs, pids)
+            return None if found is None else unseen(found, pids, {p for p, _ in pairs})
 
         def read(pids: Collection[int]) -> tuple[float, str]:
             prefix = ""
@@ -268,11 +285,17 @@ class NvmlBackend:
                     prefix = f"per-process utilisation unusable ({self.why(err)}), so by memory: "
             if found is not None:
                 return found
-            procs = nvml.nvmlDeviceGetComputeRunningProcesses(handle)
+            procs = [
+                p
+                for p in nvml.nvmlDeviceGetComputeRunningProcesses(handle)
+                if not instances
+                or (getattr(p, "gpuInstanceId", None), getattr(p, "computeInstanceId", None))
+                in instances
+            ]
             share, rule = sel.share_by_memory(
                 ((int(p.pid), _memory(p.usedGpuMemory)) for p in procs), pids
             )
-            return share, prefix + rule
+            return unseen((share, prefix + rule), pids, {int(p.pid) for p in procs})
 
         return read
 
@@ -294,6 +317,8 @@ def probe_nvidia(
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
     poll_interval_s: float | None = DEFAULT_POLL_INTERVAL_S,
+    attribution: GpuAttribution = "process",
+    procfs_root: Path = Path("/proc"),
 ) -> ProbeOutcome:
     """Find the selected NVIDIA GPUs and open one source for them.
 
@@ -305,6 +330,9 @@ def probe_nvidia(
         wall_clock: wall clock of the source. Units: s.
         poll_interval_s: power polling period of GPUs without a counter; None
             samples at each read only. Units: s.
+        attribution: ``process`` (per-process shares; whole where NVML cannot
+            see the tracked processes, as in a container) or ``whole``.
+        procfs_root: the procfs mount, for the container check.
 
     Returns:
         One ``gpu`` source (``nvidia-gpu``), or none and the reason ("no NVIDIA
@@ -316,4 +344,7 @@ def probe_nvidia(
     """
     environ = os.environ if env is None else env
     backend = NvmlBackend(nvml, wall_clock=wall_clock)
-    return probe_gpus(backend, environ, gpu_ids, clock=clock, poll_interval_s=poll_interval_s)
+    return probe_gpus(
+        backend, environ, gpu_ids, clock=clock, poll_interval_s=poll_interval_s,
+        attribution=attribution, procfs_root=procfs_root,
+    )  # fmt: skip

@@ -7,13 +7,14 @@ Pure functions over plain data, shared by the NVIDIA and AMD sources:
   rules: an index, a ``GPU-`` UUID (a unique prefix is enough), a ``MIG-``
   identifier (``MIG-<uuid>``, or the older ``MIG-GPU-<uuid>/<gi>/<ci>``); an
   empty value selects none, and a negative index ends the list (so ``-1``
-  hides every GPU). Indices are NVML's, which follow the PCI bus; CUDA numbers
-  the same way only with ``CUDA_DEVICE_ORDER=PCI_BUS_ID``. An id that names no
-  GPU here is a :class:`~wattprint.errors.ConfigError` listing those that exist.
+  hides every GPU). An index is CUDA's: it is mapped through the order CUDA
+  numbers the GPUs in (``CUDA_DEVICE_ORDER``, see :mod:`.order`) when the
+  vendor gives one; labels keep the library's index (NVML's follows the PCI
+  bus). An id that names no GPU here is a
+  :class:`~wattprint.errors.ConfigError` listing those that exist.
 - A MIG instance has no power sensor of its own: NVML measures the whole GPU.
   A selected instance is therefore read as its GPU, labelled with the
-  instance's id, and the methodology says the energy is shared by the GPU's
-  instances.
+  instance's id, and charged its slices' share (see :mod:`.mig`).
 - :func:`share_by_utilisation` and :func:`share_by_memory` give the share
   (0..1) of a GPU used by a set of processes, with the rule as text for the
   methodology; :class:`GpuShares` carries one per device.
@@ -55,12 +56,14 @@ class MigInstance:
         position: its index for ``nvmlDeviceGetMigDeviceHandleByIndex``.
         gpu_instance_id: the GPU instance id (for ``MIG-GPU-<uuid>/<gi>/<ci>``).
         compute_instance_id: the compute instance id (same).
+        slices: the compute slices it holds, None if unknown.
     """
 
     uuid: str
     position: int
     gpu_instance_id: int | None = None
     compute_instance_id: int | None = None
+    slices: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +74,13 @@ class KnownGpu:
         index: the library's index (PCI bus order for NVML).
         uuid: its UUID, e.g. ``GPU-5c3b...`` (NVML).
         mig: its MIG devices, when MIG mode is on.
+        total_slices: the slices the GPU is cut into in MIG mode (7 on A100), if known.
     """
 
     index: int
     uuid: str
     mig: tuple[MigInstance, ...] = ()
+    total_slices: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +131,14 @@ def _existing(known: Sequence[KnownGpu]) -> str:
     return "a GPU index, GPU- UUID or MIG- identifier of this machine: " + ", ".join(parts)
 
 
-def _match(entry: str, known: Sequence[KnownGpu]) -> SelectedGpu | None:
-    """Return the GPU or MIG instance ``entry`` names, or None."""
+def _match(
+    entry: str, known: Sequence[KnownGpu], order: Sequence[int] | None = None
+) -> SelectedGpu | None:
+    """Return the GPU or MIG instance ``entry`` names, or None (``order``: CUDA's)."""
     if entry.isdigit():
         index = int(entry)
+        if order is not None:
+            index = order[index] if index < len(order) else -1
         gpu = next((g for g in known if g.index == index), None)
         return None if gpu is None else SelectedGpu(gpu.index, gpu.uuid)
     if entry.startswith("MIG-GPU-"):  # MIG-GPU-<uuid>/<gi>/<ci>, drivers before R470
@@ -181,6 +190,8 @@ def select_gpus(
     gpu_ids: Sequence[int | str] | str | None = None,
     env: Mapping[str, str],
     env_vars: Sequence[str] = (CUDA_VISIBLE_DEVICES,),
+    order: Sequence[int] | None = None,
+    order_text: str = "",
 ) -> GpuSelection:
     """Choose the GPUs to read.
 
@@ -191,6 +202,9 @@ def select_gpus(
         env: the environment to read ``env_vars`` from.
         env_vars: device masks to honour when ``gpu_ids`` is None, the first
             one set wins (``CUDA_VISIBLE_DEVICES`` for NVIDIA).
+        order: the library's indices in the order the indices given count
+            in (``order[k]`` is CUDA device k); None: the library's own order.
+        order_text: how ``order`` was found, for the origin.
 
     Returns:
         The selected GPUs (possibly none) and where the choice came from.
@@ -219,15 +233,20 @@ def select_gpus(
         origin = f"{name}={raw!r}"
         stop_at_negative = True
     picks = []
+    mapped: list[str] = []
     for entry in entries:
         if entry.startswith("-") and entry[1:].isdigit():
             if stop_at_negative:
                 break  # CUDA ignores a negative index and every entry after it
             raise ConfigError(key, entry, "a GPU index >= 0, or a UUID", origin_source)
-        pick = _match(entry, known)
+        pick = _match(entry, known, order)
         if pick is None:
             raise ConfigError(key, entry, _existing(known), origin_source)
         picks.append(pick)
+        if entry.isdigit() and order is not None:
+            mapped.append(f"{entry} = GPU {pick.index}")
+    if mapped:
+        origin += f" (CUDA indices, {order_text}: " + ", ".join(mapped) + ")"
     return GpuSelection(_merge(picks), origin)
 
 

@@ -10,6 +10,17 @@ integrated with the trapezoid rule; a power reading that is negative, not a
 number or beyond the GPU's bound is refused (the neighbouring samples then
 bridge the gap).
 
+A counter moves in steps: NVML's total energy is updated about every 100 ms
+on many boards, so over a window of a few updates its difference is mostly
+quantisation. A window between two reads shorter than
+:data:`SHORT_WINDOW_S` (three updates) is therefore counted from the power
+read at both ends (trapezoid rule) instead, where the GPU's power can be
+read; the counter counts every longer window. Each window is counted once,
+by one or the other, so the total stays the counter's over long runs.
+
+A channel's ``fraction`` scales what it reports: a MIG device is charged its
+slices' share of the board's energy (see :mod:`.mig`).
+
 Failure is per device: a GPU whose calls fail is dropped (its energy stays at
 what it had counted, the reason is noted and logged once) while the others
 go on. Only when every GPU is dropped does ``read()`` raise
@@ -38,6 +49,9 @@ from wattprint.power.notes import SourceNotes
 
 __all__ = ["GpuChannel", "GpuEnergySource"]
 
+SHORT_WINDOW_S = 0.3
+"""Windows between two reads shorter than this use polled power, not the counter. Units: s."""
+
 _CLOSE_WAIT_S = 1.0  # close() waits this long for a read in progress, then abandons it
 _DEFAULT_BOUND_W = 5000.0  # power no single GPU board draws
 _T = TypeVar("_T", int, float)
@@ -63,6 +77,10 @@ class GpuChannel:
         read_share: returns the tracked pids' share of the GPU and the rule;
             None when the vendor cannot tell (the GPU is charged in full).
         call: the library call behind the reading, for messages.
+        fraction: the share (0..1] of the device's energy reported (a MIG
+            slice's share of its board; 1 for a whole GPU).
+        short_power_w: for a counter channel, returns the power now, used for
+            windows shorter than :data:`SHORT_WINDOW_S`. Units: W.
     """
 
     label: str
@@ -76,6 +94,8 @@ class GpuChannel:
     max_power_w: float = _DEFAULT_BOUND_W
     read_share: Callable[[Collection[int]], tuple[float, str]] | None = None
     call: str = "read"
+    fraction: float = 1.0
+    short_power_w: Callable[[], float] | None = None
 
 
 def _repr_error(err: BaseException) -> str:
@@ -146,6 +166,10 @@ class GpuEnergySource:
                     max_power_w=c.max_power_w,
                 )
         self._energy_j = [0.0] * len(self._channels)
+        self._last_power: dict[int, tuple[float, float]] = {}
+        self._short_windows = [0] * len(self._channels)
+        for i in self._counters:
+            self._sample_short_power(i, first_s)
         self._polled = [i for i, c in enumerate(self._channels) if c.read_power_w is not None]
         self._poller: PowerPoller | None = None
         if self._polled:
@@ -213,6 +237,35 @@ class GpuEnergySource:
             raise SourceUnavailableError(self.name, self._all_dropped())
         return powers
 
+    def _sample_short_power(self, i: int, now_s: float) -> float | None:
+        """Read a counter channel's power now (None when it cannot); remember it."""
+        c = self._channels[i]
+        power_w: float | None = None
+        if c.short_power_w is not None:
+            try:
+                power_w = float(c.short_power_w())
+            except Exception:  # no power reading: the counter counts every window
+                power_w = None
+        if power_w is None or math.isnan(power_w) or not 0 <= power_w <= c.max_power_w:
+            self._last_power.pop(i, None)
+            return None
+        self._last_power[i] = (now_s, power_w)
+        return power_w
+
+    def _count(self, i: int, counter: EnergyCounter, raw: int, now_s: float) -> None:
+        """Count a counter channel's window: by the counter, or by power when short."""
+        before_j = counter.energy_j
+        refused = counter.update(raw, now_s)
+        if refused is not None:
+            self._notes.add(f"{refused.kind} {i}", refused.text)
+        counted_j = counter.energy_j - before_j
+        last = self._last_power.get(i)
+        power_w = self._sample_short_power(i, now_s)
+        if last is not None and power_w is not None and 0 <= now_s - last[0] < SHORT_WINDOW_S:
+            counted_j = (last[1] + power_w) / 2 * (now_s - last[0])
+            self._short_windows[i] += 1
+        self._energy_j[i] += counted_j
+
     def _all_dropped(self) -> str:
         return "every GPU failed: " + "; ".join(self._dropped.values())
 
@@ -222,11 +275,16 @@ class GpuEnergySource:
     def detail(self) -> str:
         """Describe each device and its method, and what was refused or dropped."""
         parts = []
-        for c in self._channels:
+        for i, c in enumerate(self._channels):
             how = c.method
             if c.read_counter is None and self._poller is not None:
                 rate = self._poller.interval_s
                 how += f" at {1 / rate:g} Hz, trapezoid rule" if rate else " at each read"
+            elif self._short_windows[i]:
+                how += (
+                    f"; {self._short_windows[i]} window(s) under {SHORT_WINDOW_S:g} s counted "
+                    f"from the polled power instead (the counter updates about every 100 ms)"
+                )
             parts.append(f"{c.label} {c.about}: {how}" + (f" ({c.note})" if c.note else ""))
         return self._notes.joined("; ".join(parts))
 
@@ -268,10 +326,7 @@ class GpuEnergySource:
                     raw = int(self._call(i, read))
                 except (SourceUnavailableError, TypeError, ValueError, OverflowError):
                     continue
-                refused = counter.update(raw, self._clock())
-                if refused is not None:
-                    self._notes.add(f"{refused.kind} {i}", refused.text)
-                self._energy_j[i] = counter.energy_j
+                self._count(i, counter, raw, self._clock())
             if self._poller is not None:
                 try:
                     polled = self._poller.energy_j()
@@ -285,7 +340,8 @@ class GpuEnergySource:
             monotonic_s = self._clock()
             energy_j = list(self._energy_j)
         devices = tuple(
-            DeviceEnergy(c.label, e_j) for c, e_j in zip(self._channels, energy_j, strict=True)
+            DeviceEnergy(c.label, e_j * c.fraction)
+            for c, e_j in zip(self._channels, energy_j, strict=True)
         )
         return Reading(self.name, self.component, monotonic_s, devices)
 
