@@ -50,9 +50,9 @@ def insert_ignore(db: Session, model: type[m.Base], values: dict[str, Any]) -> b
     """Insert a row unless one with the same key exists; return True if inserted."""
     dialect = db.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(model).values(**values).on_conflict_do_nothing()
-    result = db.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    keys = model.__table__.primary_key.columns  # type: ignore[attr-defined]
+    stmt = module.insert(model).values(**values).on_conflict_do_nothing().returning(*keys)
+    return db.execute(stmt).first() is not None
 
 
 # --- CodeCarbon's client ------------------------------------------------------------
@@ -269,9 +269,12 @@ def ingest(db: Session, who: Principal, msg: s.IngestMessage) -> s.IngestAnswer:
     if not inserted:
         r = m.Run
         newer = db.execute(
-            update(r).where(r.id == run_id, r.last_seq < msg.seq).values(last_seen_at=now, **values)
+            update(r)
+            .where(r.id == run_id, r.last_seq < msg.seq)
+            .values(last_seen_at=now, **values)
+            .returning(r.id)
         )
-        stored = bool(getattr(newer, "rowcount", 0))
+        stored = newer.first() is not None
     if msg.sample is not None:
         stored = _add_sample(db, run_id, msg.seq, msg.sample, now) or stored
     elif msg.kind == "result" and msg.run.series:
