@@ -32,14 +32,18 @@ def _pg_reachable() -> str | None:
     except ImportError:
         return "psycopg is not installed"
     try:
-        psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3).close()
+        psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3
+        ).close()
     except psycopg.Error as err:
         return f"PostgreSQL at 127.0.0.1:5432 is not reachable: {err}"
     return None
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def db_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str | None]]:
+def db_target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str | None]]:
     """Yield (database URL, schema) for each backend."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'server.sqlite3'}", None
@@ -63,8 +67,9 @@ def app(db_target: tuple[str, str | None]) -> Any:
     from wattprint.server.config import ServerSettings
 
     url, schema = db_target
-    return create_app(ServerSettings(db_url=url, db_schema=schema, admin_token=ADMIN,
-                                     max_body_bytes=200_000))
+    return create_app(
+        ServerSettings(db_url=url, db_schema=schema, admin_token=ADMIN, max_body_bytes=200_000)
+    )
 
 
 @pytest.fixture()
@@ -116,14 +121,22 @@ class Setup:
 def make_setup(client: Any, name: str = "") -> Setup:
     h = {"Authorization": f"Bearer {ADMIN}"}
     name = name or uuid.uuid4().hex[:6]
-    org = client.post("/api/organizations", json={"name": f"org-{name}", "description": ""}, headers=h)
+    org = client.post(
+        "/api/organizations", json={"name": f"org-{name}", "description": ""}, headers=h
+    )
     assert org.status_code == 201, org.text
-    project = client.post("/api/projects", headers=h, json={
-        "name": f"project-{name}", "description": "d", "organization_id": org.json()["id"]})
+    project = client.post(
+        "/api/projects",
+        headers=h,
+        json={"name": f"project-{name}", "description": "d", "organization_id": org.json()["id"]},
+    )
     assert project.status_code == 201, project.text
     pid = project.json()["id"]
-    exp = client.post("/api/experiments", headers=h, json={
-        "name": "exp", "description": "", "project_id": pid, "country_iso_code": "FRA"})
+    exp = client.post(
+        "/api/experiments",
+        headers=h,
+        json={"name": "exp", "description": "", "project_id": pid, "country_iso_code": "FRA"},
+    )
     assert exp.status_code == 201, exp.text
     write = client.post(f"/api/projects/{pid}/api-tokens", json={"access": 3}, headers=h).json()
     read = client.post(f"/api/projects/{pid}/api-tokens", json={"access": 1}, headers=h).json()
@@ -154,8 +167,18 @@ def codecarbon_python() -> Path:
     if not (venv / ".ready").exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         pip = subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             f"codecarbon=={CC_VERSION}"], capture_output=True, text=True, timeout=900,
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                f"codecarbon=={CC_VERSION}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         if pip.returncode != 0:
             pytest.skip(f"pip could not install codecarbon=={CC_VERSION}: {pip.stderr[-500:]}")

@@ -55,7 +55,11 @@ def test_codecarbon_client_reports_into_the_server(
     s = make_setup(client, "codecarbon")
     done = subprocess.run(
         [str(codecarbon_python), "-c", _TRACK, live.url, s.experiment, s.token],
-        cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=240,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert done.returncode == 0 and "stopped" in done.stdout, done.stderr[-3000:]
     h = {"Authorization": f"Bearer {ADMIN}"}
@@ -72,16 +76,26 @@ def test_codecarbon_client_reports_into_the_server(
     assert 5 - page["total"] <= sums["duration"] <= 8
 
 
-def test_codecarbon_client_schema_matches_the_server(codecarbon_python: Path, tmp_path: Path) -> None:
+def test_codecarbon_client_schema_matches_the_server(
+    codecarbon_python: Path, tmp_path: Path
+) -> None:
     from wattprint.server import schemas
 
-    done = subprocess.run([str(codecarbon_python), "-c", _SCHEMA], env=_env(tmp_path),
-                          capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [str(codecarbon_python), "-c", _SCHEMA],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     client: dict[str, list[str]] = json.loads(done.stdout)
     ours: dict[str, Any] = {
-        "RunCreate": schemas.RunCreate, "EmissionCreate": schemas.EmissionCreate,
+        "RunCreate": schemas.RunCreate,
+        "EmissionCreate": schemas.EmissionCreate,
         "ExperimentCreate": schemas.ExperimentCreate,
-        "OrganizationCreate": schemas.OrganizationCreate, "ProjectCreate": schemas.ProjectCreate,
+        "OrganizationCreate": schemas.OrganizationCreate,
+        "ProjectCreate": schemas.ProjectCreate,
     }
     for name, fields in client.items():
         assert set(fields) == set(ours[name].model_fields), name
