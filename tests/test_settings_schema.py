@@ -138,6 +138,8 @@ SAMPLES: dict[str, object] = {
     "force_ram_power_w": 3.0,
     "force_intensity_g_per_kwh": 123.0,
     "log_level": logging.ERROR,
+    "server_url": "http://127.0.0.1:9",
+    "server_token": "cpt_x",
 }
 
 

@@ -94,6 +94,8 @@ class Settings:
     force_cpu_power_w: float | None = None
     force_ram_power_w: float | None = None
     force_intensity_g_per_kwh: float | None = None
+    server_url: str | None = None
+    server_token: str | None = None
     log_level: int | None = None
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 

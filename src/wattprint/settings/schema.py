@@ -148,6 +148,11 @@ SETTINGS: tuple[Setting, ...] = (
             Number("gCO2e/kWh", optional=True), "Use this grid carbon intensity.",
             unit="gCO2e/kWh", codecarbon=("force_carbon_intensity_g_co2e_kwh",),
             cli="--intensity"),
+    Setting("server_url", "str | None", None, _OPT_TEXT,
+            "wattprint server to send runs to (start, checkpoints, result), e.g. "
+            "http://127.0.0.1:8000.", cli="--server"),
+    Setting("server_token", "str | None", None, _OPT_TEXT,
+            "Project token (write access) for server_url."),
     Setting("log_level", "int | None", None, LogLevel(),
             "Level of the wattprint logger; None leaves it alone.",
             codecarbon=("log_level",)),

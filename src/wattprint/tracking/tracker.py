@@ -29,6 +29,7 @@ from wattprint.results import RunResult, Status, TaskResult
 from wattprint.settings.resolve import UNSET, Settings, Unset, resolve_settings
 from wattprint.sinks.base import Sink
 from wattprint.sinks.csv_file import CsvSink
+from wattprint.sinks.server import server_sinks
 from wattprint.tracking.active_run import ActiveRun, now_utc
 from wattprint.tracking.assemble import ResultBuilder
 from wattprint.tracking.clock import Clock, SystemClock
@@ -113,6 +114,7 @@ class Tracker:
         force_cpu_power_w: float | None | Unset = UNSET,
         force_ram_power_w: float | None | Unset = UNSET,
         force_intensity_g_per_kwh: float | None | Unset = UNSET,
+        server_url: str | None | Unset = UNSET, server_token: str | None | Unset = UNSET,
         log_level: str | int | None | Unset = UNSET,
         pid: int | None = None,
         sinks: Sequence[Sink] = (),
@@ -135,6 +137,7 @@ class Tracker:
             gpu_attribution=gpu_attribution, force_cpu_power_w=force_cpu_power_w,
             force_ram_power_w=force_ram_power_w, log_level=log_level,
             force_intensity_g_per_kwh=force_intensity_g_per_kwh,
+            server_url=server_url, server_token=server_token,
         )  # fmt: skip
         self.settings: Settings = resolve_settings(given, env=self._env)
         if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
@@ -142,15 +145,14 @@ class Tracker:
         if self.settings.log_level is not None:
             logger.setLevel(self.settings.log_level)
         request = request_from(self.settings)
-        self.grid: GridPlan = grid_plan if grid_plan is not None else plan_grid(
-            request, env=self._env
-        )
+        plan = grid_plan if grid_plan is not None else plan_grid(request, env=self._env)
+        self.grid: GridPlan = plan
         self._live = live_for(request, self.grid.location, self._env)
         self.pid = pid if pid is not None else os.getpid()
         self._root_is_new = False
         self.group: RunGroup | None = detect_group(self._env)
         self.clock: Clock = clock if clock is not None else SystemClock()
-        out: list[Sink] = []
+        out: list[Sink] = [*server_sinks(self.settings)]
         if self.settings.save_to_file:
             out.append(CsvSink(self.settings.output_dir / self.settings.output_file))
         self._observers = Observers([*out, *sinks, *observers])
@@ -264,10 +266,8 @@ class Tracker:
     def _start_info(self, active: ActiveRun) -> RunStart:
         group = self.group
         return active.start_info(
-            project=self.settings.project,
-            experiment=self.settings.experiment,
-            mode=self.settings.mode,
-            pid=self.pid,
+            project=self.settings.project, experiment=self.settings.experiment,
+            mode=self.settings.mode, pid=self.pid,
             group_id=group.group_id if group is not None else "",
             rank=group.rank if group is not None else None,
         )
@@ -408,13 +408,7 @@ class Tracker:
 
     def _builder(self, run_id: str, meter: Meter, timeline: IntensityTimeline) -> ResultBuilder:
         return ResultBuilder(
-            settings=self.settings,
-            plan=self.grid,
-            timeline=timeline,
-            meter=meter,
-            pid=self.pid,
-            run_id=run_id,
-            group=self.group,
-            counts_host=self.counts_host,
+            settings=self.settings, plan=self.grid, timeline=timeline, meter=meter, pid=self.pid,
+            run_id=run_id, group=self.group, counts_host=self.counts_host,
             now=lambda: now_utc(self.clock),
-        )
+        )  # fmt: skip
