@@ -51,11 +51,11 @@ def footprint_kwargs(footprint: Footprint) -> dict[str, Any]:
     return {f.name: getattr(footprint, f.name) for f in dataclasses.fields(Footprint)}
 
 
-def _attribution(component: Component, mode: Mode, pid: int) -> str:
+def _attribution(component: Component, mode: Mode, pid: int, cpu_rule: str = "") -> str:
     if mode == "machine":
         return "whole machine"
     if component in ("cpu", "soc"):
-        return f"share of the machine's busy CPU time used by process {pid} and its descendants"
+        return f"share of process {pid} and its descendants: {cpu_rule}"
     if component == "ram":
         return f"share of the installed memory resident in process {pid} and its descendants"
     return "whole device"
@@ -73,6 +73,7 @@ def build_methodology(
     counts_host: bool = True,
     gpu_rules: dict[str, str] | None = None,
     recovered: Collection[str] = (),
+    cpu_rule: str = "",
 ) -> Methodology:
     """Describe how each component and the intensity were obtained."""
     components: list[ComponentMethod] = []
@@ -87,7 +88,7 @@ def build_methodology(
                 )
             components.append(ComponentMethod(component, "none", False, why, "none"))
             continue
-        attribution = _attribution(component, mode, pid)
+        attribution = _attribution(component, mode, pid, cpu_rule)
         if component == "gpu" and mode == "process" and gpu_rules:
             attribution = "; ".join(f"{d}: {rule}" for d, rule in gpu_rules.items())
         components.append(
@@ -254,6 +255,7 @@ class ResultBuilder:
             counts_host=self.counts_host,
             gpu_rules=self.meter.gpu_rules,
             recovered=self.meter.recovered,
+            cpu_rule=self.meter.cpu_rule,
         )
         return footprint_fields(
             diff,

@@ -31,6 +31,7 @@ from wattprint.sinks.base import Sink
 from wattprint.sinks.csv_file import CsvSink
 from wattprint.tracking.active_run import ActiveRun, now_utc
 from wattprint.tracking.assemble import ResultBuilder
+from wattprint.tracking.cgroup import CgroupTree
 from wattprint.tracking.clock import Clock, SystemClock
 from wattprint.tracking.grid_request import request_from
 from wattprint.tracking.groups import RunGroup, detect_group, discover_for_run
@@ -147,6 +148,7 @@ class Tracker:
         self._live = live_for(request, self.grid.location, self._env)
         self.pid = pid if pid is not None else os.getpid()
         self._root_is_new = False
+        self._cgroup_tree: CgroupTree | None = None
         self.group: RunGroup | None = detect_group(self._env)
         self.clock: Clock = clock if clock is not None else SystemClock()
         out: list[Sink] = []
@@ -217,10 +219,9 @@ class Tracker:
             return True
         return self.group.measures_host
 
-    def _follow(self, pid: int, *, root_is_new: bool) -> None:
-        """Track the tree of ``pid`` from the next start (``wattprint run``'s child)."""
-        self.pid = pid
-        self._root_is_new = root_is_new
+    def _follow(self, pid: int, *, root_is_new: bool, cgroup: CgroupTree | None = None) -> None:
+        """Track the tree of ``pid`` (or its cgroup) from the next start (``wattprint run``)."""
+        self.pid, self._root_is_new, self._cgroup_tree = pid, root_is_new, cgroup
 
     def start(self) -> Tracker:
         """Start a new run (a stopped tracker starts a fresh one) and return self."""
@@ -232,9 +233,7 @@ class Tracker:
                 self._warn_once(message, message)
             tree = None
             if self.settings.mode == "process":
-                tree = ProcessTree(
-                    self.pid, rescan_s=self.settings.interval_s, root_is_new=self._root_is_new
-                )
+                tree = self._cgroup_tree or ProcessTree(self.pid, root_is_new=self._root_is_new)
             clock = self.clock
             meter = Meter(
                 self.discovery,
