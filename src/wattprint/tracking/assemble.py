@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import platform
+import os
+import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -140,10 +141,17 @@ def _water_detail(plan: GridPlan) -> str:
 
 @functools.cache
 def _platform() -> tuple[str, str, str]:
-    """Return the OS string, Python version and host name (read once per process)."""
-    import socket
+    """Return the OS string, Python version and host name (read once per process).
 
-    return platform.platform(), platform.python_version(), socket.gethostname()
+    Read from ``os.uname()``: ``platform.platform()`` would spawn ``uname -p``.
+    """
+    u = os.uname()
+    names = getattr(os, "confstr_names", {})
+    libc = os.confstr("CS_GNU_LIBC_VERSION") if "CS_GNU_LIBC_VERSION" in names else None
+    os_name = f"{u.sysname}-{u.release}-{u.machine}"
+    if libc:
+        os_name += f"-with-{libc.replace(' ', '')}"
+    return os_name, sys.version.split()[0], u.nodename
 
 
 def build_host(discovery: Discovery) -> Host:

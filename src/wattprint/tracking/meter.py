@@ -44,6 +44,9 @@ from wattprint.tracking.totals import Totals, difference, split_by_hour
 
 logger = logging.getLogger("wattprint")
 
+NEVER_BLOCK = frozenset({"rapl", "tdp-x-load", "constant", "gb-x-w-per-gb"})
+"""Methods whose reads are files or arithmetic: a sample of them may be taken in any thread."""
+
 MAX_POINTS = 240
 """Points of the power series kept for reports (more are averaged pairwise)."""
 
@@ -99,8 +102,15 @@ class Meter:
         self._last_wall_s = wall_s
         self.series: list[tuple[float, float, float, float]] = []
         self._has_baseline = False
+        self._whole = threading.Lock()
+        self.inline_safe = all(s.method in NEVER_BLOCK for s in discovery.chosen)
         if not defer_baseline:
             self._baseline(clock_s, wall_s)
+
+    @property
+    def has_baseline(self) -> bool:
+        """True once the first reading was taken (by the sampling thread)."""
+        return self._has_baseline
 
     @property
     def cpu_rule(self) -> str:
@@ -206,6 +216,12 @@ class Meter:
         Returns:
             The run's totals, or None when the reading was thrown away.
         """
+        if not self.inline_safe:
+            return self._sample_once(now_s, wall_s, generation)
+        with self._whole:  # no read can hang: samples from two threads take turns
+            return self._sample_once(now_s, wall_s, generation)
+
+    def _sample_once(self, now_s: float, wall_s: float, generation: int | None) -> Totals | None:
         if not self._has_baseline:  # only the sampling thread gets here, once
             self._baseline(now_s, wall_s)
             return self.totals

@@ -390,7 +390,7 @@ class Tracker:
             if active is None:
                 raise ConfigError("task", name, "the name of an open task (none)")
             active.tasks.check_open(name)
-            task = active.close_task(name, active.sample())
+            task = active.close_task(name, active.reading())
             self._observers.task_end(task)
             return task
 
@@ -401,8 +401,10 @@ class Tracker:
         try:
             yield self
         finally:
-            if self._active is not None and self._active.tasks.is_open(name):
-                self.stop_task(name)
+            with self._lock:
+                active = self._active
+                if active is not None and active.tasks.is_open(name):
+                    active.end_task(name, active.reading(), self._observers)
 
     def _builder(self, run_id: str, meter: Meter, timeline: IntensityTimeline) -> ResultBuilder:
         return ResultBuilder(

@@ -24,8 +24,6 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import NamedTuple
 
-_BUFFER = 1 << 16
-
 
 class MachineCpuTimes(NamedTuple):
     """Cumulative CPU time of the whole machine (or a set of its CPUs).
@@ -57,12 +55,13 @@ class ProcFile:
             False re-opens the file at each read.
     """
 
-    __slots__ = ("path", "_fd", "_keep")
+    __slots__ = ("path", "_fd", "_keep", "_size")
 
     def __init__(self, path: str, *, keep_open: bool = True) -> None:
         self.path = path
         self._fd = -1
         self._keep = keep_open
+        self._size = 1024  # grows to hold the whole file
 
     def read(self) -> bytes:
         """Return the file's whole content now.
@@ -75,11 +74,19 @@ class ProcFile:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
             if not self._keep:
                 try:
-                    return os.read(fd, _BUFFER)
+                    return self._whole(fd)
                 finally:
                     os.close(fd)
             self._fd = fd
-        return os.pread(fd, _BUFFER, 0)
+        raw = os.pread(fd, self._size, 0)
+        return raw if len(raw) < self._size else self._whole(fd)
+
+    def _whole(self, fd: int) -> bytes:
+        while True:
+            raw = os.pread(fd, self._size, 0)
+            if len(raw) < self._size:
+                return raw
+            self._size *= 4
 
     def close(self) -> None:
         """Release the descriptor (a later read opens the file again)."""
