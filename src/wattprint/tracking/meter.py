@@ -118,7 +118,8 @@ class Meter:
         if self.tree is None:
             return "whole machine, idle power included"
         rule = describe_rule(self.discovery.source_for("cpu") or self.discovery.source_for("soc"))
-        return f"{rule}; the tree read through {self.tree.method}"
+        method = getattr(self.tree, "method", "")
+        return f"{rule}; the tree read through {method}" if method else rule
 
     def _machine_times(self) -> tuple[float, float, float]:
         """Read ``/proc/stat`` once: (machine busy, machine total, busy of allowed CPUs)."""
@@ -140,7 +141,7 @@ class Meter:
         """Take the first reading of everything: the run counts from here."""
         cpus = self._cpus
         if cpus is None and hasattr(os, "sched_getaffinity"):
-            root = self.tree.root_pid if self.tree is not None else 0
+            root = getattr(self.tree, "root_pid", 0)
             try:
                 cpus = frozenset(os.sched_getaffinity(root))
             except OSError:
@@ -351,8 +352,9 @@ class Meter:
 
     def close(self) -> None:
         """Close the sources (and the files of the tree)."""
-        if self.tree is not None:
-            self.tree.close()
+        close = getattr(self.tree, "close", None)
+        if close is not None:
+            close()
         self.discovery.close()
 
 
