@@ -1,4 +1,4 @@
-"""The hot-path figures of issue 12: a sample, a tracked process, a task, ``wattprint run``, a report.
+"""The hot-path figures of issue 12: a sample, a process, a task, ``wattprint run``, a report.
 
 Run: PYTHONPATH=src python benchmarks/floor.py [--json] [--codecarbon PYTHON] [--rows N]
 
@@ -25,7 +25,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -51,7 +50,8 @@ def _meter(tree: object) -> object:
     from wattprint.tracking.meter import Meter
 
     discovery = discover(ProbeContext(env={}, rapl_dir=Path("/nonexistent")))
-    return Meter(discovery, tree=tree, clock_s=time.monotonic(), wall_s=time.time())  # type: ignore[arg-type]
+    now = time.monotonic()
+    return Meter(discovery, tree=tree, clock_s=now, wall_s=time.time())  # type: ignore[arg-type]
 
 
 def _sample_us(meter: object, repeats: int = 2000) -> float:
@@ -208,8 +208,13 @@ def measure_report(rows: int) -> dict[str, float]:
             out[f"wattprint report, {rows} rows, peak MB"] = int(rss_kb) / 1000
         else:
             print(done.stderr[-2000:], file=sys.stderr)
-        pandas = "import pandas, sys, time\nt = time.perf_counter()\npandas.read_csv(sys.argv[1])\nprint(time.perf_counter() - t)\n"
-        done = subprocess.run([sys.executable, "-c", pandas, str(path)], capture_output=True, text=True)
+        pandas = (
+            "import pandas, sys, time\nt = time.perf_counter()\n"
+            "pandas.read_csv(sys.argv[1])\nprint(time.perf_counter() - t)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", pandas, str(path)], capture_output=True, text=True
+        )
         if done.returncode == 0:
             out[f"pandas.read_csv, {rows} rows, s"] = float(done.stdout)
     return out
@@ -233,7 +238,6 @@ def main(argv: list[str] | None = None) -> None:
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         print(f"{key:<{width}}  {value:10.1f}")
-    del resource
 
 
 if __name__ == "__main__":
