@@ -7,7 +7,7 @@ long as one run is kept here, so a stopped tracker starts afresh.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -17,9 +17,17 @@ from wattprint.settings.parsers import add_units
 from wattprint.tracking.assemble import ResultBuilder, footprint_kwargs
 from wattprint.tracking.clock import Clock
 from wattprint.tracking.meter import Meter, Totals, difference
-from wattprint.tracking.observers import RunStart
+from wattprint.tracking.observers import Observers, RunStart
 from wattprint.tracking.sampler import Sampler
 from wattprint.tracking.tasks import Tasks, Window
+
+
+def _uuid4() -> str:
+    """Return a random (version 4) UUID string, without importing ``uuid``."""
+    b = bytearray(os.urandom(16))
+    b[6], b[8] = (b[6] & 0x0F) | 0x40, (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def now_utc(clock: Clock) -> datetime:
@@ -51,7 +59,7 @@ class ActiveRun:
         checkpoint_s: float,
         on_checkpoint: Callable[[ActiveRun], None],
     ) -> None:
-        self.run_id = str(uuid.uuid4())
+        self.run_id = _uuid4()
         self.meter = meter
         self.clock = clock
         self.timeline = timeline
@@ -65,10 +73,24 @@ class ActiveRun:
             checkpoint_s=checkpoint_s,
             on_checkpoint=lambda: on_checkpoint(self),
         )
-        self.window = Window(self.sampler.start(), now_utc(clock))
+        self.window = Window(self.sampler.start(), clock.wall_s())
+
+    @property
+    def started_at(self) -> datetime:
+        """When the run started (UTC)."""
+        return datetime.fromtimestamp(self.window.started_wall_s, timezone.utc)
 
     def sample(self) -> Totals:
         """Take a sample now (bounded in time) and return the run's totals."""
+        return self.sampler.sample()
+
+    def reading(self) -> Totals:
+        """Take a task's reading now, in this thread where no source can hang (bounded)."""
+        meter = self.meter
+        if meter.inline_safe and meter.has_baseline:
+            totals = meter.sample(self.clock.monotonic_s(), self.clock.wall_s())
+            if totals is not None:
+                return totals
         return self.sampler.sample()
 
     def add_units(self, count: object, unit: object) -> None:
@@ -87,9 +109,9 @@ class ActiveRun:
         """Return the run's result at ``end`` with ``status``."""
         return self.results().run(
             difference(end, self.window.totals),
-            self.window.started_at,
+            self.started_at,
             status,
-            tasks=tuple(self.tasks.done),
+            tasks=self.task_results(),
             units=(self.units, self.unit),
         )
 
@@ -100,16 +122,38 @@ class ActiveRun:
             ConfigError: a task of that name is already open.
         """
         self.tasks.check_new(name)
-        self.tasks.open(name, Window(self.sample(), now_utc(self.clock)))
+        self.tasks.open(name, Window(self.reading(), self.clock.wall_s()))
+
+    def end_task(self, name: str, end: Totals, observers: Observers | None = None) -> None:
+        """Close the task ``name`` at ``end``, keeping only its two readings.
+
+        Its result is built now only if an observer listens to task ends.
+        """
+        opened = self.tasks.close(name)
+        self.tasks.done.append((name, opened, end))
+        if observers is not None and observers.want_checkpoints:
+            observers.task_end(self.task_result(len(self.tasks.done) - 1))
 
     def close_task(self, name: str, end: Totals) -> TaskResult:
         """Close the task ``name`` at ``end`` and return what it cost."""
-        opened = self.tasks.close(name)
+        self.end_task(name, end)
+        return self.task_result(len(self.tasks.done) - 1)
+
+    def task_result(self, index: int) -> TaskResult:
+        """Return the result of the finished task at ``index``, built now if not yet."""
+        done = self.tasks.done[index]
+        if isinstance(done, TaskResult):
+            return done
+        name, opened, end = done
+        started = datetime.fromtimestamp(opened.started_wall_s, timezone.utc)
         diff = difference(end, opened.totals)
-        footprint = self.results().fields(diff, opened.started_at, "completed")
-        task = TaskResult(name=name, **footprint_kwargs(footprint))
-        self.tasks.done.append(task)
+        footprint = self.results().fields(diff, started, "completed")
+        task = self.tasks.done[index] = TaskResult(name=name, **footprint_kwargs(footprint))
         return task
+
+    def task_results(self) -> tuple[TaskResult, ...]:
+        """Return every finished task's result (built on first use)."""
+        return tuple(self.task_result(i) for i in range(len(self.tasks.done)))
 
     def start_info(self, *, project: str, experiment: str, mode: str, pid: int,
                    group_id: str, rank: int | None) -> RunStart:
@@ -118,7 +162,7 @@ class ActiveRun:
             run_id=self.run_id,
             project=project,
             experiment=experiment,
-            started_at=self.window.started_at,
+            started_at=self.started_at,
             mode=mode,
             pid=pid,
             group_id=group_id,

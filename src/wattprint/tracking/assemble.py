@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import platform
+import os
+import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -62,11 +63,11 @@ def footprint_kwargs(footprint: Footprint) -> dict[str, Any]:
     return {f.name: getattr(footprint, f.name) for f in dataclasses.fields(Footprint)}
 
 
-def _attribution(component: Component, mode: Mode, pid: int) -> str:
+def _attribution(component: Component, mode: Mode, pid: int, cpu_rule: str = "") -> str:
     if mode == "machine":
         return "whole machine"
     if component in ("cpu", "soc"):
-        return f"share of the machine's busy CPU time used by process {pid} and its descendants"
+        return f"share of process {pid} and its descendants: {cpu_rule}"
     if component == "ram":
         return f"share of the installed memory resident in process {pid} and its descendants"
     return "whole device"
@@ -84,6 +85,7 @@ def build_methodology(
     counts_host: bool = True,
     gpu_rules: dict[str, str] | None = None,
     recovered: Collection[str] = (),
+    cpu_rule: str = "",
 ) -> Methodology:
     """Describe how each component and the intensity were obtained."""
     components: list[ComponentMethod] = []
@@ -98,7 +100,7 @@ def build_methodology(
                 )
             components.append(ComponentMethod(component, "none", False, why, "none"))
             continue
-        attribution = _attribution(component, mode, pid)
+        attribution = _attribution(component, mode, pid, cpu_rule)
         if component == "gpu" and mode == "process" and gpu_rules:
             attribution = "; ".join(f"{d}: {rule}" for d, rule in gpu_rules.items())
         components.append(
@@ -150,10 +152,17 @@ def _water_detail(plan: GridPlan) -> str:
 
 @functools.cache
 def _platform() -> tuple[str, str, str]:
-    """Return the OS string, Python version and host name (read once per process)."""
-    import socket
+    """Return the OS string, Python version and host name (read once per process).
 
-    return platform.platform(), platform.python_version(), socket.gethostname()
+    Read from ``os.uname()``: ``platform.platform()`` would spawn ``uname -p``.
+    """
+    u = os.uname()
+    names = getattr(os, "confstr_names", {})
+    libc = os.confstr("CS_GNU_LIBC_VERSION") if "CS_GNU_LIBC_VERSION" in names else None
+    os_name = f"{u.sysname}-{u.release}-{u.machine}"
+    if libc:
+        os_name += f"-with-{libc.replace(' ', '')}"
+    return os_name, sys.version.split()[0], u.nodename
 
 
 def build_host(discovery: Discovery) -> Host:
@@ -299,6 +308,7 @@ class ResultBuilder:
             counts_host=self.counts_host,
             gpu_rules=self.meter.gpu_rules,
             recovered=self.meter.recovered,
+            cpu_rule=self.meter.cpu_rule,
         )
         return footprint_fields(
             diff,

@@ -7,8 +7,9 @@ totals, so overlapping tasks never count anything twice.
 
 Attribution in process mode, per interval between two samples:
 
-* CPU (and SoC): machine energy x (tree CPU time / machine busy CPU time),
-  the share of the busy CPU time spent by the tracked process tree;
+* CPU (and SoC): the dynamic part of the power by the tree's share of the busy
+  CPU time, the idle part by the share of the CPU capacity it occupies (the
+  rule is in :mod:`wattprint.tracking.attribution`);
 * RAM: machine memory energy x (tree resident memory / installed memory),
   the mean of the interval's two ends, at most 1;
 * GPU: per device, the tree's share from the vendor's per-process data
@@ -16,79 +17,35 @@ Attribution in process mode, per interval between two samples:
   when the source cannot tell.
 
 In machine mode every share is 1.
+
+A sample is on the sampling thread's hot path: ``/proc/stat`` and
+``/proc/meminfo`` are opened once and re-read with ``pread``, ``/proc/stat``
+is read once per sample and handed to a model source that needs it, and the
+hourly totals are updated in place (a sample costs the same in the 720th hour
+of a run as in the first).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wattprint.errors import SourceUnavailableError
 from wattprint.power.base import Component, PerProcessShares, PowerSource
-from wattprint.power.cpu.info import read_ram_used_bytes
-from wattprint.power.cpu.procfs import MachineCpu
+from wattprint.power.cpu.procfs import MachineCpu, MemInfo, ProcfsReader, make_reader
 from wattprint.power.discovery import Discovery
+from wattprint.tracking.attribution import CpuSplit, describe_rule
+from wattprint.tracking.cgroup import CgroupTree
 from wattprint.tracking.process_tree import ProcessTree, TreeSample
+from wattprint.tracking.totals import Totals, difference, split_by_hour
 
 logger = logging.getLogger("wattprint")
 
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    """Cumulative figures of a run at one sample.
-
-    Attributes:
-        monotonic_s: when the sample was taken. Units: s (monotonic clock).
-        cpu_j: CPU energy attributed so far. Units: J, cumulative.
-        gpu_j: GPU energy attributed so far. Units: J, cumulative.
-        ram_j: memory energy attributed so far. Units: J, cumulative.
-        busy_s: machine busy CPU time so far. Units: s, cumulative.
-        cpu_total_s: machine CPU time (busy + idle) so far. Units: s, cumulative.
-        ram_used_byte_s: memory charged, integrated over time. Units: byte x s.
-        ram_machine_byte_s: machine memory in use, integrated. Units: byte x s.
-        hourly_j: attributed IT energy per UTC hour, as ``(hour start in epoch
-            seconds, energy)`` pairs in time order. Units: J, cumulative.
-    """
-
-    monotonic_s: float
-    cpu_j: float = 0.0
-    gpu_j: float = 0.0
-    ram_j: float = 0.0
-    busy_s: float = 0.0
-    cpu_total_s: float = 0.0
-    ram_used_byte_s: float = 0.0
-    ram_machine_byte_s: float = 0.0
-    hourly_j: tuple[tuple[int, float], ...] = ()
-
-
-def split_by_hour(start_s: float, end_s: float, energy_j: float) -> dict[int, float]:
-    """Spread ``energy_j`` evenly over [start_s, end_s] and cut it at UTC hours.
-
-    Returns the energy per hour, keyed by the hour's start in epoch seconds.
-    """
-    if end_s <= start_s:
-        return {int(end_s // 3600) * 3600: energy_j}
-    parts: dict[int, float] = {}
-    t = start_s
-    while t < end_s:
-        hour = int(t // 3600) * 3600
-        upto = min(end_s, hour + 3600)
-        parts[hour] = parts.get(hour, 0.0) + energy_j * (upto - t) / (end_s - start_s)
-        t = upto
-    return parts
-
-
-def _add_hours(
-    hourly: tuple[tuple[int, float], ...], parts: dict[int, float]
-) -> tuple[tuple[int, float], ...]:
-    merged = dict(hourly)
-    for hour, energy in parts.items():
-        merged[hour] = merged.get(hour, 0.0) + energy
-    return tuple(sorted(merged.items()))
-
+NEVER_BLOCK = frozenset({"rapl", "tdp-x-load", "constant", "gb-x-w-per-gb"})
+"""Methods whose reads are files or arithmetic: a sample of them may be taken in any thread."""
 
 MAX_POINTS = 240
 """Points of the power series kept for reports (more are averaged pairwise)."""
@@ -105,30 +62,37 @@ class Meter:
 
     Args:
         discovery: the sources chosen for this machine.
-        tree: the tracked process tree, or None in machine mode.
+        tree: the tracked process tree (or cgroup), or None in machine mode.
         procfs_root: where procfs is mounted.
+        cpus: the CPUs the tracked processes may use (default: the tree
+            root's affinity mask, else this process's).
     """
 
     def __init__(
         self,
         discovery: Discovery,
         *,
-        tree: ProcessTree | None,
+        tree: ProcessTree | CgroupTree | None,
         procfs_root: Path = Path("/proc"),
         clock_s: float,
         wall_s: float,
         defer_baseline: bool = False,
+        cpus: frozenset[int] | None = None,
     ) -> None:
         self.discovery = discovery
         self.tree = tree
         self._procfs_root = procfs_root
-        self._machine = MachineCpu(procfs_root=procfs_root)
+        self._reader = make_reader(procfs_root)
+        self._meminfo = MemInfo(procfs_root)
         self._lock = threading.Lock()
         self._failed: dict[str, str] = {}
         self._abandoned: set[str] = set()
         self._recovered: set[str] = set()
         self._ram_total = discovery.hardware.ram_total_bytes
         self._last_energy: dict[str, dict[str, float]] = {}
+        self._cpus = cpus
+        self._allowed: frozenset[int] | None = None  # None: every CPU
+        self._splits: dict[str, CpuSplit] = {}
         self.gpu_rules: dict[str, str] = {}
         self.reading_now: str | None = None  # the source being read, for a stuck read
         self.reading_since_s = 0.0  # when that read began (real monotonic time). Units: s
@@ -138,20 +102,62 @@ class Meter:
         self._last_wall_s = wall_s
         self.series: list[tuple[float, float, float, float]] = []
         self._has_baseline = False
+        self._whole = threading.Lock()
+        self.inline_safe = all(s.method in NEVER_BLOCK for s in discovery.chosen)
         if not defer_baseline:
             self._baseline(clock_s, wall_s)
 
+    @property
+    def has_baseline(self) -> bool:
+        """True once the first reading was taken (by the sampling thread)."""
+        return self._has_baseline
+
+    @property
+    def cpu_rule(self) -> str:
+        """The CPU attribution rule and how the tree was read, for the methodology."""
+        if self.tree is None:
+            return "whole machine, idle power included"
+        rule = describe_rule(self.discovery.source_for("cpu") or self.discovery.source_for("soc"))
+        method = getattr(self.tree, "method", "")
+        return f"{rule}; the tree read through {method}" if method else rule
+
+    def _machine_times(self) -> tuple[float, float, float]:
+        """Read ``/proc/stat`` once: (machine busy, machine total, busy of allowed CPUs)."""
+        reader = self._reader
+        if isinstance(reader, ProcfsReader):
+            raw = reader.machine_raw()
+            whole = reader.parse(raw)
+            allowed = reader.parse(raw, self._allowed) if self._allowed is not None else whole
+        else:
+            whole = reader.machine()
+            allowed = reader.machine(self._allowed) if self._allowed is not None else whole
+        for source in self.discovery.chosen:
+            machine = getattr(source, "machine", None)
+            if isinstance(machine, MachineCpu):
+                machine.hand(allowed)
+        return whole.busy_s, whole.total_s, allowed.busy_s
+
     def _baseline(self, now_s: float, wall_s: float) -> None:
         """Take the first reading of everything: the run counts from here."""
+        cpus = self._cpus
+        if cpus is None and hasattr(os, "sched_getaffinity"):
+            root = getattr(self.tree, "root_pid", 0)
+            try:
+                cpus = frozenset(os.sched_getaffinity(root))
+            except OSError:
+                cpus = None
+        logical = self.discovery.hardware.cpu.logical_cpus
+        if cpus is not None and len(cpus) < logical:
+            self._allowed = cpus
+        self._last_cpu = self._machine_times()
         for source in self.discovery.chosen:
             self.reading_since_s = time.monotonic()
             self.reading_now = source.name
             self._last_energy[source.name] = self._read(source, {})
         self.reading_now = None
-        self._last_cpu = self._machine.times()
         self._last_tree: TreeSample | None = self.tree.start() if self.tree else None
         self._last_ram_used = self._ram_charged(self._last_tree)
-        self._last_ram_machine = float(read_ram_used_bytes(self._procfs_root))
+        self._last_ram_machine = self._meminfo.used_bytes()
         self.totals = Totals(monotonic_s=now_s)
         self._start_s = now_s
         self._last_wall_s = wall_s
@@ -211,16 +217,23 @@ class Meter:
         Returns:
             The run's totals, or None when the reading was thrown away.
         """
+        if not self.inline_safe:
+            return self._sample_once(now_s, wall_s, generation)
+        with self._whole:  # no read can hang: samples from two threads take turns
+            return self._sample_once(now_s, wall_s, generation)
+
+    def _sample_once(self, now_s: float, wall_s: float, generation: int | None) -> Totals | None:
         if not self._has_baseline:  # only the sampling thread gets here, once
             self._baseline(now_s, wall_s)
             return self.totals
+        cpu = self._machine_times()
         energies = self._read_sources()
         with self._lock:
             if generation is not None and generation < self.newest_generation:
                 return None
             if generation is not None:
                 self.newest_generation = generation
-            return self._sample(now_s, wall_s, energies)
+            return self._sample(now_s, wall_s, cpu, energies)
 
     def _gpu_shares(self, source: PowerSource) -> dict[str, float] | None:
         """Per-device shares of the tracked tree, for a GPU source that can tell them."""
@@ -249,60 +262,84 @@ class Meter:
         self.reading_now = None
         return readings
 
+    def _split(self, source: PowerSource) -> CpuSplit:
+        split = self._splits.get(source.name)
+        if split is None:
+            cpu = self.discovery.hardware.cpu
+            split = self._splits[source.name] = CpuSplit(
+                source, machine_cpus=cpu.logical_cpus, usable_cpus=cpu.usable_cpus
+            )
+        return split
+
     def _sample(
         self,
         now_s: float,
         wall_s: float,
+        cpu: tuple[float, float, float],
         readings: list[tuple[PowerSource, dict[str, float], dict[str, float] | None]],
     ) -> Totals:
-        deltas: dict[Component, float] = {}
-        for source, energy, shares in readings:
-            last = self._last_energy.get(source.name, {})
-            delta = sum(
-                max(0.0, e - last.get(d, e)) * (shares.get(d, 1.0) if shares else 1.0)
-                for d, e in energy.items()
-            )
-            deltas[source.component] = deltas.get(source.component, 0.0) + delta
-            self._last_energy[source.name] = energy
-        cpu = self._machine.times()
-        busy = max(0.0, cpu.busy_s - self._last_cpu.busy_s)
-        total = max(0.0, cpu.total_s - self._last_cpu.total_s)
+        t = self.totals
+        dt = max(0.0, now_s - t.monotonic_s)
+        last_cpu = self._last_cpu
+        busy = max(0.0, cpu[0] - last_cpu[0])
+        total = max(0.0, cpu[1] - last_cpu[1])
+        busy_allowed = max(0.0, cpu[2] - last_cpu[2])
         self._last_cpu = cpu
-        dt = max(0.0, now_s - self.totals.monotonic_s)
-        ram_machine = float(read_ram_used_bytes(self._procfs_root))
+        ram_machine = self._meminfo.used_bytes()
+        tree: TreeSample | None = None
+        tree_s = 0.0
         if self.tree is not None and self._last_tree is not None:
             tree = self.tree.sample()
-            cpu_share = _share(tree.cpu_s - self._last_tree.cpu_s, busy)
+            tree_s = max(0.0, tree.cpu_s - self._last_tree.cpu_s)
             self._last_tree = tree
-        else:
-            tree, cpu_share = None, 1.0
+        cpu_j = gpu_j = ram_j = unattributed_j = 0.0
+        for source, energy, shares in readings:
+            last = self._last_energy.get(source.name, {})
+            delta = 0.0
+            for d, e in energy.items():
+                step = e - last.get(d, e)
+                if step > 0:
+                    delta += step * (shares.get(d, 1.0) if shares else 1.0)
+            self._last_energy[source.name] = energy
+            component: Component = source.component
+            if component == "gpu":
+                gpu_j += delta
+            elif component == "ram":
+                ram_j += delta
+            elif tree is None:
+                cpu_j += delta
+            else:
+                charged, left = self._split(source).charge(
+                    delta, dt, tree_s, busy_machine_s=busy, busy_allowed_s=busy_allowed
+                )
+                cpu_j += charged
+                unattributed_j += left
         ram_used = self._ram_charged(tree)
         ram_mean = (ram_used + self._last_ram_used) / 2
-        ram_share = _share(ram_mean, self._ram_total) if tree is not None else 1.0
-        t = self.totals
-        cpu_j = (deltas.get("cpu", 0.0) + deltas.get("soc", 0.0)) * cpu_share
-        gpu_j = deltas.get("gpu", 0.0)
-        ram_j = deltas.get("ram", 0.0) * ram_share
-        hours = split_by_hour(self._last_wall_s, wall_s, cpu_j + gpu_j + ram_j)
+        if tree is not None:
+            ram_j *= _share(ram_mean, self._ram_total)
+        closed, hour, hour_j = t.with_hours(
+            split_by_hour(self._last_wall_s, wall_s, cpu_j + gpu_j + ram_j)
+        )
         if dt > 0:
             self._add_point(now_s - self._start_s, dt, cpu_j, gpu_j, ram_j)
         self._last_wall_s = max(wall_s, self._last_wall_s)
-        self.totals = replace(
-            t,
-            monotonic_s=max(now_s, t.monotonic_s),
-            cpu_j=t.cpu_j + cpu_j,
-            gpu_j=t.gpu_j + gpu_j,
-            ram_j=t.ram_j + ram_j,
-            hourly_j=_add_hours(t.hourly_j, hours),
-            busy_s=t.busy_s + busy,
-            cpu_total_s=t.cpu_total_s + total,
-            ram_used_byte_s=t.ram_used_byte_s + ram_mean * dt,
-            ram_machine_byte_s=t.ram_machine_byte_s
-            + (ram_machine + self._last_ram_machine) / 2 * dt,
+        new = Totals(
+            max(now_s, t.monotonic_s),
+            t.cpu_j + cpu_j,
+            t.gpu_j + gpu_j,
+            t.ram_j + ram_j,
+            t.busy_s + busy,
+            t.cpu_total_s + total,
+            t.ram_used_byte_s + ram_mean * dt,
+            t.ram_machine_byte_s + (ram_machine + self._last_ram_machine) / 2 * dt,
+            cpu_idle_unattributed_j=t.cpu_idle_unattributed_j + unattributed_j,
         )
+        new._closed, new._hour, new._hour_j = closed, hour, hour_j
+        self.totals = new
         self._last_ram_used = ram_used
         self._last_ram_machine = ram_machine
-        return self.totals
+        return new
 
     def _add_point(self, elapsed_s: float, dt: float, *energy_j: float) -> None:
         """Keep the interval's mean powers; past MAX_POINTS, halve the resolution."""
@@ -314,25 +351,11 @@ class Meter:
             ]
 
     def close(self) -> None:
-        """Close the sources."""
+        """Close the sources (and the files of the tree)."""
+        close = getattr(self.tree, "close", None)
+        if close is not None:
+            close()
         self.discovery.close()
 
 
-def difference(end: Totals, start: Totals) -> Totals:
-    """Return the figures accumulated between two samples (``end - start``)."""
-    before = dict(start.hourly_j)
-    return Totals(
-        monotonic_s=end.monotonic_s - start.monotonic_s,
-        cpu_j=end.cpu_j - start.cpu_j,
-        gpu_j=end.gpu_j - start.gpu_j,
-        ram_j=end.ram_j - start.ram_j,
-        busy_s=end.busy_s - start.busy_s,
-        cpu_total_s=end.cpu_total_s - start.cpu_total_s,
-        ram_used_byte_s=end.ram_used_byte_s - start.ram_used_byte_s,
-        ram_machine_byte_s=end.ram_machine_byte_s - start.ram_machine_byte_s,
-        hourly_j=tuple(
-            (hour, energy - before.get(hour, 0.0))
-            for hour, energy in end.hourly_j
-            if energy > before.get(hour, 0.0)
-        ),
-    )
+__all__ = ["Meter", "Totals", "difference", "split_by_hour"]

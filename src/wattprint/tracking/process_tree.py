@@ -1,23 +1,28 @@
-"""CPU time and memory of the machine and of a tracked process tree.
+"""CPU time and memory of a tracked process tree, read cheaply.
 
 Process mode charges the tracked tree a share of the machine's energy: its
-share of the CPU time the machine spent busy, and its share of the installed
-memory. This module measures the inputs of those shares, cheaply:
+share of the CPU time, and its share of the installed memory. This module
+measures the tree's cumulative CPU time (user + system, the processes' own
+plus that of the children they reaped) and its current resident memory. Three
+methods, best first (the methodology names the one used):
 
-* the machine's cumulative busy and total CPU time (``/proc/stat``);
-* the tree's cumulative CPU time (user + system, the processes' own plus that
-  of the children they reaped) and its current resident memory.
+* **cgroup**: ``wattprint run`` puts its command in a cgroup of its own where
+  the machine allows it (:mod:`wattprint.tracking.cgroup`); the tree's CPU
+  time is then one read of ``cpu.stat`` (or ``cpuacct.usage``), exact and
+  including every reaped descendant, and its memory one read of
+  ``memory.current`` (:class:`CgroupTree`).
+* **children files**: the kernel lists each thread's children in
+  ``/proc/PID/task/TID/children``; new descendants are found by reading
+  those of the tracked processes only.
+* **scan**: otherwise ``/proc`` is listed and the processes not seen before
+  are read, at most every ``rescan_s`` seconds (10 s by default).
 
-The tree is the root process and every descendant, including ones started
-after tracking began (data-loader workers, ``make -j`` jobs). A descendant
-found late still has all of its CPU time counted, because a process that
-started after tracking began is counted from zero. A process that exits is
-reaped by its parent, whose ``cutime``/``cstime`` then include it; its own
-entry is dropped at that moment, so no CPU second is counted twice. Finding
-new descendants means listing ``/proc`` and reading the processes not seen
-at the previous scan (the others' parents are remembered), which costs
-little once the machine's processes are known; the scan runs at most every
-``rescan_s`` seconds, and known processes are read on every sample.
+With the last two, the known processes' own ``stat`` files are read at every
+sample (opened once, re-read with ``pread``). A descendant found late still
+has all of its CPU time counted, because a process that started after
+tracking began is counted from zero. A process that exits is reaped by its
+parent, whose ``cutime``/``cstime`` then include it; its own entry is dropped
+at that moment, so no CPU second is counted twice.
 
 On Linux everything is read from procfs (``procfs_root``, injectable for
 tests); elsewhere psutil gives the same figures.
@@ -25,16 +30,19 @@ tests); elsewhere psutil gives the same figures.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from wattprint.power.cpu.procfs import make_reader
+from wattprint.power.cpu.procfs import ProcFile, ProcfsReader, ProcStat, make_reader
+
+MAX_OPEN_FILES = 512
+"""Tracked processes whose ``stat`` file stays open; more are re-opened at each read."""
 
 
-@dataclass(frozen=True, slots=True)
-class TreeSample:
+class TreeSample(NamedTuple):
     """The tracked tree at one moment.
 
     Attributes:
@@ -49,13 +57,25 @@ class TreeSample:
     processes: int
 
 
-@dataclass(slots=True)
 class _Tracked:
-    start_ticks: int
-    baseline_ticks: int
-    last_ticks: int
-    ppid: int
-    rss_bytes: int
+    __slots__ = (
+        "start_ticks", "baseline_ticks", "last_ticks", "ppid", "rss_bytes", "file", "children"
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        st: ProcStat,
+        baseline_ticks: int,
+        file: ProcFile | None,
+        children: ProcFile | None = None,
+    ) -> None:
+        self.start_ticks = st.start_ticks
+        self.baseline_ticks = baseline_ticks
+        self.last_ticks = st.cpu_ticks
+        self.ppid = st.ppid
+        self.rss_bytes = st.rss_bytes
+        self.file = file
+        self.children = children  # the main thread's children file, read at every sample
 
 
 class ProcessTree:
@@ -64,7 +84,10 @@ class ProcessTree:
     Args:
         root_pid: the process at the top of the tree.
         procfs_root: where procfs is mounted (tests pass a recorded tree).
-        rescan_s: the least time between two scans for new descendants. Units: s.
+        rescan_s: the least time between two scans of ``/proc`` for new
+            descendants (where the kernel has no children files). Units: s.
+        children_rescan_s: the least time between two walks of the children
+            files (where the kernel has them). Units: s.
         root_is_new: count the root's CPU time from zero (a child started for
             tracking, as ``wattprint run`` does), not from ``start()``.
         clock: monotonic clock. Units: s.
@@ -76,13 +99,18 @@ class ProcessTree:
         *,
         procfs_root: Path | None = None,
         rescan_s: float = 10.0,
+        children_rescan_s: float = 2.0,
         root_is_new: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.root_pid = root_pid
         self._root_is_new = root_is_new
         self._reader = make_reader(procfs_root)
-        self._rescan_s = rescan_s
+        self._prefix = str(procfs_root or "/proc")
+        self._children_files = isinstance(self._reader, ProcfsReader) and os.path.exists(
+            f"{self._prefix}/{root_pid}/task/{root_pid}/children"
+        )
+        self._rescan_s = min(rescan_s, children_rescan_s) if self._children_files else rescan_s
         self._clock = clock
         self._tracked: dict[int, _Tracked] = {}
         self._departed_ticks = 0
@@ -92,9 +120,16 @@ class ProcessTree:
         self._last_scan = float("-inf")
         self._others: dict[int, int] = {}  # processes outside the tree: pid -> ppid
 
+    @property
+    def method(self) -> str:
+        """How new descendants are found, for the methodology."""
+        if self._children_files:
+            return "the kernel's children files (/proc/PID/task/TID/children)"
+        return f"a scan of /proc at most every {self._rescan_s:g} s"
+
     def start(self) -> TreeSample:
         """Take the baseline: CPU time already used is not counted."""
-        self._tracked.clear()
+        self.close()
         self._departed_ticks = 0
         self._floor_s = 0.0
         self._high_s = 0.0
@@ -105,12 +140,19 @@ class ProcessTree:
             # Everything the new root started, even before start(), is counted.
             self._since_ticks = min(self._since_ticks, st.start_ticks)
         if st is not None:
-            baseline = 0 if self._root_is_new else st.cpu_ticks
-            self._tracked[self.root_pid] = _Tracked(
-                st.start_ticks, baseline, st.cpu_ticks, st.ppid, st.rss_bytes
-            )
+            self._add(self.root_pid, st)
         self._scan()
         return self.sample(rescan=False)
+
+    def _add(self, pid: int, st: ProcStat) -> None:
+        new = pid == self.root_pid and self._root_is_new or st.start_ticks >= self._since_ticks
+        file = children = None
+        if isinstance(self._reader, ProcfsReader):
+            keep = self._reader.keep_open and len(self._tracked) < MAX_OPEN_FILES // 2
+            file = ProcFile(f"{self._prefix}/{pid}/stat", keep_open=keep)
+            if self._children_files:
+                children = ProcFile(f"{self._prefix}/{pid}/task/{pid}/children", keep_open=keep)
+        self._tracked[pid] = _Tracked(st, 0 if new else st.cpu_ticks, file, children)
 
     def pids(self) -> frozenset[int]:
         """Return the ids of the tree's live processes (as of the last sample)."""
@@ -121,36 +163,56 @@ class ProcessTree:
         self._floor_s = max(self._floor_s, cpu_s)
 
     def sample(self, *, rescan: bool | None = None) -> TreeSample:
-        """Read the tree now; scan for new descendants when due (or when told)."""
+        """Read the tree now; look for new descendants when due (or when told)."""
         self._refresh()
-        due = self._clock() - self._last_scan >= self._rescan_s
-        if rescan or (rescan is None and due):
+        if rescan or (rescan is None and self._clock() - self._last_scan >= self._rescan_s):
             self._scan()
-        live = self._tracked.values()
-        ticks = self._departed_ticks + sum(t.last_ticks - t.baseline_ticks for t in live)
+        elif self._children_files:
+            self._main_thread_children()
+        ticks = self._departed_ticks
+        rss = 0
+        for t in self._tracked.values():
+            ticks += t.last_ticks - t.baseline_ticks
+            rss += t.rss_bytes
         # A child reaped between reading its parent and reading it shows up in
         # the parent's cutime only at the next sample: hold the high-water mark
         # so the count never goes back (and so never counts anything twice).
         self._high_s = max(self._high_s, ticks / self._reader.ticks_per_s, self._floor_s)
-        return TreeSample(
-            cpu_s=self._high_s,
-            rss_bytes=sum(t.rss_bytes for t in live),
-            processes=len(self._tracked),
-        )
+        return TreeSample(self._high_s, rss, len(self._tracked))
+
+    def close(self) -> None:
+        """Close the files held open and forget the tree."""
+        for t in self._tracked.values():
+            for file in (t.file, t.children):
+                if file is not None:
+                    file.close()
+        self._tracked.clear()
+
+    def _read(self, pid: int, t: _Tracked) -> ProcStat | None:
+        reader = self._reader
+        if t.file is not None and isinstance(reader, ProcfsReader):
+            return reader.read_stat(t.file)
+        return reader.stat(pid)
 
     def _refresh(self) -> None:
         gone: list[int] = []
         for pid, t in self._tracked.items():
-            st = self._reader.stat(pid)
+            st = self._read(pid, t)
             if st is None or st.start_ticks != t.start_ticks:
                 gone.append(pid)
                 continue
-            t.last_ticks = max(t.last_ticks, st.cpu_ticks)
+            if st.cpu_ticks > t.last_ticks:
+                t.last_ticks = st.cpu_ticks
             t.ppid = st.ppid
             t.rss_bytes = st.rss_bytes
+        if not gone:
+            return
         ended = set(gone)
         for pid in gone:
             t = self._tracked.pop(pid)
+            for file in (t.file, t.children):
+                if file is not None:
+                    file.close()
             if t.ppid in self._tracked and t.ppid not in ended:
                 # Reaped by a live tracked parent: its time now shows in the parent's
                 # cutime/cstime in full, including any pre-tracking baseline. (A
@@ -163,6 +225,9 @@ class ProcessTree:
     def _scan(self) -> None:
         """Find new descendants. Only processes not seen before are read."""
         self._last_scan = self._clock()
+        if self._children_files:
+            self._walk_children()
+            return
         pids = self._reader.pids()
         self._others = {p: ppid for p, ppid in self._others.items() if p in pids}
         for pid in pids - self._others.keys() - self._tracked.keys():
@@ -179,9 +244,52 @@ class ProcessTree:
                 if st is None or child in self._tracked:
                     continue
                 del self._others[child]
-                new = st.start_ticks >= self._since_ticks
-                baseline = 0 if new else st.cpu_ticks
-                self._tracked[child] = _Tracked(
-                    st.start_ticks, baseline, st.cpu_ticks, st.ppid, st.rss_bytes
-                )
+                self._add(child, st)
                 stack.append(child)
+
+    def _main_thread_children(self) -> None:
+        """Find new children of the tracked processes' main threads (at every sample)."""
+        found: list[int] = []
+        for t in self._tracked.values():
+            if t.children is None:
+                continue
+            try:
+                raw = t.children.read()
+            except OSError:
+                continue
+            if raw:
+                found += [c for c in map(int, raw.split()) if c not in self._tracked]
+        if found:
+            self._walk_children(found)
+
+    def _walk_children(self, start: list[int] | None = None) -> None:
+        """Find new descendants through the children files (of ``start`` and below)."""
+        stack = list(self._tracked) if start is None else []
+        for pid in start or ():
+            st = self._reader.stat(pid)
+            if st is not None and pid not in self._tracked:
+                self._add(pid, st)
+                stack.append(pid)
+        while stack:
+            pid = stack.pop()
+            for child in self._children_of(pid):
+                if child in self._tracked:
+                    continue
+                st = self._reader.stat(child)
+                if st is not None:
+                    self._add(child, st)
+                    stack.append(child)
+
+    def _children_of(self, pid: int) -> list[int]:
+        found: list[int] = []
+        try:
+            tids = os.listdir(f"{self._prefix}/{pid}/task")
+        except OSError:
+            return found
+        for tid in tids:
+            try:
+                with open(f"{self._prefix}/{pid}/task/{tid}/children", "rb") as f:
+                    found.extend(int(c) for c in f.read().split())
+            except (OSError, ValueError):
+                continue
+        return found

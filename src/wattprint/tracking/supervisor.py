@@ -8,7 +8,7 @@ to it, and the command gets each SIGINT exactly once:
   without wattprint. A Ctrl-C already reaches the whole foreground group,
   the command included, and sending it twice would make many programs abort
   their own clean-up, so SIGINT is passed on only when it did not come from
-  the terminal. The sender is told apart with ``sigtimedwait``, whose
+  the terminal. The sender is told apart with ``sigwaitinfo``, whose
   ``si_code`` is ``SI_KERNEL`` for the terminal and ``SI_USER`` for
   ``kill``. (A ``kill`` aimed at the whole foreground group looks like one
   aimed at wattprint alone, so the command then gets it twice.)
@@ -18,6 +18,11 @@ to it, and the command gets each SIGINT exactly once:
   Signals other than SIGINT and SIGTERM sent to that group do not reach it,
   so the command is asked to end (SIGTERM, Linux ``PR_SET_PDEATHSIG``) when
   wattprint itself dies.
+
+Where the machine allows it, the command runs in a cgroup of its own
+(:mod:`wattprint.tracking.cgroup`), which it joins before it runs: its tree
+is then read in one file, and the watchdog ends it exactly if wattprint is
+killed. The cgroup is removed at the end.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from wattprint.errors import WattprintError
 from wattprint.results import RunResult
+from wattprint.tracking.cgroup import CgroupTree, RunCgroup, create_run_cgroup
 from wattprint.tracking.tracker import Tracker
 from wattprint.tracking.watchdog import Watchdog
 
@@ -71,12 +77,47 @@ def _own_group_dying_with_parent() -> None:  # pragma: no cover - runs in the ch
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _spawn(command: Sequence[str], *, own_group: bool) -> subprocess.Popen[bytes]:
-    """Start ``command``, in a process group of its own if ``own_group``."""
-    if not own_group:
+def _spawn(
+    command: Sequence[str], *, own_group: bool, cgroup: RunCgroup | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``command``, in a process group of its own if ``own_group``, in ``cgroup``."""
+    steps: list[Callable[[], None]] = []
+    if cgroup is not None:
+        steps.append(cgroup.join_from_child)
+    if own_group:
+        steps.append(_own_group_dying_with_parent)
+    if not steps:
         return subprocess.Popen(list(command))
+
+    def preexec() -> None:  # pragma: no cover - runs in the child
+        for step in steps:
+            step()
+
     # No other thread runs yet, so a pre-exec function is safe here.
-    return subprocess.Popen(list(command), preexec_fn=_own_group_dying_with_parent)
+    return subprocess.Popen(list(command), preexec_fn=preexec)
+
+
+def _make_cgroup() -> RunCgroup | None:
+    """Make the command's cgroup, ready to be joined; None where the machine does not allow it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        cgroup = create_run_cgroup()
+        if cgroup is not None:
+            cgroup.prepare_join()
+        return cgroup
+    except OSError:  # a cgroup that cannot be made is not an error
+        return None
+
+
+def _cgroup_tree(cgroup: RunCgroup | None, pid: int) -> CgroupTree | None:
+    """Return the tree read from ``cgroup`` if ``pid`` is in it (joined now if not)."""
+    if cgroup is None:
+        return None
+    cgroup.close_join()
+    if pid in cgroup.pids() or cgroup.join(pid):
+        return CgroupTree(cgroup, pid)
+    return None
 
 
 def _children_cpu_s() -> float:
@@ -102,7 +143,7 @@ class _Forwarder:
         self._old: dict[int, object] = {}
 
     def __enter__(self) -> _Forwarder:
-        if hasattr(signal, "sigtimedwait"):
+        if hasattr(signal, "sigwaitinfo") and hasattr(signal, "pthread_kill"):
             signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
             self._thread = threading.Thread(
                 target=self._wait, name="wattprint-signals", daemon=True
@@ -125,10 +166,10 @@ class _Forwarder:
         self._send(sig)
 
     def _wait(self) -> None:
-        while not self._done.is_set():
-            info = signal.sigtimedwait(FORWARDED, 0.2)
-            if info is None:
-                continue
+        while True:
+            info = signal.sigwaitinfo(FORWARDED)
+            if self._done.is_set():
+                return  # woken by __exit__: the command has ended
             self.received.append(info.si_signo)
             if self.own_group or info.si_signo == signal.SIGTERM or info.si_code != SI_KERNEL:
                 self._send(info.si_signo)
@@ -136,6 +177,8 @@ class _Forwarder:
     def __exit__(self, *exc: object) -> None:
         self._done.set()
         if self._thread is not None:
+            if self._thread.ident is not None and self._thread.is_alive():
+                signal.pthread_kill(self._thread.ident, signal.SIGTERM)  # wakes it at once
             self._thread.join()
             signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
         for sig, old in self._old.items():
@@ -154,12 +197,13 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
     """
     watchdog = Watchdog()
     watchdog.start()  # forked first, before any thread of ours runs
+    cgroup = _make_cgroup()
     try:
         _ = tracker.discovery  # probe before the command starts, so nothing is missed
         cpu_before = _children_cpu_s()
         own_group = not _has_terminal()
         try:
-            child = _spawn(command, own_group=own_group)
+            child = _spawn(command, own_group=own_group, cgroup=cgroup)
         except FileNotFoundError as err:
             raise WattprintError(f"command not found: {command[0]!r}") from err
         except PermissionError as err:
@@ -170,8 +214,16 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
             raise WattprintError(f"command {command[0]!r} cannot be started: {err}") from err
         # With a terminal the command shares the job's process group with others
         # (a pipeline's other commands): then only its own tree is ended.
-        watchdog.guard(child.pid, child.pid if own_group else None)
-        tracker._follow(child.pid, root_is_new=True)
+        tree = _cgroup_tree(cgroup, child.pid)
+        if tree is None and cgroup is not None:
+            cgroup.remove()
+            cgroup = None
+        watchdog.guard(
+            child.pid,
+            child.pid if own_group else None,
+            [d.path for d in cgroup.dirs] if cgroup is not None else [],
+        )
+        tracker._follow(child.pid, root_is_new=True, cgroup=tree)
         with _Forwarder(child, own_group=own_group) as forwarder:
             tracker.start()
             returncode = child.wait()
@@ -183,6 +235,9 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
             result = tracker.stop("interrupted" if interrupted else "completed")
     finally:
         watchdog.release()
+        if cgroup is not None:
+            cgroup.close_join()
+            cgroup.remove()
     code = 128 - returncode if returncode < 0 else returncode
     return code, result
 

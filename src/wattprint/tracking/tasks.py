@@ -8,19 +8,22 @@ twice. This module keeps the open windows and the finished tasks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import NamedTuple
 
 from wattprint.errors import ConfigError
 from wattprint.results import TaskResult
 from wattprint.tracking.meter import Totals
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A window that has started: a task, or the run itself."""
+class Window(NamedTuple):
+    """A window that has started: a task, or the run itself (its reading and wall time)."""
 
     totals: Totals
-    started_at: datetime
+    started_wall_s: float
+
+
+Ended = tuple[str, Window, Totals]
+"""A finished task whose result was not asked for yet: its name and two readings."""
 
 
 @dataclass(slots=True)
@@ -28,7 +31,7 @@ class Tasks:
     """The open task windows by name, and the finished tasks in order."""
 
     open_windows: dict[str, Window] = field(default_factory=dict)
-    done: list[TaskResult] = field(default_factory=list)
+    done: list[TaskResult | Ended] = field(default_factory=list)
 
     def names(self) -> list[str]:
         """Return the names of the open tasks, oldest first."""

@@ -32,6 +32,7 @@ from wattprint.sinks.csv_file import CsvSink
 from wattprint.sinks.server import server_sinks
 from wattprint.tracking.active_run import ActiveRun, now_utc
 from wattprint.tracking.assemble import ResultBuilder
+from wattprint.tracking.cgroup import CgroupTree
 from wattprint.tracking.clock import Clock, SystemClock
 from wattprint.tracking.grid_request import request_from
 from wattprint.tracking.groups import RunGroup, detect_group, discover_for_run
@@ -150,6 +151,7 @@ class Tracker:
         self._live = live_for(request, self.grid.location, self._env)
         self.pid = pid if pid is not None else os.getpid()
         self._root_is_new = False
+        self._cgroup_tree: CgroupTree | None = None
         self.group: RunGroup | None = detect_group(self._env)
         self.clock: Clock = clock if clock is not None else SystemClock()
         out: list[Sink] = [*server_sinks(self.settings)]
@@ -220,10 +222,9 @@ class Tracker:
             return True
         return self.group.measures_host
 
-    def _follow(self, pid: int, *, root_is_new: bool) -> None:
-        """Track the tree of ``pid`` from the next start (``wattprint run``'s child)."""
-        self.pid = pid
-        self._root_is_new = root_is_new
+    def _follow(self, pid: int, *, root_is_new: bool, cgroup: CgroupTree | None = None) -> None:
+        """Track the tree of ``pid`` (or its cgroup) from the next start (``wattprint run``)."""
+        self.pid, self._root_is_new, self._cgroup_tree = pid, root_is_new, cgroup
 
     def start(self) -> Tracker:
         """Start a new run (a stopped tracker starts a fresh one) and return self."""
@@ -235,9 +236,7 @@ class Tracker:
                 self._warn_once(message, message)
             tree = None
             if self.settings.mode == "process":
-                tree = ProcessTree(
-                    self.pid, rescan_s=self.settings.interval_s, root_is_new=self._root_is_new
-                )
+                tree = self._cgroup_tree or ProcessTree(self.pid, root_is_new=self._root_is_new)
             clock = self.clock
             meter = Meter(
                 self.discovery,
@@ -392,7 +391,7 @@ class Tracker:
             if active is None:
                 raise ConfigError("task", name, "the name of an open task (none)")
             active.tasks.check_open(name)
-            task = active.close_task(name, active.sample())
+            task = active.close_task(name, active.reading())
             self._observers.task_end(task)
             return task
 
@@ -403,8 +402,10 @@ class Tracker:
         try:
             yield self
         finally:
-            if self._active is not None and self._active.tasks.is_open(name):
-                self.stop_task(name)
+            with self._lock:
+                active = self._active
+                if active is not None and active.tasks.is_open(name):
+                    active.end_task(name, active.reading(), self._observers)
 
     def _builder(self, run_id: str, meter: Meter, timeline: IntensityTimeline) -> ResultBuilder:
         return ResultBuilder(

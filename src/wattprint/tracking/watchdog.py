@@ -12,7 +12,10 @@ a session of its own that blocks on a pipe whose only writer is wattprint.
 * When wattprint dies first, the pipe closes with no ``done``: the watchdog
   sends SIGTERM to every process of the command's tree (the command, its
   descendants found through ``/proc``, and the command's process group), waits
-  a short grace period, then sends SIGKILL to whatever is left. The run's
+  a short grace period, then sends SIGKILL to whatever is left. When the
+  command has a cgroup of its own, its tree is exactly the cgroup's
+  processes: they get the SIGTERM, then ``cgroup.kill`` (else SIGKILL to every
+  process in ``cgroup.procs``), and the emptied cgroup is removed. The run's
   journal, written at start and at each checkpoint, is then recovered as
   ``crashed`` by ``wattprint recover`` or the next run in that directory.
 
@@ -97,17 +100,70 @@ def _signal_all(pids: set[int], pgid: int | None, sig: int) -> None:
             pass
 
 
-def end_tree(root_pid: int, pgid: int | None, *, grace_s: float = DEFAULT_GRACE_S) -> None:
-    """SIGTERM the tree of ``root_pid`` (and group ``pgid``), then SIGKILL what is left."""
-    pids = tree_of(root_pid)
+def cgroup_pids(cgroups: list[str]) -> set[int]:
+    """Return the processes in the cgroup directories ``cgroups`` now."""
+    found: set[int] = set()
+    for path in cgroups:
+        try:
+            with open(f"{path}/cgroup.procs", "rb") as f:
+                found.update(int(p) for p in f.read().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _kill_cgroups(cgroups: list[str]) -> None:
+    """SIGKILL every process of ``cgroups``: ``cgroup.kill`` where there, else one by one."""
+    for path in cgroups:
+        try:
+            with open(f"{path}/cgroup.kill", "wb") as f:
+                f.write(b"1")
+        except OSError:
+            _signal_all(cgroup_pids([path]), None, signal.SIGKILL)
+
+
+def _remove_cgroups(cgroups: list[str], *, wait_s: float = 1.0) -> None:
+    deadline = time.monotonic() + wait_s
+    for path in cgroups:
+        while True:
+            try:
+                os.rmdir(path)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+
+
+def end_tree(
+    root_pid: int,
+    pgid: int | None,
+    *,
+    grace_s: float = DEFAULT_GRACE_S,
+    cgroups: list[str] | None = None,
+) -> None:
+    """SIGTERM the tree of ``root_pid`` (and group ``pgid``), then SIGKILL what is left.
+
+    With ``cgroups`` (the command's own cgroups), the tree is their processes.
+    """
+    cgroups = cgroups or []
+    pids = cgroup_pids(cgroups) if cgroups else tree_of(root_pid)
     _signal_all(pids, pgid, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
-        pids |= tree_of(root_pid) if _alive(root_pid) else set()
+        if cgroups:
+            pids = cgroup_pids(cgroups)
+        else:
+            pids |= tree_of(root_pid) if _alive(root_pid) else set()
         if not any(_alive(p) for p in pids):
+            _remove_cgroups(cgroups)
             return
         time.sleep(0.05)
     _signal_all(pids, pgid, signal.SIGKILL)
+    _kill_cgroups(cgroups)
+    _remove_cgroups(cgroups)
 
 
 class Watchdog:
@@ -146,10 +202,11 @@ class Watchdog:
         self.pid, self._write_fd = pid, write_fd
         return True
 
-    def guard(self, root_pid: int, pgid: int | None) -> None:
-        """Tell the watchdog which tree to end (the command, its process group or None)."""
+    def guard(self, root_pid: int, pgid: int | None, cgroups: list[str] | None = None) -> None:
+        """Tell the watchdog which tree to end: the command, its process group, its cgroups."""
         if self._write_fd is not None:
-            os.write(self._write_fd, f"{root_pid} {pgid if pgid is not None else -1}\n".encode())
+            lines = [f"{root_pid} {pgid if pgid is not None else -1}", *(cgroups or [])]
+            os.write(self._write_fd, ("\n".join(lines) + "\n").encode())
 
     def release(self) -> None:
         """Let the watchdog go once the command ended normally, and reap it."""
@@ -182,10 +239,17 @@ class Watchdog:
                     break
                 data += chunk
             if not data.endswith(_DONE):
-                lines = data.split(b"\n")[0].split()
-                if len(lines) == 2:
-                    root_pid, pgid = int(lines[0]), int(lines[1])
-                    end_tree(root_pid, pgid if pgid > 0 else None, grace_s=self.grace_s)
+                lines = data.split(b"\n")
+                first = lines[0].split()
+                if len(first) == 2:
+                    root_pid, pgid = int(first[0]), int(first[1])
+                    cgroups = [line.decode() for line in lines[1:] if line.startswith(b"/")]
+                    end_tree(
+                        root_pid,
+                        pgid if pgid > 0 else None,
+                        grace_s=self.grace_s,
+                        cgroups=cgroups,
+                    )
         except BaseException:  # noqa: BLE001 - the watchdog must always exit quietly
             code = 1
         finally:

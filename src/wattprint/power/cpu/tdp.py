@@ -43,7 +43,7 @@ class TdpModelSource:
         self._hardware = hardware
         self._cpu = hardware.cpu
         self._curve = curve
-        self._machine = machine
+        self._machine = self.machine = machine
         self._clock = clock
         self._energy_j = 0.0
         self._last_s = 0.0
@@ -68,6 +68,16 @@ class TdpModelSource:
             f"full load, {lo * 100:.0f} % of that when idle (load curve fitted on RAPL "
             "measurements)"
         )
+
+    @property
+    def idle_power_w(self) -> float:
+        """Modelled power with the usable CPUs idle (the idle part of attribution). Units: W."""
+        return self.power_w(0.0)
+
+    @property
+    def scope_cpus(self) -> float:
+        """How many CPUs the modelled power covers: the usable ones (affinity, quota)."""
+        return self._cpu.usable_cpus
 
     def power_w(self, utilization: float) -> float:
         """Return the modelled power at ``utilization`` (0..1 of usable CPUs). Units: W."""
