@@ -88,3 +88,14 @@ def write_machine(
     machine = Machine(proc, cgroup, dmi_dir)
     machine.set_stat(0, 0)
     return machine
+
+
+def local_cpu_model_method() -> str:
+    """Return the CPU model method this machine gets when DMI names no cloud.
+
+    ``tdp-per-thread`` on a virtual machine (the ``hypervisor`` CPU flag is set),
+    else ``tdp-x-load``: tests that run on the real ``/proc`` expect this one.
+    """
+    from wattprint.power.cpu.virtual import read_cpu_ids
+
+    return "tdp-per-thread" if read_cpu_ids().hypervisor_flag else "tdp-x-load"
