@@ -51,6 +51,7 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
         f"[bold]wattprint[/bold] {result.status}: {result.duration_s:.1f} s, "
         f"{_energy(result.energy_kwh)}, [bold]{_mass(result.emissions_kg)} CO2e[/bold] "
         f"at {i.intensity_g_per_kwh:g} g/kWh ({result.location.country_name}{year}, {i.source})"
+        + (f" + {_mass(result.embodied_kg)} embodied" if result.embodied_kg else "")
     )
     c.print("  " + "; ".join(parts) + f"; mode {result.mode}")
     c.print(f"  water {result.water_l:.3g} L; PUE {result.pue:g}; place: {result.location.how}")
