@@ -145,9 +145,9 @@ def _probe_cloud(ctx: ProbeContext) -> ProbeOutcome:
 def _probe_cpu_model(ctx: ProbeContext) -> ProbeOutcome:
     hw = ctx.hardware
     place = ctx.placement
-    if place.virtual.is_virtual and place.chip is not None:
+    if place.virtual.is_virtual:
         per_thread = TdpPerThreadSource(
-            share=place.chip,
+            share=lambda: place.chip,
             virtual_how=place.virtual.how,
             hardware=hw,
             curve=ctx.load_curve,
@@ -229,13 +229,18 @@ class Discovery:
         hardware: the CPU and memory found.
         outcomes: what each probe found, in probe order.
         chosen: the source used for each component that has one.
-        host: the share of its host server this machine reserves (embodied).
+        placement: virtualisation, cloud profile and shares (None: not probed).
     """
 
     hardware: Hardware
     outcomes: tuple[ProbeOutcome, ...]
     chosen: tuple[PowerSource, ...]
-    host: HostShare | None = None
+    placement: Placement | None = None
+
+    @property
+    def host(self) -> HostShare | None:
+        """The share of its host server this machine reserves (embodied), found on first use."""
+        return self.placement.host if self.placement is not None else None
 
     def source_for(self, component: Component) -> PowerSource | None:
         """Return the chosen source of ``component``, if any."""
@@ -268,5 +273,5 @@ def discover(ctx: ProbeContext | None = None) -> Discovery:
         hardware=ctx.hardware,
         outcomes=tuple(outcomes),
         chosen=tuple(chosen[c] for c in COMPONENTS if c in chosen),
-        host=ctx.placement.host,
+        placement=ctx.placement,
     )

@@ -23,6 +23,7 @@ thread x the chip's threads.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from wattprint.errors import SourceUnavailableError
 from wattprint.power.cpu.hardware import Hardware
 from wattprint.power.cpu.models import CpuTable, LoadCurve
 from wattprint.power.cpu.procfs import MachineCpu
@@ -128,7 +130,10 @@ def chip_share(
 
 
 class TdpPerThreadSource(TdpModelSource):
-    """The TDP x load model scaled to a VM's share of the chip's threads."""
+    """The TDP x load model scaled to a VM's share of the chip's threads.
+
+    ``share`` is called once, at the first reading or description.
+    """
 
     name = "cpu-tdp-per-thread"
     method = "tdp-per-thread"
@@ -136,7 +141,7 @@ class TdpPerThreadSource(TdpModelSource):
     def __init__(
         self,
         *,
-        share: ChipShare,
+        share: Callable[[], ChipShare | None],
         virtual_how: str,
         hardware: Hardware,
         curve: LoadCurve,
@@ -147,16 +152,24 @@ class TdpPerThreadSource(TdpModelSource):
         self._share = share
         self._virtual_how = virtual_how
 
+    @functools.cached_property
+    def chip(self) -> ChipShare:
+        """The chip and the VM's share of it, worked out on first use (the table match)."""
+        share = self._share()
+        if share is None:  # the caller only opens this source on a virtual machine
+            raise SourceUnavailableError(self.name, "not a virtual machine")
+        return share
+
     @property
     def max_power_w(self) -> float:
         """Modelled power at full load of the usable vCPUs. Units: W."""
-        return self._share.max_power_w
+        return self.chip.max_power_w
 
     @property
     def detail(self) -> str:
         """Describe the chip, the VM's share of it and the curve."""
         idle = self._curve.fraction(0.0)
         return (
-            f"virtual machine ({self._virtual_how}); {self._share.detail}; "
+            f"virtual machine ({self._virtual_how}); {self.chip.detail}; "
             f"{idle * 100:.0f} % of that when idle (load curve fitted on RAPL measurements)"
         )

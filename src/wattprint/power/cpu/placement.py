@@ -8,11 +8,16 @@ share of the host server.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from wattprint.power.cpu.cloud_profiles import CloudProfile, CloudTables, choose_profile
+from wattprint.power.cpu.cloud_profiles import (
+    CloudProfile,
+    CloudTables,
+    InstanceType,
+    choose_profile,
+)
 from wattprint.power.cpu.hardware import Hardware
 from wattprint.power.cpu.host_share import HostShare, host_share
 from wattprint.power.cpu.models import CpuTable
@@ -27,25 +32,49 @@ from wattprint.power.cpu.virtual import (
 )
 
 
-@dataclass(frozen=True, slots=True)
 class Placement:
     """What is known of this machine's place on its hardware.
+
+    The chip share and the host share need the CPU's table match, which is
+    kept off ``start()`` (see :attr:`Hardware.cpu_match`): they are worked out
+    on first use (the model's first sample, the embodied share at the end).
 
     Attributes:
         ids: cpuinfo's CPUID fields and threads per core.
         virtual: whether it is a VM, and its cloud and instance type.
-        chip: the VM's share of its chip (None on a physical machine).
         profile: the cloud instance's power profile, or None.
         profile_reason: why there is no profile, for people.
-        host: the share of its host server reserved (for embodied).
     """
 
-    ids: CpuIds
-    virtual: Virtualization
-    chip: ChipShare | None
-    profile: CloudProfile | None
-    profile_reason: str
-    host: HostShare
+    def __init__(
+        self,
+        hardware: Hardware,
+        table: CpuTable,
+        ids: CpuIds,
+        virtual: Virtualization,
+        profile: CloudProfile | None,
+        profile_reason: str,
+        instance: InstanceType | None,
+    ) -> None:
+        self._hardware = hardware
+        self._table = table
+        self._instance = instance
+        self.ids = ids
+        self.virtual = virtual
+        self.profile = profile
+        self.profile_reason = profile_reason
+
+    @functools.cached_property
+    def chip(self) -> ChipShare | None:
+        """The VM's share of its chip; None on a physical machine."""
+        if not self.virtual.is_virtual:
+            return None
+        return chip_share(self._hardware, self.ids, self._table)
+
+    @functools.cached_property
+    def host(self) -> HostShare:
+        """The share of its host server this machine reserves (for embodied)."""
+        return host_share(self._hardware, self.virtual, self.chip, self._instance)
 
 
 def find_placement(
@@ -58,14 +87,13 @@ def find_placement(
     table: CpuTable,
     cloud_tables: CloudTables,
 ) -> Placement:
-    """Read cpuinfo and DMI and choose the chip share, cloud profile and host share."""
+    """Read cpuinfo and DMI and choose the cloud profile; chip and host shares follow lazily."""
     ids = read_cpu_ids(procfs_root)
     virtual = detect_virtualization(
         ids,
         dmi_dir=dmi_dir or dmi_dir_of(env),
         instance_type=instance_type or env.get("WATTPRINT_CLOUD_INSTANCE_TYPE") or None,
     )
-    chip = chip_share(hardware, ids, table) if virtual.is_virtual else None
     profile, reason = choose_profile(
         cloud_tables,
         provider=virtual.provider,
@@ -77,5 +105,4 @@ def find_placement(
     instance = profile.instance if profile is not None else None
     if instance is None and virtual.instance_type:
         instance = cloud_tables.instance(virtual.provider, virtual.instance_type)
-    host = host_share(hardware, virtual, chip, instance)
-    return Placement(ids, virtual, chip, profile, reason, host)
+    return Placement(hardware, table, ids, virtual, profile, reason, instance)
