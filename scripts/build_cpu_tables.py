@@ -6,14 +6,18 @@ Writes two files:
   (name, TDP per package in W), with the hardware thread and core counts
   where CodeCarbon's scraped vendor tables give them (AMD product pages:
   ``# of Threads`` and ``# of CPU Cores``; Intel ARK: ``total_cores``, which
-  counts cores, not threads, so Intel rows get cores only).
+  counts cores, not threads), else the threads per chip of the SPECpower
+  results collected by Cloud Carbon Footprint (``Total Threads / Chips``).
 - ``cpu_defaults.csv``: the default TDP per hardware thread (the median
   TDP / threads over the models whose thread count is known) and the load
   curve: fraction of TDP drawn at CPU loads 0, 10, ..., 100 %, from
-  CodeCarbon's RAPL load-profiling runs (``*all_cores*.csv``).
+  CodeCarbon's RAPL load-profiling runs (``*all_cores*.csv``); the model's
+  error band against RAPL on those same runs (``model_to_rapl_low`` /
+  ``_high``); the median threads per chip of recent SPECpower servers
+  (``default_chip_threads``).
 
-All inputs are from CodeCarbon (MIT). Run from the repository root (defaults
-point at ``../shared/data``)::
+Inputs are from CodeCarbon (MIT) and Cloud Carbon Footprint (Apache-2.0). Run
+from the repository root (defaults point at ``../shared/data``)::
 
     python scripts/build_cpu_tables.py
 """
@@ -85,7 +89,33 @@ def _counts(rows: list[dict[str, str]], name_col: str, col: str) -> dict[str, in
     return {key: next(iter(values)) for key, values in seen.items() if len(values) == 1}
 
 
-def build_tdp_table(hardware: Path, output: Path) -> list[tuple[str, float, int | None]]:
+def specpower_threads(specpower: Path) -> tuple[dict[str, int], int]:
+    """Return normalized CPU name -> most threads per chip seen, and the recent median.
+
+    SPECpower results give ``Total Threads`` and ``Chips`` per tested server;
+    a chip tested with SMT off reads fewer threads, so the largest count per
+    CPU is kept (what the chip offers). The median is over results published
+    in 2020 or later, one value per result.
+    """
+    best: dict[str, int] = {}
+    recent: list[int] = []
+    for row in _read_csv(specpower):
+        chips = _int_or_none(row.get("Chips", ""))
+        threads = _int_or_none(row.get("Total Threads", ""))
+        if chips is None or threads is None or threads % chips:
+            continue
+        per_chip = threads // chips
+        key = normalize(row["CPU Description"])
+        best[key] = max(best.get(key, 0), per_chip)
+        year = row.get("Published", "")[-4:]
+        if year.isdigit() and int(year) >= 2020:
+            recent.append(per_chip)
+    return best, int(statistics.median(recent))
+
+
+def build_tdp_table(
+    hardware: Path, output: Path, spec_threads: dict[str, int] | None = None
+) -> list[tuple[str, float, int | None]]:
     """Write ``cpu_tdp.csv``; return (normalized name, TDP W, threads) per distinct model."""
     builder = hardware / "cpu_dataset_builder"
     intel = _read_csv(builder / "intel_cpu_ark_dataset.csv")
@@ -120,17 +150,21 @@ def build_tdp_table(hardware: Path, output: Path) -> list[tuple[str, float, int 
         source = "codecarbon"
         if threads is not None:
             source = "codecarbon+amd"
+        elif spec_threads and key in spec_threads:
+            threads = spec_threads[key]
+            source = "codecarbon+specpower" + ("+intel-ark" if cores else "")
         elif cores is not None:
             source = "codecarbon+intel-ark"
         rows.append((name, f"{tdp_w:g}", str(threads or ""), str(cores or ""), source))
-        per_model.setdefault(key, (tdp_w, threads))
+        per_model.setdefault(key, (tdp_w, amd_threads.get(key)))  # the default: AMD's counts
 
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8", newline="") as handle:
         handle.write("# CPU TDP per package (W), with hardware threads and cores where known.\n")
         handle.write("# Source: CodeCarbon (MIT), codecarbon/data/hardware/cpu_power.csv and\n")
         handle.write(
-            "# cpu_dataset_builder/*.csv (AMD product pages, Intel ARK). See SOURCES.md.\n"
+            "# cpu_dataset_builder/*.csv (AMD product pages, Intel ARK); threads per chip\n"
+            "# also from SPECpower via Cloud Carbon Footprint (Apache-2.0). See SOURCES.md.\n"
         )
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(("name", "tdp_w", "threads", "cores", "source"))
@@ -140,8 +174,51 @@ def build_tdp_table(hardware: Path, output: Path) -> list[tuple[str, float, int 
     print(f"wrote {output}: {len(rows)} rows ({duplicates} duplicate names dropped)")
     if unreadable:
         print(f"  {len(unreadable)} rows with an unreadable TDP skipped: {', '.join(unreadable)}")
-    print(f"  rows with threads: {with_threads} (AMD); rows with cores: {with_cores}")
+    by_source = {src: sum(1 for row in rows if row[4] == src) for src in {r[4] for r in rows}}
+    print(f"  rows with threads: {with_threads}; rows with cores: {with_cores}; {by_source}")
     return [(key, tdp, threads) for key, (tdp, threads) in per_model.items()]
+
+
+def model_error_band(
+    profiling: Path,
+    tdp_by_key: dict[str, float],
+    threads_by_key: dict[str, int],
+    curve: list[tuple[int, float]],
+) -> tuple[float, float, list[str]]:
+    """Return the lowest and highest ratio of modelled to RAPL power on the profiles.
+
+    The model is TDP x sockets x curve(load), evaluated at every step of the
+    load profiles the curve was fitted on (``all_cores`` and ``some_cores``),
+    except each run's first step, whose RAPL reading is an artefact (0.2-1.4 W).
+    Sockets = threads used by the run / threads of one chip, when both are known.
+    """
+    points = [(pct / 100.0, fraction) for pct, fraction in curve]
+    ratios: list[float] = []
+    notes: list[str] = []
+    for path in sorted(profiling.glob("*/*_cores*.csv")):
+        if path.name.endswith("-tasks.csv"):
+            continue
+        data = _read_csv(path)
+        key = normalize(data[0]["cpu_name"]) if data else ""
+        if key not in tdp_by_key:
+            continue
+        chip_threads = threads_by_key.get(key)
+        used = _int_or_none(data[0]["cores_used"])
+        sockets = max(1, used // chip_threads) if used and chip_threads else 1
+        run = [
+            tdp_by_key[key]
+            * sockets
+            * _interpolate(points, float(r["cpu_load"]) / 100.0)
+            / float(r["rapl_power"])
+            for r in data[1:]
+            if float(r["rapl_power"]) > 0
+        ]
+        ratios += run
+        notes.append(
+            f"{path.parent.name}/{data[0]['load_type']}: {sockets} socket(s), "
+            f"model/RAPL {min(run):.2f}-{max(run):.2f}"
+        )
+    return min(ratios), max(ratios), notes
 
 
 def default_w_per_thread(models: list[tuple[str, float, int | None]]) -> tuple[float, int]:
@@ -216,15 +293,21 @@ def idle_floor(ccf_scalar: Path) -> tuple[float, str]:
     return floor, f"idle floor {floor:.3f} = mean CCF min/max W per vCPU ({detail})"
 
 
-def build(hardware: Path, out_dir: Path, ccf_scalar: Path) -> None:
+def build(hardware: Path, out_dir: Path, ccf_scalar: Path, specpower: Path) -> None:
     """Write both tables and print a summary."""
-    models = build_tdp_table(hardware, out_dir / "cpu_tdp.csv")
+    spec_threads, chip_threads = specpower_threads(specpower)
+    models = build_tdp_table(hardware, out_dir / "cpu_tdp.csv", spec_threads)
     w_per_thread, count = default_w_per_thread(models)
     tdp_by_key = {key: tdp for key, tdp, _ in models}
     curve, notes = load_curve(hardware / "cpu_load_profiling", tdp_by_key)
     floor, floor_note = idle_floor(ccf_scalar)
     notes.append(floor_note)
     curve = [(pct, max(fraction, round(floor, 4))) for pct, fraction in curve]
+    threads_by_key = {**spec_threads, **{k: t for k, _, t in models if t}}
+    low, high, band_notes = model_error_band(
+        hardware / "cpu_load_profiling", tdp_by_key, threads_by_key, curve
+    )
+    notes += band_notes
     rows = [
         (
             "default_w_per_thread",
@@ -233,6 +316,26 @@ def build(hardware: Path, out_dir: Path, ccf_scalar: Path) -> None:
             f"median TDP/threads over {count} CPU models with known thread counts",
         )
     ]
+    rows.append(
+        (
+            "default_chip_threads",
+            str(chip_threads),
+            "threads/chip",
+            "median threads per chip of SPECpower results published 2020 or later",
+        )
+    )
+    for key, value, edge in (
+        ("model_to_rapl_low", low, "lowest"),
+        ("model_to_rapl_high", high, "highest"),
+    ):
+        rows.append(
+            (
+                key,
+                f"{value:.2f}",
+                "model W / RAPL W",
+                f"{edge} ratio of TDP x curve to RAPL on the load profiles (first steps left out)",
+            )
+        )
     for pct, fraction in curve:
         rows.append(
             (
@@ -256,6 +359,7 @@ def build(hardware: Path, out_dir: Path, ccf_scalar: Path) -> None:
         writer.writerows(rows)
     print(f"wrote {path}")
     print(f"  default_w_per_thread: {w_per_thread:.2f} W/thread (median over {count} models)")
+    print(f"  default_chip_threads: {chip_threads}; model/RAPL band {low:.2f}-{high:.2f}")
     for note in notes:
         print(f"  load profile: {note}")
     print("  load curve (load %: fraction of TDP): " + ", ".join(f"{p}: {f:g}" for p, f in curve))
@@ -277,9 +381,15 @@ def main(argv: list[str] | None = None) -> None:
         default=HARDWARE.parents[1] / "cloud-carbon-footprint" / "ccf_coefficients_scalar.csv",
         help="Cloud Carbon Footprint's ccf_coefficients_scalar.csv (idle floor of the curve)",
     )
+    parser.add_argument(
+        "--specpower",
+        type=Path,
+        default=HARDWARE.parents[1] / "cloud-carbon-footprint" / "ccfcoef_SPECpower-2026-03-09.csv",
+        help="Cloud Carbon Footprint's copy of the SPECpower results (threads per chip)",
+    )
     parser.add_argument("--out-dir", type=Path, default=OUT_DIR, help="folder to write to")
     args = parser.parse_args(argv)
-    build(args.hardware, args.out_dir, args.ccf_scalar)
+    build(args.hardware, args.out_dir, args.ccf_scalar, args.specpower)
 
 
 if __name__ == "__main__":

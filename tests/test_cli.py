@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from fakes.fake_machine import local_cpu_model_method
 
 from wattprint import __version__
 from wattprint.cli import main
@@ -71,6 +72,7 @@ def env(no_rapl: Path, home: Path) -> dict[str, str]:
         if not k.startswith(("WATTPRINT_", "CODECARBON_")) and k not in _COLOUR_VARS
     }
     clean["WATTPRINT_RAPL_DIR"] = str(no_rapl)
+    clean["WATTPRINT_DMI_DIR"] = str(home / "no-dmi")  # no cloud's DMI strings
     clean["HOME"] = str(home)
     clean["XDG_CONFIG_HOME"] = str(home / ".config")
     clean.setdefault("PYTHONUSERBASE", site.getuserbase())  # packages installed with --user
@@ -592,14 +594,14 @@ def test_doctor_json(env: dict[str, str], work: Path, no_rapl: Path) -> None:
     assert {"cpu", "probes", "methods", "location", "intensity", "advice"} <= report.keys()
     probes = {p["probe"]: p for p in report["probes"]}
     names = [p["probe"] for p in report["probes"]]
-    assert names[:4] == ["constant", "rapl", "cpu-tdp-model", "ram-model"]
+    assert names[:5] == ["constant", "rapl", "cloud-instance", "cpu-tdp-model", "ram-model"]
     for probe in probes.values():
         assert probe["status"] in ("used", "available", "unavailable")
         assert probe["reason"]
     assert probes["rapl"]["status"] == "unavailable"
     assert str(no_rapl) in probes["rapl"]["reason"]
     assert report["location"]["country"] == "FRA"
-    assert report["methods"]["cpu"] == "tdp-x-load (estimated)"
+    assert report["methods"]["cpu"] == f"{local_cpu_model_method()} (estimated)"
     assert report["cpu"]["logical_cpus"] >= 1
 
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes.fake_machine import write_machine
 
 import wattprint
 from wattprint.diagnose import diagnose
@@ -95,12 +96,21 @@ def _rapl_tree(tmp_path: Path) -> Path:
     return root
 
 
+def _server(tmp_path: Path) -> dict[str, Path]:
+    """A physical server's procfs, cgroup and DMI trees (no hypervisor flag, no DMI)."""
+    box = write_machine(
+        tmp_path / "server", brand="Intel(R) Xeon(R) Platinum 8480+", vcpus=8, hypervisor=False
+    )
+    return {"procfs_root": box.procfs_root, "cgroup_root": box.cgroup_root, "dmi_dir": box.dmi_dir}
+
+
 def _all_sources(tmp_path: Path) -> list[PowerSource]:
     rapl = {"WATTPRINT_RAPL_DIR": str(_rapl_tree(tmp_path))}
     none = {"WATTPRINT_RAPL_DIR": str(tmp_path / "none")}
     contexts = [
         ProbeContext(env=rapl),
         ProbeContext(env=none),
+        ProbeContext(env=none, **_server(tmp_path)),
         ProbeContext(env=none, force_power_w={"cpu": 5.0}),
     ]
     return [s for ctx in contexts for s in discover(ctx).chosen]
@@ -132,7 +142,8 @@ def test_discovery_prefers_counters_then_models(tmp_path: Path) -> None:
     reasons = {o.probe: o.reason for o in with_rapl.outcomes}
     assert reasons["cpu-tdp-model"].startswith("not needed: cpu by rapl")
 
-    without = discover(ProbeContext(env={"WATTPRINT_RAPL_DIR": str(tmp_path / "absent")}))
+    absent = {"WATTPRINT_RAPL_DIR": str(tmp_path / "absent")}
+    without = discover(ProbeContext(env=absent, **_server(tmp_path)))
     cpu, ram = without.source_for("cpu"), without.source_for("ram")
     assert cpu is not None and cpu.method == "tdp-x-load" and not cpu.measured
     assert ram is not None and ram.method == "gb-x-w-per-gb"

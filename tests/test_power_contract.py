@@ -1,7 +1,8 @@
 """The source contract: every source class, through its test double, honours the protocol.
 
 RAPL reads a tree written in place (tests/fakes/fake_rapl.py), the models read this machine's
-procfs, NVIDIA and AMD replay recorded traces (tests/fakes/fake_nvml.py, fake_amdsmi.py), each
+procfs and built machines (tests/fakes/fake_machine.py: a server, a VM, an AWS instance),
+NVIDIA and AMD replay recorded traces (tests/fakes/fake_nvml.py, fake_amdsmi.py), each
 with a counter and with polling. Time is driven by a fake clock; nothing sleeps.
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fakes.fake_amdsmi import FakeAmdSmi
+from fakes.fake_machine import write_machine
 from fakes.fake_nvml import FakeClock, FakeNvml
 from fakes.fake_rapl import RaplTree
 
@@ -40,14 +42,32 @@ def _rapl(tmp_path: Path, clock: FakeClock) -> tuple[list[PowerSource], Callable
 
 def _models(tmp_path: Path, clock: FakeClock) -> tuple[list[PowerSource], Callable[[float], None]]:
     none = {"WATTPRINT_RAPL_DIR": str(tmp_path / "none")}
-    chosen = [
-        s
-        for ctx in (
-            ProbeContext(env=none, clock=clock, cache_dir=tmp_path),
-            ProbeContext(env=none, clock=clock, cache_dir=tmp_path, force_power_w={"cpu": 5.0}),
+    brand = "Intel(R) Xeon(R) Platinum 8175M CPU @ 2.50GHz"
+    machines = (
+        write_machine(tmp_path / "server", brand=brand, vcpus=96, hypervisor=False),
+        write_machine(tmp_path / "vm", brand=brand, vcpus=4, dmi={"sys_vendor": "KVM"}),
+        write_machine(
+            tmp_path / "aws",
+            brand=brand,
+            vcpus=4,
+            dmi={"sys_vendor": "Amazon EC2", "product_name": "m5.xlarge"},
+        ),
+    )
+    contexts = [
+        ProbeContext(env=none, clock=clock, cache_dir=tmp_path),
+        ProbeContext(env=none, clock=clock, cache_dir=tmp_path, force_power_w={"cpu": 5.0}),
+    ] + [
+        ProbeContext(
+            env=none,
+            clock=clock,
+            cache_dir=tmp_path,
+            procfs_root=m.procfs_root,
+            cgroup_root=m.cgroup_root,
+            dmi_dir=m.dmi_dir,
         )
-        for s in discover(ctx).chosen
+        for m in machines
     ]
+    chosen = [s for ctx in contexts for s in discover(ctx).chosen]
     return chosen, clock.advance
 
 
@@ -72,7 +92,16 @@ def _amd(counter: bool) -> Opener:
 
 OPENERS: dict[str, tuple[Opener, set[str]]] = {
     "rapl": (_rapl, {"RaplSource"}),
-    "models": (_models, {"TdpModelSource", "RamModelSource", "ConstantPowerSource"}),
+    "models": (
+        _models,
+        {
+            "TdpModelSource",
+            "TdpPerThreadSource",
+            "CloudProfileSource",
+            "RamModelSource",
+            "ConstantPowerSource",
+        },
+    ),
     "nvidia-counter": (_nvidia("v100"), {"GpuEnergySource"}),
     "nvidia-polling": (_nvidia("p100"), {"GpuEnergySource"}),
     "nvidia-mig": (_nvidia("a100_mig"), {"GpuEnergySource"}),

@@ -13,6 +13,7 @@ from datetime import timezone
 from pathlib import Path
 
 import pytest
+from fakes.fake_machine import local_cpu_model_method
 
 import wattprint
 from wattprint import ConfigError, Tracker, WattprintError, track
@@ -26,6 +27,8 @@ BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < {s
 
 def _tracker(tmp_path: Path, **kwargs: object) -> Tracker:
     args: dict[str, object] = {"country": "FR", "output_dir": tmp_path, "interval_s": 0.1}
+    # No cloud's DMI strings: the CPU model is this machine's (see local_cpu_model_method).
+    args.setdefault("env", {**os.environ, "WATTPRINT_DMI_DIR": str(tmp_path / "no-dmi")})
     args.update(kwargs)
     return Tracker(**args)  # type: ignore[arg-type]
 
@@ -97,7 +100,7 @@ def test_context_manager_gives_a_complete_result(tmp_path: Path) -> None:
     i = r.methodology.intensity
     assert i.source.startswith("Ember") and i.year and i.kind == "average"
     cpu = r.methodology.component("cpu")
-    assert cpu is not None and cpu.method == "tdp-x-load" and not cpu.measured
+    assert cpu is not None and cpu.method == local_cpu_model_method() and not cpu.measured
     assert "TDP" in cpu.detail or "W per thread" in cpu.detail
     assert r.methodology.component("gpu").method == "none"  # type: ignore[union-attr]
 
@@ -294,7 +297,7 @@ def test_csv_has_codecarbon_columns_first(tmp_path: Path) -> None:
     assert r is not None
     assert float(row["energy_consumed"]) == pytest.approx(r.energy_kwh)
     assert row["codecarbon_version"] == wattprint.__version__
-    assert row["cpu_method"] == "tdp-x-load" and row["status"] == "completed"
+    assert row["cpu_method"] == local_cpu_model_method() and row["status"] == "completed"
     assert row["tracking_mode"] == "process" and row["country_iso_code"] == "FRA"
 
 

@@ -73,6 +73,7 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
         f"[bold]{_mass(result.emissions_kg)} CO2e[/bold]"
         f"{_range(result.emissions_kg, result.emissions_kg_low, result.emissions_kg_high, _mass)} "
         f"at {i.intensity_g_per_kwh:g} g/kWh ({result.location.country_name}{year}, {i.source})"
+        + (f" + {_mass(result.embodied_kg)} embodied" if result.embodied_kg else "")
     )
     c.print("  " + "; ".join(parts) + f"; mode {result.mode}")
     c.print(f"  water {result.water_l:.3g} L; PUE {result.pue:g}; place: {result.location.how}")

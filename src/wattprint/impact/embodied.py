@@ -22,6 +22,12 @@ one cited figure per component class (``SOURCES.md`` lists them all):
 - GPU board, by memory class: 127.6 kg up to 40 GB (A100 SXM 40 GB,
   Falk et al. 2025), 164 kg up to 80 GB (NVIDIA HGX H100 PCF / 8), 284.25 kg
   above (NVIDIA HGX B200 PCF / 8).
+
+The share reserved (RR / ToR) is the part of the host server the run's
+machine holds: a cloud instance's vCPUs over its platform's, a VM's vCPUs
+over a two-socket host of its chip, a physical machine's usable CPUs over
+its logical CPUs (chosen in ``power/cpu/host_share.py``; the default server
+is checked against Dell's R710 LCA in ``SOURCES.md``).
 """
 
 from __future__ import annotations

@@ -19,10 +19,13 @@ The bands, keyed by method name in :data:`ENERGY_BANDS` (sources in
   draw". Polled power adds its sampling error (:func:`sampling_fraction`).
 - ``amdsmi-energy``, ``amdsmi-power-polling``: AMD states no accuracy; the
   NVML figure is used and said so.
-- ``tdp-x-load`` (and, until ``power/accuracy.py`` gives their own,
-  ``tdp-per-thread`` and ``cloud-instance-profile``): on the RAPL load
-  profiles it was fitted on, the model gives 0.73 to 3.67 x RAPL, so the
-  true energy lies in value / 3.67 .. value / 0.73.
+- ``tdp-x-load``, ``tdp-per-thread`` and ``cloud-instance-profile``: on the
+  RAPL load profiles the curve was fitted on (CodeCarbon's, 5 runs of 4 CPUs,
+  every step but each run's first), modelled / RAPL power ranges from
+  :data:`MODEL_TO_RAPL_LOW` = 0.57 to :data:`MODEL_TO_RAPL_HIGH` = 3.67, so the
+  true energy lies in value / 3.67 .. value / 0.57 (``scripts/build_cpu_tables.py``
+  measures it and writes it to ``power/data/cpu_defaults.csv``; a test keeps
+  them equal).
 - ``gb-x-w-per-gb``: 0.5 to 3 x; the spread between Green Algorithms'
   0.3725 W/GB and CodeCarbon 3.x's 5 W per DIMM on common configurations
   (an 8 GiB two-DIMM machine: 3.2 W against 10 W).
@@ -82,8 +85,16 @@ class Band:
 _RAPL = Band(0.95, 1.05, "RAPL counter, ±5% (Khan et al. 2018)")
 _NVML = Band(0.95, 1.05, "NVML, ±5% of the power draw (NVIDIA NVML reference)")
 _AMD = Band(0.95, 1.05, "amdsmi; AMD states no accuracy, NVML's ±5% is used")
+MODEL_TO_RAPL_LOW = 0.57
+"""Lowest modelled / RAPL power over the CPU model's fitting profiles (dimensionless)."""
+
+MODEL_TO_RAPL_HIGH = 3.67
+"""Highest modelled / RAPL power over the CPU model's fitting profiles (dimensionless)."""
+
 _CPU_MODEL = Band(
-    1 / 3.67, 1 / 0.73, "CPU model, 0.73-3.67x RAPL on its fitting profiles (issue 11 audit)"
+    1 / MODEL_TO_RAPL_HIGH,
+    1 / MODEL_TO_RAPL_LOW,
+    "CPU model, 0.57-3.67x RAPL on its fitting profiles (power/data/SOURCES.md)",
 )
 EXACT = Band(1.0, 1.0, "exact (a set value)")
 

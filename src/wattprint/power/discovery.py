@@ -19,9 +19,13 @@ from wattprint.errors import ConfigError
 from wattprint.paths import user_cache_dir
 from wattprint.power.base import COMPONENTS, Component, PowerSource, ProbeOutcome
 from wattprint.power.constant import ConstantPowerSource
+from wattprint.power.cpu.cloud_profiles import CloudProfileSource, CloudTables
 from wattprint.power.cpu.hardware import Hardware
+from wattprint.power.cpu.host_share import HostShare
 from wattprint.power.cpu.info import read_cpu_info, read_ram_total_bytes
 from wattprint.power.cpu.models import CpuTable, LoadCurve
+from wattprint.power.cpu.per_thread import TdpPerThreadSource
+from wattprint.power.cpu.placement import Placement, find_placement
 from wattprint.power.cpu.procfs import MachineCpu
 from wattprint.power.cpu.rapl import probe_rapl
 from wattprint.power.cpu.tdp import TdpModelSource
@@ -50,7 +54,28 @@ class ProbeContext:
     """Where the CPU match is cached (default: the user cache directory)."""
     allocation: tuple[float | None, int | None, str] = (None, None, "")
     """CPUs and memory (bytes) a batch scheduler allocated here, and its name."""
+    instance_type: str | None = None
+    """The cloud instance type; None: ``WATTPRINT_CLOUD_INSTANCE_TYPE``, else DMI's (AWS)."""
+    dmi_dir: Path | None = None
+    """The DMI folder; None: ``WATTPRINT_DMI_DIR``, else ``/sys/class/dmi/id``."""
+    cloud_tables: CloudTables = field(default_factory=CloudTables)
     _hardware: Hardware | None = None
+    _placement: Placement | None = None
+
+    @property
+    def placement(self) -> Placement:
+        """Virtualisation, cloud profile, chip share and host share, found on first use."""
+        if self._placement is None:
+            self._placement = find_placement(
+                self.hardware,
+                procfs_root=self.procfs_root,
+                env=self.env,
+                dmi_dir=self.dmi_dir,
+                instance_type=self.instance_type,
+                table=self.cpu_table,
+                cloud_tables=self.cloud_tables,
+            )
+        return self._placement
 
     @property
     def hardware(self) -> Hardware:
@@ -87,8 +112,56 @@ def _probe_rapl(ctx: ProbeContext) -> ProbeOutcome:
     return probe_rapl(ctx.rapl_dir, ctx.env)
 
 
+def _probe_cloud(ctx: ProbeContext) -> ProbeOutcome:
+    place = ctx.placement
+    profile = place.profile
+    if profile is None:
+        return ProbeOutcome("cloud-instance", ("cpu", "ram"), reason=place.profile_reason)
+    usable = ctx.hardware.cpu.usable_cpus
+    sources = [
+        CloudProfileSource(
+            component="cpu",
+            points=profile.cpu_points,
+            usable_cpus=usable,
+            machine=MachineCpu(procfs_root=ctx.procfs_root),
+            detail=f"{profile.detail} ({place.virtual.how})",
+            clock=ctx.clock,
+        )
+    ]
+    if profile.ram_points is not None:
+        sources.append(
+            CloudProfileSource(
+                component="ram",
+                points=profile.ram_points,
+                usable_cpus=usable,
+                machine=MachineCpu(procfs_root=ctx.procfs_root),
+                detail=profile.detail.replace("package power", "memory power (RAMWatt)")
+                + f"; memory {profile.ram_points[0][1]:.3g}-{profile.ram_points[-1][1]:.3g} W",
+                clock=ctx.clock,
+            )
+        )
+    return ProbeOutcome(
+        "cloud-instance", ("cpu", "ram"), tuple(sources), reason=f"uses {profile.detail}"
+    )
+
+
 def _probe_cpu_model(ctx: ProbeContext) -> ProbeOutcome:
     hw = ctx.hardware
+    place = ctx.placement
+    if place.virtual.is_virtual:
+        per_thread = TdpPerThreadSource(
+            share=lambda: place.chip,
+            virtual_how=place.virtual.how,
+            hardware=hw,
+            curve=ctx.load_curve,
+            machine=MachineCpu(procfs_root=ctx.procfs_root),
+            clock=ctx.clock,
+        )
+        reason = (
+            f"estimates {hw.cpu.brand!r} on a virtual machine ({place.virtual.how}) from its "
+            "TDP per hardware thread x the usable vCPUs x a load curve"
+        )
+        return ProbeOutcome("cpu-tdp-model", ("cpu",), (per_thread,), reason=reason)
     source = TdpModelSource(
         hardware=hw,
         curve=ctx.load_curve,
@@ -144,12 +217,14 @@ Probe = tuple[str, tuple[Component, ...], Callable[[ProbeContext], ProbeOutcome]
 PROBES: tuple[Probe, ...] = (
     ("constant", ("cpu", "ram"), _probe_forced),
     ("rapl", ("cpu", "ram"), _probe_rapl),
+    ("cloud-instance", ("cpu", "ram"), _probe_cloud),
     ("cpu-tdp-model", ("cpu",), _probe_cpu_model),
     ("ram-model", ("ram",), _probe_ram_model),
     ("nvidia", ("gpu",), _probe_gpu("nvidia")),
     ("amd", ("gpu",), _probe_gpu("amd")),
 )
-"""Probes in order of preference: user-set, hardware counters, then models."""
+"""Probes in order of preference: user-set, hardware counters, then models (a cloud
+instance's profile before the TDP model, which on a VM is scaled per thread)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +235,18 @@ class Discovery:
         hardware: the CPU and memory found.
         outcomes: what each probe found, in probe order.
         chosen: the source used for each component that has one.
+        placement: virtualisation, cloud profile and shares (None: not probed).
     """
 
     hardware: Hardware
     outcomes: tuple[ProbeOutcome, ...]
     chosen: tuple[PowerSource, ...]
+    placement: Placement | None = None
+
+    @property
+    def host(self) -> HostShare | None:
+        """The share of its host server this machine reserves (embodied), found on first use."""
+        return self.placement.host if self.placement is not None else None
 
     def source_for(self, component: Component) -> PowerSource | None:
         """Return the chosen source of ``component``, if any."""
@@ -197,4 +279,5 @@ def discover(ctx: ProbeContext | None = None) -> Discovery:
         hardware=ctx.hardware,
         outcomes=tuple(outcomes),
         chosen=tuple(chosen[c] for c in COMPONENTS if c in chosen),
+        placement=ctx.placement,
     )

@@ -166,6 +166,7 @@ ENV_ONLY = frozenset(
         "WATTPRINT_UK_CARBON_URL",
         "WATTPRINT_RUN_GROUP",
         "WATTPRINT_DMI_DIR",
+        "WATTPRINT_CLOUD_INSTANCE_TYPE",
     }
 )
 """Environment variables that are not settings (read where they are used)."""

@@ -376,25 +376,37 @@ class ResultBuilder:
         """Return the run's embodied share (kg CO2e) and how it was obtained.
 
         GSF SCI: M = TE x (time reserved / expected lifetime) x (resources
-        reserved / total resources); the share reserved is the usable CPUs
-        over the machine's (a container's quota, a SLURM allocation), and 0
-        for a rank whose host is counted by another rank.
+        reserved / total resources). The server and the share reserved come
+        from discovery (``Discovery.host``): a cloud instance's platform and
+        its vCPUs' share of it (CCF), a VM's share of a two-socket host of
+        its chip, or this machine's usable CPUs over its logical CPUs; 0 for
+        a rank whose host is counted by another rank. A figure the user set
+        is this machine's total, shared by its usable CPUs.
         """
-        hw = self.meter.discovery.hardware
+        discovery = self.meter.discovery
+        hw = discovery.hardware
+        host = discovery.host
         settings = self.settings
+        share = hw.cpu.usable_cpus / hw.cpu.logical_cpus
+        rule = f"{hw.cpu.usable_cpus:g} usable CPUs of {hw.cpu.logical_cpus}"
         if settings.embodied_kg is not None:
             total = settings.embodied_kg
             what = f"{total:g} kg set by the user ({settings.source_of('embodied_kg')})"
+        elif host is not None and host.platform_embodied_kg is not None:
+            total, share, rule = host.platform_embodied_kg, host.share, host.rule
+            what = f"{total:.0f} kg for the instance's platform server"
         else:
-            estimate = default_embodied(
-                cpu_sockets=hw.cpu.sockets, ram_gb=hw.ram_total_bytes / BYTES_PER_GB
-            )
+            sockets = host.sockets if host is not None else hw.cpu.sockets
+            ram_gb = host.ram_gb if host is not None else hw.ram_total_bytes / BYTES_PER_GB
+            if host is not None:
+                share, rule = host.share, host.rule
+            estimate = default_embodied(cpu_sockets=sockets, ram_gb=ram_gb)
             total = estimate.total_kg
             parts = ", ".join(
                 f"{p.component} {p.count:g} x {p.kg_each:g} kg" for p in estimate.parts
             )
-            what = f"{total:.0f} kg estimated ({parts})"
-        share = hw.cpu.usable_cpus / hw.cpu.logical_cpus if self.counts_host else 0.0
+            what = f"{total:.0f} kg estimated for the server ({parts})"
+        share = min(1.0, share) if self.counts_host else 0.0
         kg = embodied_share_kg(
             total_embodied_kg=total,
             duration_s=duration_s,
@@ -403,6 +415,6 @@ class ResultBuilder:
         )
         detail = (
             f"{what} x {duration_s:.1f} s / {settings.lifetime_years:g} years x "
-            f"{share:.3g} of the machine reserved (GSF SCI); see impact/SOURCES.md"
+            f"{share:.3g} of it reserved ({rule}; GSF SCI); see impact/SOURCES.md"
         )
         return kg, detail

@@ -43,12 +43,17 @@ class CpuInfo:
 def read_cpu_info(
     *, procfs_root: Path = Path("/proc"), cgroup_root: Path = Path("/sys/fs/cgroup")
 ) -> CpuInfo:
-    """Read the CPU brand, topology and usable share of this machine."""
-    brand, sockets = _brand_and_sockets(procfs_root / "cpuinfo")
-    logical = os.cpu_count() or 1
+    """Read the CPU brand, topology and usable share of this machine.
+
+    The logical CPUs are the processors ``cpuinfo`` lists, else
+    ``os.cpu_count()``; the affinity mask is read for this process only when
+    ``procfs_root`` is the real ``/proc`` (a recorded tree has its own CPUs).
+    """
+    brand, sockets, processors = _brand_and_sockets(procfs_root / "cpuinfo")
+    logical = processors or os.cpu_count() or 1
     usable = float(logical)
     limits: list[str] = []
-    if hasattr(os, "sched_getaffinity"):
+    if hasattr(os, "sched_getaffinity") and procfs_root == Path("/proc"):
         allowed = len(os.sched_getaffinity(0))
         if allowed < usable:
             usable = float(allowed)
@@ -66,9 +71,11 @@ def read_cpu_info(
     )
 
 
-def _brand_and_sockets(cpuinfo: Path) -> tuple[str, int]:
+def _brand_and_sockets(cpuinfo: Path) -> tuple[str, int, int]:
+    """Return the brand, the number of packages and the number of processors listed."""
     brand = ""
     packages: set[str] = set()
+    processors = 0
     try:
         text = cpuinfo.read_text(errors="replace")
     except OSError:
@@ -76,6 +83,8 @@ def _brand_and_sockets(cpuinfo: Path) -> tuple[str, int]:
     for line in text.splitlines():
         key, _, value = line.partition(":")
         key = key.strip()
+        if key == "processor":
+            processors += 1
         if key == "model name" and not brand:
             brand = value.strip()
         elif key == "physical id":
@@ -84,7 +93,7 @@ def _brand_and_sockets(cpuinfo: Path) -> tuple[str, int]:
             brand = value.strip()
     if not brand:
         brand = platform.processor() or platform.machine() or "unknown CPU"
-    return brand, max(1, len(packages))
+    return brand, max(1, len(packages)), processors
 
 
 def cgroup_cpu_quota(

@@ -49,6 +49,7 @@ _N_CORE = re.compile(
 )
 _GEN = re.compile(r"\b\d+(?:st|nd|rd|th)\s+gen\b", re.IGNORECASE)
 _NOISE = frozenset({"cpu", "processor", "apu", "intel", "amd"})
+_LINE_WORDS = frozenset({"epyc", "xeon", "ryzen", "threadripper", "opteron", "core", "atom"})
 _VENDOR_WORDS: dict[str, frozenset[str]] = {
     "amd": frozenset(
         {"amd", "ryzen", "epyc", "opteron", "athlon", "phenom", "sempron", "turion", "threadripper"}
@@ -99,6 +100,9 @@ class CpuMatch:
         how: which matching step answered: ``exact``, ``normalized``,
             ``tokens`` or ``default``.
         detail: one sentence for people saying what was matched and how.
+        threads: hardware threads of one package of the matched entry, if
+            the table knows them (AMD's pages, SPECpower).
+        cores: cores of one package of the matched entry, if known.
     """
 
     brand: str
@@ -106,6 +110,8 @@ class CpuMatch:
     tdp_w: float
     how: MatchHow
     detail: str
+    threads: int | None = None
+    cores: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,12 @@ class _Entry:
     tokens: frozenset[str]
     vendor: str | None
     row: int
+    threads: int | None = None
+    cores: int | None = None
+
+    @property
+    def counts(self) -> tuple[int | None, int | None]:
+        return self.threads, self.cores
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +187,7 @@ class CpuTable:
             entry, how = found
             what = {"exact": "exactly", "normalized": "by normalized name", "tokens": "by tokens"}
             detail = f"matched {entry.name!r} ({entry.tdp_w:g} W) {what[how]}"
-            return CpuMatch(brand, entry.name, entry.tdp_w, how, detail)
+            return CpuMatch(brand, entry.name, entry.tdp_w, how, detail, *entry.counts)
         per_thread_w = self.default_w_per_thread
         tdp_w = per_thread_w * threads_per_package
         plural = "thread" if threads_per_package == 1 else "threads"
@@ -184,6 +196,25 @@ class CpuTable:
             f" x {threads_per_package} {plural}"
         )
         return CpuMatch(brand, None, tdp_w, "default", detail)
+
+    def tdp_for_cores(self, brand: str, cores: int) -> tuple[float, tuple[str, ...]] | None:
+        """Return the median TDP (W) of the brand's line (epyc, xeon...) with ``cores`` cores.
+
+        For a CPU missing from the table whose brand says its core count
+        (``AMD EPYC 9R14 96-Core Processor``); None when no entry qualifies.
+        """
+        lines = (set(normalize_brand(brand).split()) | set(brand.lower().split())) & _LINE_WORDS
+        vendor = _vendor(brand)
+        found = sorted(
+            (e.tdp_w, e.name)
+            for e in self._load_index().exact.values()
+            if e.cores == cores and e.vendor == vendor and lines & set(e.name.lower().split())
+        )
+        if not found:
+            return None
+        mid = len(found) // 2
+        median = found[mid][0] if len(found) % 2 else (found[mid - 1][0] + found[mid][0]) / 2
+        return median, tuple(name for _, name in found)
 
     def _load_index(self) -> _Index:
         if self._index is None:
@@ -312,7 +343,8 @@ def _parse_tdp(text: str, label: str) -> _Index:
         if not name or not math.isfinite(tdp_w) or tdp_w <= 0:
             raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}")
         key = normalize_brand(name)
-        entry = _Entry(name, tdp_w, frozenset(key.split()), _vendor(name), reader.line_num)
+        counts = (_count(row.get("threads")), _count(row.get("cores")))
+        entry = _Entry(name, tdp_w, frozenset(key.split()), _vendor(name), reader.line_num, *counts)
         exact.setdefault(name, entry)
         if key:
             normalized.setdefault(key, entry)  # first entry wins on a tie
@@ -325,6 +357,12 @@ def _parse_tdp(text: str, label: str) -> _Index:
     if not exact:
         raise DataError(f"{label}: the table has no rows")
     return _Index(exact, normalized, {token: tuple(v) for token, v in by_token.items()})
+
+
+def _count(text: str | None) -> int | None:
+    """Return a positive whole count from a table cell, or None when empty or bad."""
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def _parse_defaults(text: str, label: str) -> _Defaults:
