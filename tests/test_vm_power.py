@@ -14,7 +14,7 @@ import pytest
 from fakes.fake_clock import FakeClock
 from fakes.fake_machine import Machine, write_machine
 
-from wattprint.power.accuracy import MODEL_ERROR, MODEL_TO_RAPL_HIGH, MODEL_TO_RAPL_LOW, error_band
+from wattprint.impact.uncertainty import ENERGY_BANDS, MODEL_TO_RAPL_HIGH, MODEL_TO_RAPL_LOW
 from wattprint.power.cpu.cloud_profiles import CloudProfileSource
 from wattprint.power.cpu.per_thread import TdpPerThreadSource
 from wattprint.power.cpu.tdp import TdpModelSource
@@ -265,8 +265,11 @@ def test_model_error_band_matches_the_built_table() -> None:
     }
     assert values == {"model_to_rapl_low": MODEL_TO_RAPL_LOW, "model_to_rapl_high": 3.67}
     assert MODEL_TO_RAPL_HIGH == 3.67
-    low, high = MODEL_ERROR["tdp-x-load"]
-    assert low == pytest.approx(1 / 3.67) and high == pytest.approx(1 / 0.57)
-    for method, (lo, hi) in MODEL_ERROR.items():
-        assert 0 < lo <= 1 <= hi, method
-    assert error_band("constant") == (1.0, 1.0) and error_band("nvml-energy") is None
+    band = ENERGY_BANDS["tdp-x-load"]
+    assert band.low_factor == pytest.approx(1 / 3.67)
+    assert band.high_factor == pytest.approx(1 / 0.57)
+    for method in ("tdp-per-thread", "cloud-instance-profile"):
+        assert ENERGY_BANDS[method] == band, method
+    for method, b in ENERGY_BANDS.items():
+        assert 0 < b.low_factor <= 1 <= b.high_factor, method
+    assert (ENERGY_BANDS["constant"].low_factor, ENERGY_BANDS["constant"].high_factor) == (1, 1)

@@ -221,7 +221,7 @@ def uncertainty_of(runs: tuple[RunLine, ...], records: tuple[RunRecord, ...]) ->
         notes.append(
             f"{100 * estimated / it_total:.0f}% of the IT energy is estimated "
             f"({', '.join(sorted(models))}), not measured by a hardware counter: a model "
-            "(the TDP x load model is 0.73-3.67x RAPL on the profiles it was fitted on; the "
+            "(the TDP x load model is 0.57-3.67x RAPL on the profiles it was fitted on; the "
             "W per GB memory model 0.5-3x); the ranges shown carry each method's stated band "
             "(impact/SOURCES.md), a set power is taken as exact"
         )
