@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +67,40 @@ def place_options(func: Any) -> Any:
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @setting_options()
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the result as JSON on stdout, after the command's own output.",
+)
+@click.option(
+    "--json-out",
+    "json_out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=None,
+    help="Write the result as JSON to this file; '-' for stdout, the command's "
+    "stdout then going to stderr so that the two never mix.",
+)
+@click.option(
+    "--as-codecarbon",
+    is_flag=True,
+    help="'import codecarbon' in the command gets wattprint's drop-in "
+    "(a real CodeCarbon install is left in place).",
+)
+@click.option(
+    "--shadow-codecarbon",
+    is_flag=True,
+    help="With --as-codecarbon: use the drop-in even where CodeCarbon is installed.",
+)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def run(command: tuple[str, ...], as_json: bool, **options: Any) -> None:
+def run(
+    command: tuple[str, ...],
+    as_json: bool,
+    json_out: Path | None,
+    as_codecarbon: bool,
+    shadow_codecarbon: bool,
+    **options: Any,
+) -> None:
     """Run COMMAND and track its whole process tree.
 
     Put '--' before the command: wattprint run --country FR -- python train.py
@@ -85,8 +118,15 @@ def run(command: tuple[str, ...], as_json: bool, **options: Any) -> None:
         tracker = Tracker(**given(options), handle_signals=False)
     except ConfigError as err:
         raise _usage_error(err) from err
+    from wattprint.cli.json_out import json_destination
+
     try:
-        code, result = run_tracked(tracker, list(command))
+        with json_destination(json_out) as write_json, _codecarbon(
+            as_codecarbon or shadow_codecarbon, shadow_codecarbon
+        ):
+            code, result = run_tracked(tracker, list(command))
+            if result is not None:
+                write_json(result)
     except WattprintError as err:
         raise click.ClickException(str(err)) from err
     if result is not None:
@@ -94,6 +134,19 @@ def run(command: tuple[str, ...], as_json: bool, **options: Any) -> None:
         if as_json:
             print_json(result)
     sys.exit(code)
+
+
+@contextmanager
+def _codecarbon(wanted: bool, shadow: bool) -> Iterator[None]:
+    """Make ``import codecarbon`` in the command get the drop-in, when ``wanted``."""
+    if not wanted:
+        yield
+        return
+    from wattprint.compat.shim import codecarbon_shim
+
+    with codecarbon_shim(shadow=shadow) as plan:
+        click.echo(f"wattprint: {plan.message}", err=True)
+        yield
 
 
 @cli.command()
