@@ -138,6 +138,29 @@ class BaseEmissionsTracker:
         """The current (or last) run's id."""
         return self.tracker.run_id
 
+    def get_detected_hardware(self) -> dict[str, Any]:
+        """Return the machine as CodeCarbon describes it (``ram_total_size`` in GiB)."""
+        import psutil
+
+        from wattprint.tracking.assemble import build_host
+
+        host = build_host(self.tracker.discovery)
+        settings = self.tracker.settings
+        return {
+            "ram_total_size": host.ram_total_bytes / 2**30,
+            "cpu_count": host.cpu_count,
+            "cpu_physical_count": psutil.cpu_count(logical=False),
+            "cpu_model": host.cpu_model,
+            "gpu_count": host.gpu_count,
+            "gpu_model": host.gpu_model,
+            "gpu_ids": list(settings.gpu_ids) if settings.gpu_ids is not None else None,
+        }
+
+    def service_shutdown(self, signum: int, frame: object) -> None:
+        """Stop the run from a signal handler (CodeCarbon's name)."""
+        logger.warning("wattprint: service_shutdown - caught signal %d", signum)
+        self.stop()
+
     def start(self) -> None:
         """Start tracking (a tracker already running says so and goes on)."""
         if self.tracker.running:

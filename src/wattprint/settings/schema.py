@@ -179,6 +179,9 @@ CODECARBON_UNSUPPORTED: dict[str, str] = {
     "rapl_include_dram": "wattprint chooses the RAPL domains itself",
     "rapl_prefer_psys": "wattprint chooses the RAPL domains itself",
     "allow_multiple_runs": "wattprint always allows several trackers at once",
+    "output_methods": "use save_to_file, or wattprint's sinks (Tracker(sinks=[...]))",
+    "output_handlers": "CodeCarbon output objects are taken as arguments only",
+    "country_2letter_iso_code": "set country (alpha-2 or alpha-3) instead",
 }
 """CodeCarbon settings wattprint does not take, and why (each is named in a warning)."""
 

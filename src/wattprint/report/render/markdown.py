@@ -250,7 +250,11 @@ def _sources(r: Report) -> list[str]:
 def _head(r: Report) -> list[str]:
     inputs = ", ".join(f"`{i.path}` (sha256 {i.sha256[:12]}...)" for i in r.scope.inputs)
     made = f"Made by {r.generator or 'wattprint'} on {r.generated_at}"
-    return [f"# {r.title}", "", made + (f" from {inputs}" if inputs else "") + ".", ""]
+    lines = [f"# {r.title}", "", made + (f" from {inputs}" if inputs else "") + ".", ""]
+    others = [tool for tool in r.methodology.tools if not tool.startswith("wattprint")]
+    if others:
+        lines += [f"Figures as computed by {', '.join(r.methodology.tools)} (as recorded).", ""]
+    return lines
 
 
 def _uncertainty(r: Report) -> list[str]:
