@@ -1,6 +1,6 @@
 """CodeCarbon 3.3.2's constructor keywords, each mapped to wattprint's or named in a warning.
 
-CodeCarbon's ``BaseEmissionsTracker.__init__`` takes 35 keywords (in the order
+CodeCarbon's ``BaseEmissionsTracker.__init__`` takes 36 keywords (in the order
 of :data:`PARAMETERS`, any of them positionally); ``OfflineEmissionsTracker``
 adds five keyword-only ones for the place (:data:`OFFLINE_PARAMETERS`), and
 ``track_emissions`` adds ``offline``. :func:`bind` checks them as CodeCarbon's
@@ -30,7 +30,7 @@ PARAMETERS: tuple[str, ...] = (
     "experiment_name", "electricitymaps_api_token", "co2_signal_api_token", "tracking_mode",
     "log_level", "on_csv_write", "logger_preamble", "force_cpu_power", "force_ram_power",
     "pue", "wue", "force_carbon_intensity_g_co2e_kwh", "force_mode_cpu_load",
-    "allow_multiple_runs", "rapl_include_dram", "rapl_prefer_psys",
+    "allow_multiple_runs", "rapl_include_dram", "rapl_prefer_psys", "metadata",
 )  # fmt: skip
 """``EmissionsTracker``'s keywords, in CodeCarbon 3.3.2's order (positional too)."""
 
@@ -39,8 +39,12 @@ OFFLINE_PARAMETERS: tuple[str, ...] = (
 )  # fmt: skip
 """``OfflineEmissionsTracker``'s own keyword-only keywords."""
 
-DECORATOR_PARAMETERS: tuple[str, ...] = (*PARAMETERS, "offline", *OFFLINE_PARAMETERS)
-"""``track_emissions``' keywords (after ``fn``)."""
+DECORATOR_PARAMETERS: tuple[str, ...] = (
+    *(p for p in PARAMETERS if p not in ("metadata", "force_mode_cpu_load")),
+    "offline",
+    *OFFLINE_PARAMETERS,
+)
+"""``track_emissions``' keywords (after ``fn``): the tracker's but two, and the place."""
 
 CODECARBON_DEFAULTS: dict[str, object] = {
     "project": "codecarbon",
@@ -66,6 +70,7 @@ _ONLY_DEFAULT: dict[str, tuple[object, str]] = {
         False, "wattprint reads the RAPL DRAM domain as memory energy when it exists"
     ),
     "rapl_prefer_psys": (False, "wattprint chooses the RAPL domains itself (package, DRAM)"),
+    "metadata": (None, "it feeds CodeCarbon's BoAmps output, which wattprint does not have"),
     "save_to_logfire": (False, "wattprint has no Logfire output"),
     "logger_preamble": ("", "wattprint's log messages are configured with the logging module"),
     "on_csv_write": ("append", "wattprint appends one row per run (and per flush())"),

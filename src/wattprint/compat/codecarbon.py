@@ -312,9 +312,9 @@ class OfflineEmissionsTracker(BaseEmissionsTracker):
 
 
 def _signature(names: tuple[str, ...], keyword_only: tuple[str, ...] = ()) -> inspect.Signature:
+    """Return the class's call signature, as CodeCarbon's (None for "not given")."""
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [inspect.Parameter("self", kind)]
-    params += [inspect.Parameter(n, kind, default=None) for n in names]
+    params = [inspect.Parameter(n, kind, default=None) for n in names]
     only = inspect.Parameter.KEYWORD_ONLY
     params += [inspect.Parameter(n, only, default=None) for n in keyword_only]
     return inspect.Signature(params)

@@ -182,6 +182,7 @@ CODECARBON_UNSUPPORTED: dict[str, str] = {
     "output_methods": "use save_to_file, or wattprint's sinks (Tracker(sinks=[...]))",
     "output_handlers": "CodeCarbon output objects are taken as arguments only",
     "country_2letter_iso_code": "set country (alpha-2 or alpha-3) instead",
+    "metadata": "it feeds CodeCarbon's BoAmps output, which wattprint does not have",
 }
 """CodeCarbon settings wattprint does not take, and why (each is named in a warning)."""
 
