@@ -120,7 +120,7 @@ class BaseEmissionsTracker:
             logger.warning("wattprint: %s", message)
         tracker_args = {**_codecarbon_defaults(translated.tracker_args)}
         tracker_args.update(translated.tracker_args)
-        self._handlers = list(translated.handlers)
+        self._handlers: list[Any] = list(translated.handlers)
         self.tracker: Tracker = self._make_tracker(tracker_args, translated.sinks)
         self._active_task: str | None = None
         self._tasks: dict[str, EmissionsData] = {}
@@ -214,7 +214,7 @@ class BaseEmissionsTracker:
         interim = self.tracker.flush()
         for sink in self.tracker.sinks:
             if isinstance(sink, CsvSink):
-                self._guard(sink.name, lambda s=sink: s.write(interim))
+                self._guard(sink.name, functools.partial(sink.write, interim))
         self._persist(interim)
         return interim.emissions_kg
 
@@ -246,7 +246,7 @@ class BaseEmissionsTracker:
         total = emissions_data_of(result)
         settings = self.tracker.settings
         if settings.save_to_file and self._tasks:
-            tasks = [(name, replace(data, run_id=total.run_id)) for name, data in self._tasks.items()]
+            tasks = [(n, replace(data, run_id=total.run_id)) for n, data in self._tasks.items()]
             self._guard(
                 "task file",
                 lambda: write_task_file(settings.output_dir, settings.experiment, tasks),
@@ -254,7 +254,7 @@ class BaseEmissionsTracker:
         delta = _delta(total, self._previous)
         self._previous = total
         for handler in self._handlers:
-            self._guard(type(handler).__name__, lambda h=handler: h.out(total, delta))
+            self._guard(type(handler).__name__, functools.partial(handler.out, total, delta))
         return total
 
     @staticmethod

@@ -30,9 +30,11 @@ _REEXPORT = """\
 # Written by wattprint run --as-codecarbon: CodeCarbon's interface, measured by wattprint.
 try:
     import wattprint.compat.codecarbon as _dropin
-except ImportError:  # the command's Python does not see wattprint: use the one that ran it
+except ImportError:  # the command's Python sees no wattprint, or another: use the one that ran it
     import sys as _sys
-    _sys.path.append({package_parent!r})
+    _sys.path.insert(0, {package_parent!r})
+    for _name in [n for n in _sys.modules if n == "wattprint" or n.startswith("wattprint.")]:
+        del _sys.modules[_name]
     import wattprint.compat.codecarbon as _dropin
 from wattprint.compat.codecarbon import *  # noqa: F401,F403
 from wattprint.compat.codecarbon import EmissionsData, __version__  # noqa: F401

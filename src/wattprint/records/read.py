@@ -165,12 +165,14 @@ def read_codecarbon_tasks(
         lines = _Lines(path, f, damaged)
         _first_line(path, lines)
 
-        def maker(path: Path, header: list[str]) -> Callable[[Fields], tuple[str | None, TaskRecord]]:
-            if TASK_MARKER not in header or MARKER in header:
-                raise DataError(f"{path}: not a CodeCarbon task file (no {TASK_MARKER} column)")
-            return codecarbon_task
+        yield from _csv_records(path, lines, damaged, _task_maker)
 
-        yield from _csv_records(path, lines, damaged, maker)
+
+def _task_maker(path: Path, header: list[str]) -> Callable[[Fields], tuple[str | None, TaskRecord]]:
+    """Return how a row of CodeCarbon's task file becomes ``(run id, task)``."""
+    if TASK_MARKER not in header or MARKER in header:
+        raise DataError(f"{path}: not a CodeCarbon task file (no {TASK_MARKER} column)")
+    return codecarbon_task
 
 
 def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[RunRecord]:
