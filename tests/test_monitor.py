@@ -70,7 +70,7 @@ def test_one_row_per_period_until_stopped(tmp_path: Path) -> None:
     assert len({r["run_id"] for r in rows}) == len(rows)  # one run per period
     assert {r["tracking_mode"] for r in rows} == {"machine"}
     assert {r["status"] for r in rows} == {"completed"}
-    for before, after in zip(results, results[1:]):
+    for before, after in zip(results, results[1:], strict=False):
         assert after.started_at >= before.ended_at  # a time series, in order
 
 

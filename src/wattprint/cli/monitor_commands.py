@@ -18,8 +18,10 @@ from wattprint.settings.cli import setting_options
 
 
 @click.command("monitor")
-@setting_options("project", "experiment", "country", "region", "cloud", "interval_s",
-                 "output_dir", "output_file", "pue", "wue", "force_intensity_g_per_kwh")  # fmt: skip
+@setting_options(
+    "project", "experiment", "country", "region", "cloud", "interval_s",
+    "output_dir", "output_file", "pue", "wue", "force_intensity_g_per_kwh",
+)  # fmt: skip
 @click.option(
     "--period",
     default="1h",
