@@ -22,6 +22,7 @@ and can be filtered (``warnings.filterwarnings("ignore", category=WattprintWarni
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import warnings
@@ -112,8 +113,14 @@ class LogBridge(logging.NullHandler):
     default filters), and a record below WARNING, which only passes when the
     ``log_level`` setting lowered the logger's level, is printed to stderr as
     CodeCarbon prints its own. Once an application configures logging, its
-    handlers show the records and this one does nothing.
+    handlers show the records and this one does nothing. A warnings filter
+    set to ``"error"`` prints the warning instead of raising it into the
+    tracker (tracking never breaks the program); ``"ignore"`` silences it.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[str] = set()
 
     def handle(self, record: logging.LogRecord) -> bool:
         """Pass ``record`` on to :mod:`warnings` or stderr when nothing else shows it."""
@@ -121,10 +128,20 @@ class LogBridge(logging.NullHandler):
             return False
         message = record.getMessage()
         if record.levelno >= logging.WARNING:
-            warnings.warn(message, WattprintWarning, stacklevel=_outside_levels())
+            with self.lock or _NO_LOCK:
+                if message in self._seen:
+                    return True  # once per message, whatever resets the warnings registry
+                self._seen.add(message)
+            try:
+                warnings.warn(message, WattprintWarning, stacklevel=_outside_levels())
+            except Warning:  # a filter made it an error: tracking must go on, so say it
+                print(f"WattprintWarning: {message}", file=sys.stderr)
         else:
             print(f"[wattprint {record.levelname}] {message}", file=sys.stderr)
         return True
+
+
+_NO_LOCK = contextlib.nullcontext()
 
 
 def _outside_levels() -> int:

@@ -43,8 +43,16 @@ def _setup_logging() -> None:
 def _usage_error(err: ConfigError) -> click.UsageError:
     """Name the command-line option of the setting ``err`` is about (e.g. --cpu-power)."""
     ctx = click.get_current_context(silent=True)
-    params = ctx.command.params if ctx is not None else []
-    option = next((p.opts[0] for p in params if p.name == err.key and p.opts), "")
+    params = [p for p in (ctx.command.params if ctx is not None else []) if p.opts]
+    values = ctx.params if ctx is not None else {}
+    # The option the user gave that holds the bad value (--cloud gcp:nowhere for a
+    # bad region), else the option of the setting the error names.
+    given = [p for p in params if isinstance(values.get(p.name), str)]
+    holder = next((p for p in given if p.name == err.key), None) or next(
+        (p for p in given if str(err.value) and str(err.value) in values[p.name or ""]), None
+    )
+    named = holder or next((p for p in params if p.name == err.key), None)
+    option = named.opts[0] if named is not None else ""
     return click.UsageError(f"{err} (option {option})" if option else str(err))
 
 

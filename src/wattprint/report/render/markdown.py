@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from wattprint.advice.ranking import RankedPlace
+from wattprint.impact.equivalents import say
 from wattprint.report.model import Report
 from wattprint.report.render import text as t
 
@@ -160,14 +161,14 @@ def _per_unit(r: Report) -> list[str]:
 def _equivalents(r: Report) -> list[str]:
     rows = [
         (
+            say(e),
             f"{t.count(e.value)} {e.factor.unit}",
-            e.factor.label,
             e.factor.basis,
             f"{e.factor.source} ({e.factor.year})",
         )
         for e in r.equivalents
     ]
-    header = ("Amount", "Of", "Compares", "Source")
+    header = ("As much as", "Count", "Compares", "Source")
     return ["## Equivalents", "", *table(header, rows)]
 
 
