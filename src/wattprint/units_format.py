@@ -37,7 +37,7 @@ def si(value: float, unit: str, digits: int = 3) -> str:
 
 
 def energy_text(kwh: float) -> str:
-    """Return an energy given in kWh: ``1.23 kWh``, ``45.6 Wh``, below 1 Wh in joules (``12 mJ``)."""
+    """Return an energy given in kWh: ``1.23 kWh``, ``45.6 Wh``; below 1 Wh in J (``12 mJ``)."""
     wh = kwh * 1000.0
     if abs(wh) >= 1.0:
         return si(wh, "Wh")
@@ -59,7 +59,7 @@ def water_text(litres: float) -> str:
 
 
 def duration_text(seconds: float) -> str:
-    """Return a duration given in s: ``2.5 years``, ``4 days``, ``3.1 h``, ``12 min``, ``1.4 s``, ``3 ms``."""
+    """Return a duration given in s: ``2.5 years``, ``4 days``, ``3.1 h``, ``1.4 s``, ``3 ms``."""
     size = abs(seconds)
     for limit, scale, unit in (
         (365.25 * 86400, 365.25 * 86400, "years"), (86400, 86400, "days"),

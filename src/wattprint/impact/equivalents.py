@@ -20,6 +20,7 @@ it was read; ``SOURCES.md`` next to this file lists them all.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -291,7 +292,7 @@ def _charges(n: float) -> str:
     return f"{n * 100:.3g}% of a full smartphone charge"
 
 
-_SAYINGS = {
+_SAYINGS: dict[str, Callable[[float], str]] = {
     "car_km_eu": lambda n: f"driving {distance_text(n)} in an average new European car",
     "car_km_us": lambda n: f"driving {distance_text(n)} in an average US passenger car",
     "tv_hours": lambda n: f"watching a 50-inch TV for {duration_text(n * _SECONDS_PER_HOUR)}",
