@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import shutil
 import site
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,16 @@ emissions = tracker.stop()
 print("module", codecarbon.__file__)
 print("emissions", emissions)
 """
+
+@pytest.fixture
+def restore_logger() -> Iterator[None]:
+    """Put back the wattprint logger as it was (the command line adds a stderr handler)."""
+    log = logging.getLogger("wattprint")
+    level, handlers = log.level, list(log.handlers)
+    yield
+    log.setLevel(level)
+    log.handlers[:] = handlers
+
 
 
 @pytest.fixture
@@ -118,6 +130,7 @@ def test_json_out_never_mixes_with_the_commands_stdout(
 # -- reports on CodeCarbon's folders --------------------------------------------------
 
 
+@pytest.mark.usefixtures("restore_logger")
 def test_report_on_codecarbons_own_folder_keeps_the_run_and_its_tasks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -153,6 +166,7 @@ def test_a_task_file_alone_is_named_not_read_as_runs(tmp_path: Path) -> None:
     assert loaded.runs == () or all(not r.tasks for r in loaded.runs)
 
 
+@pytest.mark.usefixtures("restore_logger")
 def test_plain_report_reads_the_rows_wattprint_diverted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

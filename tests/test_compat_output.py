@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,17 @@ from wattprint.cli import main
 from wattprint.impact.equivalents import equivalents, say
 from wattprint.report.render.svg import merge_short_intervals
 from wattprint.units_format import duration_text, energy_text, mass_text, si, water_text
+
+
+@pytest.fixture
+def restore_logger() -> Iterator[None]:
+    """Put back the wattprint logger as it was (the command line adds a stderr handler)."""
+    log = logging.getLogger("wattprint")
+    level, handlers = log.level, list(log.handlers)
+    yield
+    log.setLevel(level)
+    log.handlers[:] = handlers
+
 
 
 def _python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -104,12 +117,14 @@ def test_power_chart_does_not_drop_to_zero_at_task_boundaries() -> None:
     assert kept == pytest.approx(energy)
 
 
+@pytest.mark.usefixtures("restore_logger")
 def test_doctor_prints_the_extra_with_its_brackets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert 'pip install "wattprint[gpu]"' in out.replace("\n", " ") or "GPU 0" in out
 
 
+@pytest.mark.usefixtures("restore_logger")
 def test_bad_cloud_region_names_the_cloud_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--cloud", "gcp:nowhere", "--", "true"]) == 2
     err = capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import re
 import signal
@@ -12,6 +13,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,17 @@ import pytest
 from wattprint.errors import ConfigError
 from wattprint.tracking.monitor import Monitor, parse_period
 from wattprint.tracking.tracker import Tracker
+
+
+@pytest.fixture
+def restore_logger() -> Iterator[None]:
+    """Put back the wattprint logger as it was (the command line adds a stderr handler)."""
+    log = logging.getLogger("wattprint")
+    level, handlers = log.level, list(log.handlers)
+    yield
+    log.setLevel(level)
+    log.handlers[:] = handlers
+
 
 
 @pytest.mark.parametrize(
@@ -109,6 +122,7 @@ def test_cli_monitor_until_sigterm_with_a_prometheus_endpoint(tmp_path: Path) ->
     assert len(rows) >= 2 and {r["tracking_mode"] for r in rows} == {"machine"}
 
 
+@pytest.mark.usefixtures("restore_logger")
 def test_cli_bad_period_names_the_option(tmp_path: Path) -> None:
     from wattprint.cli import main
 

@@ -159,7 +159,10 @@ ENV_ONLY = frozenset(
 )
 """Environment variables that are not settings (read where they are used)."""
 
-_API = "wattprint does not send runs to CodeCarbon's online API (write to a file or a sink)"
+_API = (
+    "the run is not sent anywhere, neither to CodeCarbon's online API nor to a team "
+    "server (this wattprint has no server output yet); it is still written to the CSV file"
+)
 CODECARBON_UNSUPPORTED: dict[str, str] = {
     "api_key": _API,
     "api_endpoint": _API,
