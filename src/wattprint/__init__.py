@@ -24,10 +24,12 @@ from wattprint.errors import (
     BudgetExceeded,
     ConfigError,
     DataError,
+    LogBridge,
     MissingDependencyError,
     ProviderError,
     SourceUnavailableError,
     WattprintError,
+    WattprintWarning,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +45,9 @@ if TYPE_CHECKING:
     from wattprint.tracking.decorator import track
     from wattprint.tracking.tracker import Tracker
 
-logging.getLogger("wattprint").addHandler(logging.NullHandler())
+# A NullHandler that, while no logging is configured, turns warnings into
+# WattprintWarning (see wattprint.errors.LogBridge).
+logging.getLogger("wattprint").addHandler(LogBridge())
 
 # Public names loaded on first use (PEP 562), so that ``import wattprint``
 # costs a few milliseconds and a program that never tracks pays nothing.
@@ -104,6 +108,7 @@ __all__ = [
     "TaskResult",
     "Tracker",
     "WattprintError",
+    "WattprintWarning",
     "WebhookSink",
     "__version__",
     "track",

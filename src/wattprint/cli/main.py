@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +43,16 @@ def _setup_logging() -> None:
 def _usage_error(err: ConfigError) -> click.UsageError:
     """Name the command-line option of the setting ``err`` is about (e.g. --cpu-power)."""
     ctx = click.get_current_context(silent=True)
-    params = ctx.command.params if ctx is not None else []
-    option = next((p.opts[0] for p in params if p.name == err.key and p.opts), "")
+    params = [p for p in (ctx.command.params if ctx is not None else []) if p.opts]
+    values = ctx.params if ctx is not None else {}
+    # The option the user gave that holds the bad value (--cloud gcp:nowhere for a
+    # bad region), else the option of the setting the error names.
+    given = [p for p in params if isinstance(values.get(p.name), str)]
+    holder = next((p for p in given if p.name == err.key), None) or next(
+        (p for p in given if str(err.value) and str(err.value) in values[p.name or ""]), None
+    )
+    named = holder or next((p for p in params if p.name == err.key), None)
+    option = named.opts[0] if named is not None else ""
     return click.UsageError(f"{err} (option {option})" if option else str(err))
 
 
@@ -65,9 +75,40 @@ def place_options(func: Any) -> Any:
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @setting_options()
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the result as JSON on stdout, after the command's own output.",
+)
+@click.option(
+    "--json-out",
+    "json_out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=None,
+    help="Write the result as JSON to this file; '-' for stdout, the command's "
+    "stdout then going to stderr so that the two never mix.",
+)
+@click.option(
+    "--as-codecarbon",
+    is_flag=True,
+    help="'import codecarbon' in the command gets wattprint's drop-in "
+    "(a real CodeCarbon install is left in place).",
+)
+@click.option(
+    "--shadow-codecarbon",
+    is_flag=True,
+    help="With --as-codecarbon: use the drop-in even where CodeCarbon is installed.",
+)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def run(command: tuple[str, ...], as_json: bool, **options: Any) -> None:
+def run(
+    command: tuple[str, ...],
+    as_json: bool,
+    json_out: Path | None,
+    as_codecarbon: bool,
+    shadow_codecarbon: bool,
+    **options: Any,
+) -> None:
     """Run COMMAND and track its whole process tree.
 
     Put '--' before the command: wattprint run --country FR -- python train.py
@@ -85,8 +126,15 @@ def run(command: tuple[str, ...], as_json: bool, **options: Any) -> None:
         tracker = Tracker(**given(options), handle_signals=False)
     except ConfigError as err:
         raise _usage_error(err) from err
+    from wattprint.cli.json_out import json_destination
+
     try:
-        code, result = run_tracked(tracker, list(command))
+        with json_destination(json_out) as write_json, _codecarbon(
+            as_codecarbon or shadow_codecarbon, shadow_codecarbon
+        ):
+            code, result = run_tracked(tracker, list(command))
+            if result is not None:
+                write_json(result)
     except WattprintError as err:
         raise click.ClickException(str(err)) from err
     if result is not None:
@@ -94,6 +142,19 @@ def run(command: tuple[str, ...], as_json: bool, **options: Any) -> None:
         if as_json:
             print_json(result)
     sys.exit(code)
+
+
+@contextmanager
+def _codecarbon(wanted: bool, shadow: bool) -> Iterator[None]:
+    """Make ``import codecarbon`` in the command get the drop-in, when ``wanted``."""
+    if not wanted:
+        yield
+        return
+    from wattprint.compat.shim import codecarbon_shim
+
+    with codecarbon_shim(shadow=shadow) as plan:
+        click.echo(f"wattprint: {plan.message}", err=True)
+        yield
 
 
 @cli.command()

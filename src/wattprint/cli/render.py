@@ -11,6 +11,14 @@ from wattprint.results import RunResult
 from wattprint.sinks.csv_file import CsvSink
 from wattprint.sinks.jsonl import JsonLinesSink
 from wattprint.tracking.tracker import Tracker
+from wattprint.units_format import energy_text, mass_text, water_text
+
+
+def escape(text: str) -> str:
+    """Return ``text`` safe from rich markup (``wattprint[gpu]`` stays as written)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def _console(stderr: bool = False) -> Any:
@@ -20,19 +28,11 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _energy(kwh: float) -> str:
-    if kwh >= 1:
-        return f"{kwh:.3f} kWh"
-    if kwh >= 1e-3:
-        return f"{kwh * 1e3:.3f} Wh"
-    return f"{kwh * 3.6e6:.1f} J"
+    return energy_text(kwh)
 
 
 def _mass(kg: float) -> str:
-    if kg >= 1:
-        return f"{kg:.3f} kg"
-    if kg >= 1e-3:
-        return f"{kg * 1e3:.3f} g"
-    return f"{kg * 1e6:.2f} mg"
+    return mass_text(kg)
 
 
 _UNIT_FACTORS = {"kWh": 1.0, "Wh": 1e-3, "J": 1 / 3.6e6, "kg": 1.0, "g": 1e-3, "mg": 1e-6}
@@ -76,7 +76,10 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
         + (f" + {_mass(result.embodied_kg)} embodied" if result.embodied_kg else "")
     )
     c.print("  " + "; ".join(parts) + f"; mode {result.mode}")
-    c.print(f"  water {result.water_l:.3g} L; PUE {result.pue:g}; place: {result.location.how}")
+    c.print(
+        f"  water {water_text(result.water_l)}; PUE {result.pue:g}; "
+        f"place: {escape(result.location.how)}"
+    )
     for sink in tracker.sinks:
         if isinstance(sink, (CsvSink, JsonLinesSink)) and sink.written_to is not None:
             c.print(f"  row written to {sink.written_to}")
@@ -100,16 +103,17 @@ def print_diagnosis(d: Diagnosis) -> None:
         f"  CPU: {cpu['brand']} ({cpu['sockets']} socket(s), {cpu['logical_cpus']} threads, "
         f"{cpu['usable_cpus']:g} usable{'; ' + str(cpu['limit']) if cpu['limit'] else ''})"
     )
-    c.print(f"  TDP: {cpu['tdp_detail']}")
+    c.print(f"  TDP: {escape(str(cpu['tdp_detail']))}")
     c.print(f"  RAM: {d.ram_total_gib:g} GiB")
     if not d.gpus:
         c.print(
-            "  GPUs: none found (NVIDIA needs the driver and wattprint\\[gpu]; "
-            "AMD needs ROCm's amdsmi)"
+            "  GPUs: none found (NVIDIA needs its driver and "
+            + escape('pip install "wattprint[gpu]"')
+            + "; AMD needs ROCm's amdsmi)"
         )
     for gpu in d.gpus:
         if "error" in gpu:
-            c.print(f"  GPU ({gpu['vendor']}): {gpu['error']}")
+            c.print(f"  GPU ({gpu['vendor']}): {escape(str(gpu['error']))}")
             continue
         limit = gpu.get("power_limit_w")
         c.print(
@@ -124,14 +128,16 @@ def print_diagnosis(d: Diagnosis) -> None:
         table.add_column(col)
     for p in d.probes:
         style = {"used": "green", "available": "yellow"}.get(p.status, "red")
-        table.add_row(p.probe, ", ".join(p.components), f"[{style}]{p.status}[/{style}]", p.reason)
+        table.add_row(
+            p.probe, ", ".join(p.components), f"[{style}]{p.status}[/{style}]", escape(p.reason)
+        )
     c.print(table)
     c.print("[bold]Methods that a run would use[/bold]")
     for component, method in d.methods.items():
         c.print(f"  {component}: {method}")
     loc, inten = d.location, d.intensity
     c.print("[bold]Location and intensity[/bold]")
-    c.print(f"  {loc['name']} ({loc['country']}): {loc['how']}")
+    c.print(f"  {loc['name']} ({loc['country']}): {escape(str(loc['how']))}")
     c.print(
         f"  {inten['g_per_kwh']} gCO2e/kWh, {inten['kind']}, {inten['source']} "
         f"{inten['year'] or ''}"
@@ -139,4 +145,4 @@ def print_diagnosis(d: Diagnosis) -> None:
     if d.advice:
         c.print("[bold]How to improve accuracy[/bold]")
         for line in d.advice:
-            c.print(f"  - {line}")
+            c.print(f"  - {escape(line)}")

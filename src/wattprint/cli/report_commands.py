@@ -8,6 +8,7 @@ naming the file and line; a report that fails verification exits 1 too.
 
 from __future__ import annotations
 
+import glob
 import json
 import sys
 from pathlib import Path
@@ -25,15 +26,20 @@ def _default_inputs() -> list[Path]:
     except ConfigError as err:
         raise click.ClickException(str(err)) from err
     path = Path(settings.output_dir) / settings.output_file
-    if not path.exists():
+    # The rows wattprint diverted when the file was another tool's, and CodeCarbon's
+    # task files (emissions_<experiment>_<run id>.csv), are read with it.
+    diverted = sorted(path.parent.glob(f"{glob.escape(path.stem)}.wattprint-*{path.suffix}"))
+    tasks = sorted(path.parent.glob(f"{glob.escape(path.stem)}_*_*{path.suffix}"))
+    found = [p for p in (path, *diverted) if p.exists()]
+    if not found:
         raise click.UsageError(
-            f"no PATHS given and no {path} here: name the emissions.csv or JSON-lines files"
+            f"no PATHS given and no {path} here: name the emissions files, or their folder"
         )
-    return [path]
+    return [*found, *tasks]
 
 
 @click.command("report")
-@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--run", "run_id", default=None, help="Only this run (its id, or its start).")
 @click.option("--project", default=None, help="Only the runs of this project.")
 @click.option("--group", default=None, help="Only the runs of this run group.")
@@ -77,9 +83,13 @@ def report(
     title: str | None,
     top: int,
 ) -> None:
-    """Report on the runs in PATHS (emissions.csv, CodeCarbon's too, or JSON lines).
+    """Report on the runs in PATHS (emissions.csv, CodeCarbon's too, JSON lines, or folders).
 
-    Without PATHS, the emissions.csv wattprint writes here is read.
+    A folder stands for every emissions file in it: wattprint's, the
+    emissions.wattprint-N.csv it diverted rows to, and CodeCarbon's files, whose
+    task files (emissions_<experiment>_<run id>.csv) give their run its tasks.
+    Without PATHS, the emissions.csv wattprint writes here is read, with the
+    files it diverted rows to.
     """
     from wattprint.report.build import format_for, render, report_from_files
 

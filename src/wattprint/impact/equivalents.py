@@ -20,10 +20,12 @@ it was read; ``SOURCES.md`` next to this file lists them all.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from wattprint.errors import ConfigError
+from wattprint.units_format import distance_text, duration_text
 
 Basis = Literal["emissions", "energy"]
 """What a factor compares: the run's emissions (kg CO2e) or its energy (kWh)."""
@@ -275,3 +277,51 @@ def equivalents(
         )
         for f in factors
     )
+
+
+_SECONDS_PER_HOUR = 3600.0
+_SECONDS_PER_DAY = 86400.0
+_SECONDS_PER_YEAR = 365.25 * _SECONDS_PER_DAY
+
+
+def _charges(n: float) -> str:
+    if n >= 1000:
+        return f"{round(n):,} full smartphone charges"
+    if n >= 1:
+        return f"{n:.3g} full smartphone charges"
+    return f"{n * 100:.3g}% of a full smartphone charge"
+
+
+_SAYINGS: dict[str, Callable[[float], str]] = {
+    "car_km_eu": lambda n: f"driving {distance_text(n)} in an average new European car",
+    "car_km_us": lambda n: f"driving {distance_text(n)} in an average US passenger car",
+    "tv_hours": lambda n: f"watching a 50-inch TV for {duration_text(n * _SECONDS_PER_HOUR)}",
+    "household_days_us": lambda n: (
+        f"an average US home's electricity for {duration_text(n * _SECONDS_PER_DAY)}"
+    ),
+    "household_days_eu": lambda n: (
+        f"an average EU home's electricity for {duration_text(n * _SECONDS_PER_DAY)}"
+    ),
+    "smartphone_charges": _charges,
+    "flight_paris_new_york": lambda n: (
+        f"flying {distance_text(n * PARIS_NEW_YORK_KM)} of a Paris-New York flight "
+        "(one economy passenger)"
+    ),
+    "tree_years": lambda n: (
+        f"what a tree takes up in {duration_text(n * _SECONDS_PER_YEAR)}"
+    ),
+}
+
+
+def say(equivalent: Equivalent) -> str:
+    """Return an equivalent as a person would say it.
+
+    A count of a unit is turned back into the everyday quantity it stands
+    for, with a readable unit: 4.79e-05 km driven is ``driving 47.9 mm in an
+    average new European car``; 3.9e-04 TV hours is ``watching a 50-inch TV
+    for 1.4 s``. A factor without its own wording reads ``<count> <unit> (<label>)``.
+    """
+    saying = _SAYINGS.get(equivalent.factor.key)
+    if saying is not None:
+        return saying(equivalent.value)
+    return f"{equivalent.value:.3g} {equivalent.factor.unit} ({equivalent.factor.label})"

@@ -4,7 +4,9 @@ CodeCarbon's component energies include its PUE (it multiplies each
 measurement by it), so they are divided by the PUE here to give IT energy;
 its intensity is not recorded, only implied by its emissions over its energy.
 The place and host columns are CodeCarbon's, so wattprint's rows read them
-with the same functions.
+with the same functions. A row of CodeCarbon's task file is one task of a
+run; its component energies are divided by the run's PUE when the task is
+attached to its run (the task file does not record the PUE).
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from wattprint.records.record import (
     IntensityRecord,
     PlaceRecord,
     RunRecord,
+    TaskRecord,
 )
+
+TASK_MARKER = "task_name"
+"""The column that tells CodeCarbon's task file from its emissions.csv."""
 
 
 def place_of(f: Fields) -> PlaceRecord:
@@ -120,3 +126,30 @@ def codecarbon_record(f: Fields, columns: int) -> RunRecord:
         notes=tuple(notes),
     )
     return replace(record, unknown=unknown_of(record))
+
+
+def codecarbon_task(f: Fields) -> tuple[str | None, TaskRecord]:
+    """Return ``(run id, task)`` of one row of CodeCarbon's task file.
+
+    The component energies are CodeCarbon's (PUE included);
+    :func:`wattprint.records.folder.attach_tasks` divides them by the run's PUE.
+    """
+    energy = f.number("energy_consumed")
+    emissions = f.number("emissions")
+    intensity = (
+        emissions * 1000.0 / energy if emissions is not None and energy and energy > 0 else None
+    )
+    task = TaskRecord(
+        name=f.text(TASK_MARKER) or "(unnamed)",
+        duration_s=f.number("duration"),
+        energy_kwh=energy,
+        it_energy_kwh=tuple(
+            (name, value)
+            for name in COMPONENTS
+            if (value := f.number(f"{name}_energy")) is not None
+        ),
+        emissions_kg=emissions,
+        intensity_g_per_kwh=intensity,
+        water_l=f.number("water_consumed"),
+    )
+    return f.text("run_id"), task

@@ -7,6 +7,11 @@ Three kinds of file are told apart by their content, not their name:
 - CodeCarbon's own ``emissions.csv``, 3.x (38 columns) or 2.4 (31 columns),
   read as such, with what it lacks left unknown.
 
+CodeCarbon's task file (``emissions_<experiment>_<run id>.csv``, a
+``task_name`` column first) holds tasks of a run, not runs:
+:func:`read_codecarbon_tasks` reads it, and :mod:`wattprint.records.folder`
+attaches its tasks to their run.
+
 Files are read one line at a time and each run is yielded as soon as it is
 read, so a file of any size takes the memory of one line. A damaged record
 (a cut-off row, a value of the wrong type, a line that is not UTF-8) raises
@@ -23,18 +28,20 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from wattprint.errors import DataError
-from wattprint.records.codecarbon import codecarbon_record
+from wattprint.records.codecarbon import TASK_MARKER, codecarbon_record, codecarbon_task
 from wattprint.records.columns import CORE, MARKER, convert_row
 from wattprint.records.csv_form import wattprint_record
 from wattprint.records.fields import Fields
 from wattprint.records.jsonl_form import json_record
-from wattprint.records.record import RunRecord
+from wattprint.records.record import RunRecord, TaskRecord
 from wattprint.records.run_dict import SCHEMA
 
 logger = logging.getLogger("wattprint")
+
+_T = TypeVar("_T")
 
 OnDamaged = Callable[[DataError], None]
 """Called with the error of each damaged record that is skipped."""
@@ -108,20 +115,64 @@ def read_records(path: Path, *, on_damaged: OnDamaged | None = None) -> Iterator
     with f:
         lines = _Lines(path, f, damaged)
         try:
-            for first in lines:
-                if first.strip():
-                    break
-            else:
-                raise DataError(
-                    f"{path}: the file is empty; expected an emissions.csv or JSON lines"
-                )
+            first = _first_line(path, lines)
             if first.lstrip().startswith(("{", "[")):
                 lines.push_back(lines.taken[-1:])
                 yield from _jsonl_records(path, lines, damaged)
             else:
-                yield from _csv_records(path, lines, damaged)
+                yield from _csv_records(path, lines, damaged, _run_maker)
         except OSError as err:
             raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
+
+
+def _first_line(path: Path, lines: _Lines) -> str:
+    for first in lines:
+        if first.strip():
+            return first
+    raise DataError(f"{path}: the file is empty; expected an emissions.csv or JSON lines")
+
+
+def _run_maker(path: Path, header: list[str]) -> Callable[[Fields], RunRecord]:
+    """Return how a row of this CSV file becomes a run record."""
+    if MARKER in header:
+        return wattprint_record
+    if TASK_MARKER in header:
+        raise DataError(
+            f"{path}: a CodeCarbon task file (its rows are tasks of a run, not runs): read "
+            "the folder that holds it with its emissions.csv, e.g. wattprint report DIR"
+        )
+    return lambda f: codecarbon_record(f, len(header))
+
+
+def read_codecarbon_tasks(
+    path: Path, *, on_damaged: OnDamaged | None = None
+) -> Iterator[tuple[str | None, TaskRecord]]:
+    """Yield ``(run id, task)`` for each row of CodeCarbon's task file, in file order.
+
+    CodeCarbon writes the tasks of a run to ``emissions_<experiment>_<run id>.csv``
+    (a ``task_name`` column, then its emissions.csv's columns less a few).
+
+    Raises:
+        DataError: the file is missing, unreadable, not a task file, or (without
+            ``on_damaged``) has a damaged row; the message names the file and line.
+    """
+    damaged = on_damaged or _raise
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed below, around the generator's life
+    except OSError as err:
+        raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
+    with f:
+        lines = _Lines(path, f, damaged)
+        _first_line(path, lines)
+
+        yield from _csv_records(path, lines, damaged, _task_maker)
+
+
+def _task_maker(path: Path, header: list[str]) -> Callable[[Fields], tuple[str | None, TaskRecord]]:
+    """Return how a row of CodeCarbon's task file becomes ``(run id, task)``."""
+    if TASK_MARKER not in header or MARKER in header:
+        raise DataError(f"{path}: not a CodeCarbon task file (no {TASK_MARKER} column)")
+    return codecarbon_task
 
 
 def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[RunRecord]:
@@ -155,7 +206,12 @@ def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[Ru
         yield record
 
 
-def _csv_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[RunRecord]:
+def _csv_records(
+    path: Path,
+    lines: _Lines,
+    damaged: OnDamaged,
+    maker: Callable[[Path, list[str]], Callable[[Fields], _T]],
+) -> Iterator[_T]:
     try:
         header = [h.strip() for h in next(csv.reader([lines.taken[-1][1]]))]
     except csv.Error as err:
@@ -166,7 +222,7 @@ def _csv_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[RunR
             f"{path}:{lines.taken[-1][0]}: not an emissions.csv: the header lacks "
             f"{', '.join(missing)} (expected wattprint's or CodeCarbon's columns, or JSON lines)"
         )
-    is_wattprint = MARKER in header
+    make = maker(path, header)
     reader = csv.reader(lines)
     while True:
         lines.taken.clear()
@@ -195,8 +251,7 @@ def _csv_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[RunR
             )
             continue
         try:
-            f = Fields(origin, convert_row(header, row, origin).get)
-            record = wattprint_record(f) if is_wattprint else codecarbon_record(f, len(header))
+            record = make(Fields(origin, convert_row(header, row, origin).get))
         except DataError as err:
             damaged(err)
             continue

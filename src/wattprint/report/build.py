@@ -67,7 +67,7 @@ def report_from_files(
     loaded = load_runs(paths, skip_damaged=True, on_damaged=on_damaged)
     records = select(loaded, run_id=run_id, project=project, group=group)
     per_file = Counter(r.origin.rsplit(":", 1)[0] for r in records)
-    inputs = tuple(InputFile(str(Path(p)), _sha256(Path(p)), per_file[str(Path(p))]) for p in paths)
+    inputs = tuple(InputFile(p, _sha256(Path(p)), per_file[p]) for p in loaded.paths)
     kind: ScopeKind = (
         "group" if group else "project" if project else "run" if len(records) == 1 else "runs"
     )

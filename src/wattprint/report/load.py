@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wattprint.errors import DataError
+from wattprint.records.folder import attach_tasks, read_task_files, split_inputs
 from wattprint.records.read import OnDamaged, read_records
 from wattprint.records.record import RunRecord
 
@@ -39,7 +40,10 @@ def load_runs(
     skip_damaged: bool = False,
     on_damaged: OnDamaged | None = None,
 ) -> Loaded:
-    """Read every run of ``paths`` (JSON lines or emissions.csv, any mix).
+    """Read every run of ``paths`` (JSON lines or emissions.csv, any mix, or folders).
+
+    A folder stands for every emissions file in it; CodeCarbon's task files
+    (``emissions_<experiment>_<run id>.csv``) give their run its tasks.
 
     A run found more than once (the same ``run_id`` in a CSV and a JSON-lines
     file, say) is kept once: the JSON-lines record, which says more, else the
@@ -58,9 +62,10 @@ def load_runs(
     """
     if not paths:
         raise DataError("no input file given: name an emissions.csv or a JSON-lines file")
+    run_files, task_files = split_inputs(paths)
     runs: list[RunRecord] = []
     skipped: list[str] = []
-    for path in paths:
+    for path in run_files:
         first_damaged: list[DataError] = []
 
         def note(err: DataError, first: list[DataError] = first_damaged) -> None:
@@ -74,7 +79,10 @@ def load_runs(
             raise first_damaged[0]
         runs.extend(read)
     kept, notes = _dedupe(runs)
-    return Loaded(tuple(kept), tuple(str(p) for p in paths), (*skipped, *notes))
+    tasks = read_task_files(task_files, on_damaged if skip_damaged else None)
+    kept, task_notes = attach_tasks(kept, tasks)
+    files = tuple(str(p) for p in (*run_files, *task_files))
+    return Loaded(tuple(kept), files, (*skipped, *notes, *task_notes))
 
 
 # --------------------------------------------------------------------- shared

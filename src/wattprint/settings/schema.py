@@ -171,7 +171,10 @@ ENV_ONLY = frozenset(
 )
 """Environment variables that are not settings (read where they are used)."""
 
-_API = "wattprint does not send runs to CodeCarbon's online API (write to a file or a sink)"
+_API = (
+    "the run is not sent anywhere, neither to CodeCarbon's online API nor to a team "
+    "server (this wattprint has no server output yet); it is still written to the CSV file"
+)
 CODECARBON_UNSUPPORTED: dict[str, str] = {
     "api_key": _API,
     "api_endpoint": _API,
@@ -191,6 +194,10 @@ CODECARBON_UNSUPPORTED: dict[str, str] = {
     "rapl_include_dram": "wattprint chooses the RAPL domains itself",
     "rapl_prefer_psys": "wattprint chooses the RAPL domains itself",
     "allow_multiple_runs": "wattprint always allows several trackers at once",
+    "output_methods": "use save_to_file, or wattprint's sinks (Tracker(sinks=[...]))",
+    "output_handlers": "CodeCarbon output objects are taken as arguments only",
+    "country_2letter_iso_code": "set country (alpha-2 or alpha-3) instead",
+    "metadata": "it feeds CodeCarbon's BoAmps output, which wattprint does not have",
 }
 """CodeCarbon settings wattprint does not take, and why (each is named in a warning)."""
 

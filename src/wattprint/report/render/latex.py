@@ -85,6 +85,45 @@ def _how_known(report: Report) -> str:
     return f" ({tex(', '.join(parts))} energy)" if parts else ""
 
 
+def _codecarbon_versions(report: Report) -> list[str]:
+    """Return the CodeCarbon versions that computed some of the report's figures."""
+    return [
+        tool.split(" ", 1)[1] if " " in tool else "unknown"
+        for tool in report.methodology.tools
+        if tool.lower().startswith("codecarbon")
+    ]
+
+
+def _credit(report: Report, version: str, *, cite: bool = True) -> str:
+    """Name the tools that computed the figures: CodeCarbon's rows are CodeCarbon's."""
+    tools = report.methodology.tools
+    parts = [
+        f"CodeCarbon~{tex(v)}" + ("~\\cite{codecarbon}" if cite else "")
+        for v in _codecarbon_versions(report)
+    ]
+    if not parts or any(tool.startswith("wattprint") for tool in tools):
+        parts.append(f"wattprint~{tex(version)}" + ("~\\cite{wattprint}" if cite else ""))
+    credit = " and ".join(parts)
+    if cite and _codecarbon_versions(report) and not any(t.startswith("wattprint") for t in tools):
+        credit += f" (reported with wattprint~{tex(version)})"
+    return credit
+
+
+def _codecarbon_bib(report: Report) -> list[str]:
+    """Return the BibTeX entry of CodeCarbon, commented, when it computed figures."""
+    versions = _codecarbon_versions(report)
+    if not versions:
+        return []
+    return [
+        "% @software{codecarbon,",
+        "%   title   = {CodeCarbon: estimate and track carbon emissions from machine learning},",
+        "%   author  = {{The CodeCarbon developers}},",
+        f"%   version = {{{', '.join(versions)}}},",
+        "%   url     = {https://github.com/mlco2/codecarbon},",
+        "% }",
+    ]
+
+
 def render_latex(report: Report) -> str:
     """Return the LaTeX snippet of the report."""
     s = report.totals
@@ -113,7 +152,7 @@ def render_latex(report: Report) -> str:
         f"intensity of {intensity} ({tex(places)}; {tex(sources)}), this amounts to "
         f"{_co2_range(s.emissions_kg, s.emissions_kg_low, s.emissions_kg_high)} "
         "(the range from each method's stated accuracy), as computed with "
-        f"wattprint~{tex(version)}~\\cite{{wattprint}}"
+        f"{_credit(report, version)}"
         f"{_how_known(report)}."
     )
     rows = [
@@ -136,11 +175,12 @@ def render_latex(report: Report) -> str:
         f"%   version = {{{version}}},",
         f"%   year    = {{{year}}},",
         "% }",
+        *_codecarbon_bib(report),
         sentence,
         "",
         "\\begin{table}[htbp]",
         "  \\centering",
-        f"  \\caption{{Energy and carbon footprint (wattprint~{tex(version)}).}}",
+        f"  \\caption{{Energy and carbon footprint ({_credit(report, version, cite=False)}).}}",
         "  \\label{tab:wattprint-footprint}",
         "  \\begin{tabular}{lp{0.6\\linewidth}}",
         "    \\hline",

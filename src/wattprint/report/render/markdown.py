@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from wattprint.advice.ranking import RankedPlace
+from wattprint.impact.equivalents import say
 from wattprint.report.model import Report
 from wattprint.report.render import text as t
 
@@ -164,14 +165,14 @@ def _per_unit(r: Report) -> list[str]:
 def _equivalents(r: Report) -> list[str]:
     rows = [
         (
+            say(e),
             f"{t.count(e.value)} {e.factor.unit}",
-            e.factor.label,
             e.factor.basis,
             f"{e.factor.source} ({e.factor.year})",
         )
         for e in r.equivalents
     ]
-    header = ("Amount", "Of", "Compares", "Source")
+    header = ("As much as", "Count", "Compares", "Source")
     return ["## Equivalents", "", *table(header, rows)]
 
 
@@ -254,7 +255,11 @@ def _sources(r: Report) -> list[str]:
 def _head(r: Report) -> list[str]:
     inputs = ", ".join(f"`{i.path}` (sha256 {i.sha256[:12]}...)" for i in r.scope.inputs)
     made = f"Made by {r.generator or 'wattprint'} on {r.generated_at}"
-    return [f"# {r.title}", "", made + (f" from {inputs}" if inputs else "") + ".", ""]
+    lines = [f"# {r.title}", "", made + (f" from {inputs}" if inputs else "") + ".", ""]
+    others = [tool for tool in r.methodology.tools if not tool.startswith("wattprint")]
+    if others:
+        lines += [f"Figures as computed by {', '.join(r.methodology.tools)} (as recorded).", ""]
+    return lines
 
 
 def _uncertainty(r: Report) -> list[str]:

@@ -36,6 +36,43 @@ class Line:
     points: tuple[tuple[float, float], ...]
 
 
+SHORT_INTERVAL = 0.25
+"""An interval shorter than this share of the median one is merged into the next."""
+
+
+def merge_short_intervals(
+    points: Sequence[tuple[float, float]],
+) -> tuple[tuple[float, float], ...]:
+    """Merge the points of very short intervals into the next, keeping the energy.
+
+    Each point is a mean power over the interval that ends at its x (seconds
+    since the start). A task that starts or ends takes a sample of its own,
+    so the series holds intervals of a few milliseconds, over which a counter
+    read at the procfs floor may not have moved: drawn as they are, they drop
+    the line to 0 W at every task boundary. Such an interval (shorter than
+    :data:`SHORT_INTERVAL` times the median) is merged into the next one, its
+    power weighted by its length, so the area under the line (the energy) is
+    the same and the chart shows what the hardware drew.
+    """
+    if len(points) < 3:
+        return tuple(points)
+    lengths = [b[0] - a[0] for a, b in zip(points, points[1:], strict=False)]
+    median = sorted(lengths)[len(lengths) // 2]
+    merged: list[tuple[float, float]] = [points[0]]
+    carried_s, carried_j = 0.0, 0.0
+    for (x_before, _), (x, y) in zip(points, points[1:], strict=False):
+        length = x - x_before
+        if length < SHORT_INTERVAL * median and x != points[-1][0]:
+            carried_s += length
+            carried_j += y * length
+            continue
+        total_s = carried_s + length
+        power = (carried_j + y * length) / total_s if total_s > 0 else y
+        merged.append((x, power))
+        carried_s, carried_j = 0.0, 0.0
+    return tuple(merged)
+
+
 def _open(title: str, width: int, height: int) -> str:
     label = escape(title, quote=True)
     return (
@@ -82,7 +119,11 @@ def line_chart(
     width: int = 720,
     height: int = 280,
 ) -> str:
-    """Return a line chart of every series on shared axes, with a legend."""
+    """Return a line chart of every series on shared axes, with a legend.
+
+    Each series' points are mean powers over the interval ending at x; very
+    short intervals are merged into the next (see :func:`merge_short_intervals`).
+    """
     left, right, top, bottom = 60, 110, 28, 40
     xs = [x for line in lines for x, _ in line.points]
     ys = [y for line in lines for _, y in line.points]
@@ -124,7 +165,8 @@ def line_chart(
     )
     for n, line in enumerate(lines):
         colour = PALETTE[n % len(PALETTE)]
-        points = " ".join(f"{px(x):.2f},{py(y):.2f}" for x, y in line.points)
+        shown = merge_short_intervals(line.points)
+        points = " ".join(f"{px(x):.2f},{py(y):.2f}" for x, y in shown)
         parts.append(
             f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2">'
             f"<title>{escape(line.label)}</title></polyline>"
