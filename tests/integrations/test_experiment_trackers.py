@@ -107,6 +107,7 @@ def test_wandb_offline_run_has_the_summary(tmp_path: Path, clock: FakeClock) -> 
         total = run.summary["wattprint/energy_kwh"]
     finally:
         run.finish()
+        wandb.teardown()  # the service writes the run's log out before it exits
     # The offline run's log (protobuf records; values stored as JSON text) holds the summary.
     stored = next(tmp_path.rglob("offline-run-*/run-*.wandb")).read_bytes()
     assert b"wattprint/energy_kwh" in stored and json.dumps(total).encode() in stored
