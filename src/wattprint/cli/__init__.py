@@ -11,13 +11,14 @@ from collections.abc import Sequence
 
 import click
 
+from wattprint.cli.card_commands import card
 from wattprint.cli.grid_commands import intensity, regions
 from wattprint.cli.main import cli
 from wattprint.cli.report_commands import keygen, report, verify
 
 # The commands of other modules join the group here, so that main.py imports none of
 # them (each of them may import main.py's helpers: no import circle).
-for _command in (intensity, regions, report, keygen, verify):
+for _command in (intensity, regions, report, keygen, verify, card):
     cli.add_command(_command)
 
 

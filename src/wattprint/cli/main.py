@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,10 @@ def place_options(func: Any) -> Any:
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @setting_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option("--summary-md", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Append a Markdown summary here (default: $GITHUB_STEP_SUMMARY, if set).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def run(command: tuple[str, ...], as_json: bool, **options: Any) -> None:
+def run(command: tuple[str, ...], as_json: bool, summary_md: Path | None, **options: Any) -> None:
     """Run COMMAND and track its whole process tree.
 
     Put '--' before the command: wattprint run --country FR -- python train.py
@@ -91,6 +94,12 @@ def run(command: tuple[str, ...], as_json: bool, **options: Any) -> None:
         raise click.ClickException(str(err)) from err
     if result is not None:
         print_summary(result, tracker)
+        from wattprint.cli.ci_summary import write_ci_outputs
+
+        try:
+            write_ci_outputs(result, command, summary_md, os.environ)
+        except OSError as err:
+            click.echo(f"wattprint: could not write the CI summary: {err}", err=True)
         if as_json:
             print_json(result)
     sys.exit(code)

@@ -75,7 +75,7 @@ def model_card_metadata(
     if result.emissions_kg is None:
         raise ConfigError("result", getattr(result, "origin", "?"), "a run with its emissions")
     return {
-        "emissions": round(result.emissions_kg * G_PER_KG, 6),
+        "emissions": float(f"{result.emissions_kg * G_PER_KG:.6g}"),  # grams, 6 digits
         "source": f"wattprint {__version__}",
         "training_type": training_type,
         "geographical_location": _place(result),
