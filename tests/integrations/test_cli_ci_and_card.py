@@ -69,7 +69,9 @@ def test_card_hf_prints_grams_and_merges_into_a_readme(
     assert block["source"].startswith("wattprint") and block["training_type"] == "fine-tuning"
 
 
-def test_card_hf_unknown_run_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_card_hf_unknown_run_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _run(tmp_path) == 0
     assert main(["card", "hf", str(tmp_path / "emissions.csv"), "--run", "nope"]) == 1
     assert "no run 'nope'" in capsys.readouterr().err

@@ -56,8 +56,10 @@ def test_a_notebook_shows_an_html_table(tmp_path: Path) -> None:
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits this process's environment
     try:
-        nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                                resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
+        resources = {"metadata": {"path": str(tmp_path)}}
+        client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                         resources=resources)  # fmt: skip
+        client.execute()
     finally:
         for k, v in old.items():
             if v is None:

@@ -39,8 +39,10 @@ require_hooks(
     ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_log", "on_train_end"),
 )
 
+_Base: Any = _transformers.TrainerCallback
 
-class WattprintCallback(_transformers.TrainerCallback):  # type: ignore[misc]
+
+class WattprintCallback(_Base):  # type: ignore[misc]
     """Track a Trainer's run: epochs as tasks, figures in every log.
 
     Args:

@@ -64,9 +64,11 @@ def _parse(line: str) -> tuple[dict[str, Any], str]:
         options[_OPTIONS[flag]] = float(value) if flag == "--cpu-power" else value
     return options, " ".join(shlex.quote(w) if " " in w else w for w in words)
 
+_Base: Any = _magic.Magics
+
 
 @_magic.magics_class
-class WattprintMagics(_magic.Magics):  # type: ignore[misc]
+class WattprintMagics(_Base):  # type: ignore[misc]
     """The ``%wattprint`` line and cell magic, and the auto mode."""
 
     def __init__(self, shell: Any) -> None:
@@ -85,7 +87,7 @@ class WattprintMagics(_magic.Magics):  # type: ignore[misc]
         self.shell.user_ns["_wattprint"] = result
         from IPython.display import display
 
-        display(view)
+        display(view)  # type: ignore[no-untyped-call]
 
     @_magic.line_cell_magic  # type: ignore[untyped-decorator]
     def wattprint(self, line: str, cell: str | None = None) -> None:

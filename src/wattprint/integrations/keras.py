@@ -29,8 +29,10 @@ require_hooks(
     ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end", "set_model"),
 )
 
+_Base: Any = _keras.callbacks.Callback
 
-class WattprintCallback(_keras.callbacks.Callback):  # type: ignore[misc]
+
+class WattprintCallback(_Base):  # type: ignore[misc]
     """Track ``model.fit``: epochs as tasks, figures in each epoch's logs.
 
     Args:

@@ -41,8 +41,10 @@ require_hooks(
      "on_exception", "state_dict", "load_state_dict"),
 )  # fmt: skip
 
+_Base: Any = _pl.Callback
 
-class WattprintCallback(_pl.Callback):  # type: ignore[misc]
+
+class WattprintCallback(_Base):  # type: ignore[misc]
     """Track ``trainer.fit``: epochs as tasks, figures logged at each epoch's end.
 
     Args:

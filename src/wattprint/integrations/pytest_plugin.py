@@ -39,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--wattprint-top", type=int, default=5, metavar="N",
                     help="Show the N tests that used the most energy (default 5).")
     group.addoption("--wattprint-json", default=None, metavar="PATH",
-                    help="Write each test's energy and emissions, and the totals, as JSON.")  # fmt: skip
+                    help="Write each test's energy and emissions, and the totals.")  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,7 +75,7 @@ class _Session:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         """Measure the test's call; fail it when over its energy budget."""
         name = item.nodeid
-        started = self._guard(lambda: self.tracker.start_task(name) or True)
+        started = self._guard(lambda: self._open(name))
         try:
             return (yield)
         finally:
@@ -83,6 +83,10 @@ class _Session:
                 task = self._guard(lambda: self.tracker.stop_task(name))
                 if task is not None:
                     self._record(item, task)
+
+    def _open(self, name: str) -> bool:
+        self.tracker.start_task(name)
+        return True
 
     def _guard(self, action: Callable[[], Any]) -> Any:
         try:

@@ -65,7 +65,8 @@ class WandbSink:
 
     def on_stop(self, result: RunResult) -> None:
         """Put the final figures and the provenance in the summary."""
-        summary = {**metrics_of(result), f"{PREFIX}duration_s": result.duration_s}
+        summary: dict[str, object] = dict(metrics_of(result))
+        summary[f"{PREFIX}duration_s"] = result.duration_s
         summary.update({k.replace("wattprint.", PREFIX): v for k, v in tags_of(result).items()})
         self._run().summary.update(summary)
 
