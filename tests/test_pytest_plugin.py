@@ -12,6 +12,8 @@ import pytest
 pytest_plugins = ["pytester"]
 
 PLUGIN = "wattprint.integrations.pytest_plugin"
+# Where the entry point is installed, the outer session has imported the plugin already.
+LOAD = ["-p", PLUGIN, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
 
 TESTS = """
 import pytest
@@ -45,7 +47,7 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
 
 
 def test_off_unless_asked(inner: pytest.Pytester) -> None:
-    result = inner.runpytest_inprocess("-p", PLUGIN)
+    result = inner.runpytest_inprocess(*LOAD)
     result.assert_outcomes(passed=4)  # the budget marker is declared, and judged by nobody
     assert "wattprint" not in result.stdout.str()
     assert not (inner.path / "emissions.csv").exists()
@@ -53,7 +55,7 @@ def test_off_unless_asked(inner: pytest.Pytester) -> None:
 
 def test_energy_per_test_summary_junit_json_and_budget(inner: pytest.Pytester) -> None:
     result = inner.runpytest_inprocess(
-        "-p", PLUGIN, "--wattprint", "--wattprint-top", "2", "--junitxml=junit.xml",
+        *LOAD, "--wattprint", "--wattprint-top", "2", "--junitxml=junit.xml",
         "--wattprint-json=energy.json", "--strict-markers",
     )  # fmt: skip
     result.assert_outcomes(passed=3, failed=1)
@@ -89,7 +91,7 @@ def test_a_failing_tracker_never_fails_the_tests(
         raise OSError("sensor gone")
 
     monkeypatch.setattr(Tracker, "start_task", broken)
-    result = inner.runpytest_inprocess("-p", PLUGIN, "--wattprint")
+    result = inner.runpytest_inprocess(*LOAD, "--wattprint")
     result.assert_outcomes(passed=4, warnings=1)
     assert "measuring a test failed (sensor gone)" in result.stdout.str()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,15 @@ from wattprint.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 FORCED = ["--country", "FR", "--cpu-power", "36", "--mode", "machine"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    log = logging.getLogger("wattprint")
+    level, handlers = log.level, list(log.handlers)
+    yield
+    log.setLevel(level)  # the command line sets them
+    log.handlers[:] = handlers
 
 
 def _run(tmp_path: Path, *extra: str) -> int:
