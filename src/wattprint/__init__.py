@@ -81,6 +81,13 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """Register wattprint's IPython magics (``%load_ext wattprint``)."""
+    from wattprint.integrations.ipython import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __dir__() -> list[str]:
     return sorted(__all__)
 

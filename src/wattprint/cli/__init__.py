@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import click
 
 from wattprint.cli.advise_commands import advise
+from wattprint.cli.card_commands import card
 from wattprint.cli.grid_commands import intensity, regions
 from wattprint.cli.main import cli
 from wattprint.cli.monitor_commands import monitor
@@ -20,7 +21,9 @@ from wattprint.cli.serve_commands import push, serve
 
 # The commands of other modules join the group here, so that main.py imports none of
 # them (each of them may import main.py's helpers: no import circle).
-for _command in (intensity, regions, report, keygen, verify, advise, serve, push, monitor):
+for _command in (
+    intensity, regions, report, keygen, verify, advise, serve, push, monitor, card
+):
     cli.add_command(_command)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +101,8 @@ def place_options(func: Any) -> Any:
     is_flag=True,
     help="With --as-codecarbon: use the drop-in even where CodeCarbon is installed.",
 )
+@click.option("--summary-md", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Append a Markdown summary here (default: $GITHUB_STEP_SUMMARY, if set).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def run(
     command: tuple[str, ...],
@@ -107,6 +110,7 @@ def run(
     json_out: Path | None,
     as_codecarbon: bool,
     shadow_codecarbon: bool,
+    summary_md: Path | None,
     **options: Any,
 ) -> None:
     """Run COMMAND and track its whole process tree.
@@ -139,6 +143,12 @@ def run(
         raise click.ClickException(str(err)) from err
     if result is not None:
         print_summary(result, tracker)
+        from wattprint.cli.ci_summary import write_ci_outputs
+
+        try:
+            write_ci_outputs(result, command, summary_md, os.environ)
+        except OSError as err:
+            click.echo(f"wattprint: could not write the CI summary: {err}", err=True)
         if as_json:
             print_json(result)
     sys.exit(code)
