@@ -22,18 +22,42 @@ def _digits(value: float, digits: int) -> str:
     return text
 
 
+def _prefix(value: float) -> tuple[float, str]:
+    """Return the SI factor and prefix that put ``value`` between 1 and 1000."""
+    size = abs(value)
+    for factor, prefix in _PREFIXES:
+        if size >= factor * 0.9995:
+            return factor, prefix
+    return _PREFIXES[-1]
+
+
 def si(value: float, unit: str, digits: int = 3) -> str:
     """Return ``value`` (in ``unit``) with an SI prefix: ``si(0.0123, "g")`` is ``12.3 mg``."""
     if not math.isfinite(value):
         return f"{value} {unit}"
     if value == 0:
         return f"0 {unit}"
-    size = abs(value)
-    for factor, prefix in _PREFIXES:
-        if size >= factor * 0.9995:
-            return f"{_digits(value / factor, digits)} {prefix}{unit}"
-    factor, prefix = _PREFIXES[-1]
+    factor, prefix = _prefix(value)
     return f"{_digits(value / factor, digits)} {prefix}{unit}"
+
+
+def _range(low: float, high: float, scale: float, factor: float) -> str:
+    return f"{_digits(low * scale / factor, 2)}–{_digits(high * scale / factor, 2)}"
+
+
+def energy_range_text(kwh: float, low_kwh: float, high_kwh: float) -> str:
+    """Return ``low–high`` in the unit :func:`energy_text` writes ``kwh`` in (no unit shown)."""
+    scale = 1000.0 if abs(kwh * 1000.0) >= 1.0 else 3.6e6
+    factor, _ = _prefix(kwh * scale) if kwh else (1.0, "")
+    return _range(low_kwh, high_kwh, scale, factor)
+
+
+def mass_range_text(kg: float, low_kg: float, high_kg: float) -> str:
+    """Return ``low–high`` in the unit :func:`mass_text` writes ``kg`` in (no unit shown)."""
+    if abs(kg) >= 1000.0:
+        return _range(low_kg, high_kg, 1.0, 1000.0)
+    factor, _ = _prefix(kg * 1000.0) if kg else (1.0, "")
+    return _range(low_kg, high_kg, 1000.0, factor)
 
 
 def energy_text(kwh: float) -> str:

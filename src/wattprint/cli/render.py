@@ -11,7 +11,9 @@ from wattprint.results import RunResult
 from wattprint.sinks.csv_file import CsvSink
 from wattprint.sinks.jsonl import JsonLinesSink
 from wattprint.tracking.tracker import Tracker
+from wattprint.units_format import energy_range_text as e_range
 from wattprint.units_format import energy_text, mass_text, water_text
+from wattprint.units_format import mass_range_text as m_range
 
 
 def escape(text: str) -> str:
@@ -35,22 +37,13 @@ def _mass(kg: float) -> str:
     return mass_text(kg)
 
 
-_UNIT_FACTORS = {"kWh": 1.0, "Wh": 1e-3, "J": 1 / 3.6e6, "kg": 1.0, "g": 1e-3, "mg": 1e-6}
-"""The size of each unit ``_energy`` and ``_mass`` write, in kWh or kg."""
-
-
 def _range(
-    value: float, low: float | None, high: float | None, show: Callable[[float], str]
+    value: float, low: float | None, high: float | None, show: Callable[[float, float, float], str]
 ) -> str:
-    """Return ``, low–high`` in the unit ``show`` writes ``value`` in ("" without bounds)."""
+    """Return ``, low–high`` in the unit ``value`` is written in ("" without bounds)."""
     if low is None or high is None or value <= 0:
         return ""
-    factor = _UNIT_FACTORS[show(value).split(" ", 1)[1]]
-    return f", {_short(low / factor)}–{_short(high / factor)}"
-
-
-def _short(number: float) -> str:
-    return f"{float(f'{number:.2g}'):.0f}" if 100 <= abs(number) < 1e4 else f"{number:.2g}"
+    return f", {show(value, low, high)}"
 
 
 def print_summary(result: RunResult, tracker: Tracker) -> None:
@@ -66,12 +59,13 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
         parts.append(f"{comp.component.upper()} {_energy(energy)} ({comp.method}, {how})")
     i = m.intensity
     year = f" {i.year}" if i.year else ""
+    r = result
     c.print(
         f"[bold]wattprint[/bold] {result.status}: {result.duration_s:.1f} s, "
         f"{_energy(result.energy_kwh)}"
-        f"{_range(result.energy_kwh, result.energy_kwh_low, result.energy_kwh_high, _energy)}, "
+        f"{_range(result.energy_kwh, result.energy_kwh_low, result.energy_kwh_high, e_range)}, "
         f"[bold]{_mass(result.emissions_kg)} CO2e[/bold]"
-        f"{_range(result.emissions_kg, result.emissions_kg_low, result.emissions_kg_high, _mass)} "
+        f"{_range(r.emissions_kg, r.emissions_kg_low, r.emissions_kg_high, m_range)} "
         f"at {i.intensity_g_per_kwh:g} g/kWh ({result.location.country_name}{year}, {i.source})"
         + (f" + {_mass(result.embodied_kg)} embodied" if result.embodied_kg else "")
     )
