@@ -88,9 +88,7 @@ def find_real_codecarbon(pythonpath: str = "") -> str | None:
 
 def write_shim(directory: Path) -> Path:
     """Write the ``codecarbon`` package into ``directory``; return ``directory``."""
-    import wattprint
-
-    parent = str(Path(wattprint.__file__).resolve().parent.parent)
+    parent = str(Path(__file__).resolve().parents[2])  # the folder holding wattprint/
     header = _REEXPORT.format(package_parent=parent)
     for relative, body in _MODULES.items():
         path = directory / relative
