@@ -257,8 +257,24 @@ def test_values_not_honoured_give_one_warning_naming_them(
     cc.EmissionsTracker(save_to_file=False, **kwargs)
     ours = [r.getMessage() for r in caplog.records if named in r.getMessage()]
     assert len(ours) == 1, caplog.text
-    if named.startswith(("save_to_api", "api_", "experiment_id")):
+    if named == "save_to_api":  # no endpoint given: CodeCarbon's public API is never used
+        assert "set api_endpoint to your wattprint server" in ours[0]
+    elif named.startswith(("api_", "experiment_id")):
         assert "not sent anywhere" in ours[0]
+
+
+def test_save_to_api_with_an_endpoint_reports_to_the_team_server(
+    here: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="wattprint")
+    tracker = cc.EmissionsTracker(
+        save_to_file=False, save_to_api=True, api_endpoint="http://127.0.0.1:9/api",
+        api_key="cpt_secret",
+    )  # fmt: skip
+    settings = tracker.tracker.settings
+    assert settings.server_url == "http://127.0.0.1:9/api"
+    assert settings.server_token == "cpt_secret"
+    assert "not sent anywhere" not in caplog.text
 
 
 def test_defaults_honoured_without_a_warning(here: Path, caplog: pytest.LogCaptureFixture) -> None:

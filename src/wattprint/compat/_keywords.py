@@ -206,8 +206,13 @@ def _server(given: Mapping[str, Any], send: bool, out: Translated) -> None:
     """Map CodeCarbon's API keywords to the team server's settings, if this wattprint has them."""
     known = by_name()
     if send and "server_url" in known and "server_token" in known:
-        if "api_endpoint" in given:
-            out.tracker_args["server_url"] = given["api_endpoint"]
+        if "api_endpoint" not in given:
+            out.warnings.append(
+                "save_to_api=True without api_endpoint: CodeCarbon's public API is not "
+                "used; set api_endpoint to your wattprint server (wattprint serve) to send runs"
+            )
+            return
+        out.tracker_args["server_url"] = given["api_endpoint"]
         if "api_key" in given:
             out.tracker_args["server_token"] = given["api_key"]
         return
