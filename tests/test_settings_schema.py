@@ -140,6 +140,9 @@ SAMPLES: dict[str, object] = {
     "log_level": logging.ERROR,
     "server_url": "http://127.0.0.1:9",
     "server_token": "cpt_x",
+    "budget_kwh": 0.5,
+    "budget_kg": 2.0,
+    "on_budget": "stop",
 }
 
 

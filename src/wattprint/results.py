@@ -14,7 +14,7 @@ from typing import Literal
 from wattprint.provenance import Component, Intensity, Location
 from wattprint.settings.schema import Mode as Mode  # declared once, with the settings
 
-Status = Literal["running", "completed", "interrupted", "crashed"]
+Status = Literal["running", "completed", "interrupted", "crashed", "budget_exceeded"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,7 +112,7 @@ TABLE: tuple[Column, ...] = (
     _c("pue", "power usage effectiveness", "", "number", "2"),
     _c("wue", "on-site water per kWh of IT energy", "L/kWh", "number", "3"),
     _c("wattprint_version", "wattprint's version", "", "text", ""),
-    _c("status", "completed, interrupted, crashed or running", "", "text", ""),
+    _c("status", "completed, interrupted, crashed, budget_exceeded or running", "", "text", ""),
     _c("started_at_utc", "start of the run", "", "time", ""),
     _c("ended_at_utc", "end of the run", "", "time", ""),
     _c("cpu_method", "how the CPU energy was obtained", "", "text", ""),

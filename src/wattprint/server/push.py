@@ -53,8 +53,8 @@ def message_of(record: RunRecord) -> dict[str, Any]:
         "pue_source": record.pue_source, "water": record.water_detail,
         "notes": list(record.notes), "unknown": list(record.unknown),
     }  # fmt: skip
-    status = record.status if record.status in ("running", "completed", "interrupted",
-                                                 "crashed") else "completed"  # fmt: skip
+    status = record.status if record.status in ("running", "completed", "interrupted", "crashed",
+                                                 "budget_exceeded") else "completed"  # fmt: skip
     return {
         "kind": "result", "run_id": run_id, "seq": 0, "project": record.project or "default",
         "experiment": record.experiment or "default", "started_at": started.isoformat(),

@@ -212,7 +212,9 @@ class SeriesPointIn(_Model):
 class RunSummary(_Model):
     """A wattprint run as far as known: its figures so far (cumulative) and where they came from."""
 
-    status: Literal["running", "completed", "interrupted", "crashed"] = "running"
+    status: Literal[
+        "running", "completed", "interrupted", "crashed", "budget_exceeded"
+    ] = "running"
     tool: Text = "wattprint"
     mode: Text | None = None
     ended_at: datetime | None = None

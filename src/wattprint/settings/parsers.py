@@ -159,6 +159,22 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetAction:
+    """What to do at 100 % of a budget: ``warn``, ``stop``, or (as an argument) a callable."""
+
+    @property
+    def accepted(self) -> str:  # noqa: D102
+        return "'warn' or 'stop' (any case), or a callable(budget, value) given as an argument"
+
+    def __call__(self, key: str, value: object, source: str, from_text: bool) -> object:  # noqa: D102
+        if callable(value) and not from_text:
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("warn", "stop"):
+            return value.strip().lower()
+        raise fail(key, value, self.accepted, source)
+
+
+@dataclass(frozen=True, slots=True)
 class LogLevel:
     """A logging level name or number, or None (leave the logger alone)."""
 

@@ -96,6 +96,9 @@ class Settings:
     force_intensity_g_per_kwh: float | None = None
     server_url: str | None = None
     server_token: str | None = None
+    budget_kwh: float | None = None
+    budget_kg: float | None = None
+    on_budget: Any = "warn"
     log_level: int | None = None
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 

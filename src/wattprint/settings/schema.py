@@ -19,6 +19,7 @@ from typing import Literal, get_args
 
 from wattprint.provenance import GpuAttribution as GpuAttribution
 from wattprint.settings.parsers import (
+    BudgetAction,
     Choice,
     CloudRegion,
     Directory,
@@ -153,6 +154,14 @@ SETTINGS: tuple[Setting, ...] = (
             "http://127.0.0.1:8000.", cli="--server"),
     Setting("server_token", "str | None", None, _OPT_TEXT,
             "Project token (write access) for server_url."),
+    Setting("budget_kwh", "float | None", None, Number("kWh", optional=True, above_minimum=True),
+            "Energy budget of a run: warned at 80 % and 100 %; see on_budget.", unit="kWh"),
+    Setting("budget_kg", "float | None", None,
+            Number("kg CO2e", optional=True, above_minimum=True),
+            "Carbon budget of a run: warned at 80 % and 100 %; see on_budget.", unit="kg CO2e"),
+    Setting("on_budget", "Any", "warn", BudgetAction(),
+            "At 100 % of a budget: warn, stop (BudgetExceeded at the next task; wattprint run "
+            "ends the command, exit 3), or a callable(budget, value).", cli="--on-budget"),
     Setting("log_level", "int | None", None, LogLevel(),
             "Level of the wattprint logger; None leaves it alone.",
             codecarbon=("log_level",)),

@@ -26,6 +26,7 @@ from typing import Literal
 
 from wattprint.advice.budget import Budget, crossed, likely_overrun
 from wattprint.errors import BudgetExceeded, ConfigError
+from wattprint.settings.resolve import Settings
 
 logger = logging.getLogger("wattprint")
 
@@ -115,3 +116,13 @@ class BudgetWatch:
             self._raised = True
             budget, value = self.exceeded
             raise BudgetExceeded(budget.text, value, budget.describe(value))
+
+
+def budget_watch(settings: Settings) -> BudgetWatch | None:
+    """Return the watch of the budgets ``settings`` set, or None when none is."""
+    from wattprint.advice.budget import budget_of
+
+    budgets = budget_of(settings.budget_kwh, settings.budget_kg)
+    if not budgets:
+        return None
+    return BudgetWatch(budgets, check_on_budget(settings.on_budget))

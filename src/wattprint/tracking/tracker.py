@@ -16,22 +16,23 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
+from wattprint.advice.prediction import Progress
 from wattprint.errors import ConfigError, WattprintError
 from wattprint.grid.plan import GridPlan, default_tables, plan_grid
 from wattprint.grid.timeline import IntensityTimeline, live_for
 from wattprint.power.discovery import Discovery
 from wattprint.records.run_dict import run_to_dict
-from wattprint.results import RunResult, Status, TaskResult
+from wattprint.results import RunResult, Status
 from wattprint.settings.resolve import UNSET, Settings, Unset, resolve_settings
 from wattprint.sinks.base import Sink
 from wattprint.sinks.csv_file import CsvSink
 from wattprint.sinks.server import server_sinks
 from wattprint.tracking.active_run import ActiveRun, now_utc
 from wattprint.tracking.assemble import ResultBuilder
+from wattprint.tracking.budgets import BudgetWatch, OnBudget, budget_watch
 from wattprint.tracking.cgroup import CgroupTree
 from wattprint.tracking.clock import Clock, SystemClock
 from wattprint.tracking.grid_request import request_from
@@ -40,11 +41,12 @@ from wattprint.tracking.lifecycle import RunSafety
 from wattprint.tracking.meter import Meter
 from wattprint.tracking.observers import Observer, Observers, RunStart
 from wattprint.tracking.process_tree import ProcessTree
+from wattprint.tracking.run_api import RunApi
 
 logger = logging.getLogger("wattprint")
 
 
-class Tracker:
+class Tracker(RunApi):
     """Track the energy and emissions of a block of code or a process tree.
 
     Args:
@@ -71,6 +73,10 @@ class Tracker:
         force_ram_power_w: use this constant memory power. Units: W.
         force_intensity_g_per_kwh: use this grid intensity. Units: gCO2e/kWh.
         log_level: level of the ``wattprint`` logger (``"warning"`` ...).
+        server_url, server_token: a wattprint server to send the run to.
+        budget_kwh, budget_kg: budgets, warned at 80 % and 100 %. Units: kWh, kg CO2e.
+        on_budget: at 100 %: ``"warn"``, ``"stop"`` (:class:`~wattprint.BudgetExceeded`
+            at the next task boundary) or a callable ``(budget, value)``.
         pid: root of the tracked process tree; defaults to this process.
         sinks: extra outputs, each given every finished run.
         env: environment mapping read by the probes (defaults to ``os.environ``).
@@ -116,6 +122,8 @@ class Tracker:
         force_ram_power_w: float | None | Unset = UNSET,
         force_intensity_g_per_kwh: float | None | Unset = UNSET,
         server_url: str | None | Unset = UNSET, server_token: str | None | Unset = UNSET,
+        budget_kwh: float | None | Unset = UNSET, budget_kg: float | None | Unset = UNSET,
+        on_budget: OnBudget | Unset = UNSET,
         log_level: str | int | None | Unset = UNSET,
         pid: int | None = None,
         sinks: Sequence[Sink] = (),
@@ -138,7 +146,8 @@ class Tracker:
             gpu_attribution=gpu_attribution, force_cpu_power_w=force_cpu_power_w,
             force_ram_power_w=force_ram_power_w, log_level=log_level,
             force_intensity_g_per_kwh=force_intensity_g_per_kwh,
-            server_url=server_url, server_token=server_token,
+            server_url=server_url, server_token=server_token, budget_kwh=budget_kwh,
+            budget_kg=budget_kg, on_budget=on_budget,
         )  # fmt: skip
         self.settings: Settings = resolve_settings(given, env=self._env)
         if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
@@ -160,6 +169,8 @@ class Tracker:
         self._observers = Observers([*out, *sinks, *observers])
         self._discovery: Discovery | None = discovery
         self._active: ActiveRun | None = None
+        self._budgets: BudgetWatch | None = None
+        self._progress: list[Progress] = []
         self._run_id = ""
         self._warned: set[str] = set()
         self._lock = threading.RLock()
@@ -255,6 +266,8 @@ class Tracker:
                 on_checkpoint=self._checkpoint,
             )
             self._run_id = active.run_id
+            self._progress = []
+            self._budgets = budget_watch(self.settings)
             self._safety.begin(active.run_id, self.settings.output_dir, self.sinks)
             # Journaled at once: a run killed before its first checkpoint is recovered too.
             first = run_to_dict(active.result(active.window.totals, "running"))
@@ -336,6 +349,10 @@ class Tracker:
                 raise WattprintError("stop() called before start()")
             if units is not None:
                 active.add_units(units, unit)
+            if self._budgets is not None and self._budgets.stop_requested and status in (
+                "completed", "interrupted"
+            ):
+                status = "budget_exceeded"  # stopped by its budget: the row says so
             end = active.sampler.stop()
             for name in active.tasks.names():
                 self._observers.task_end(active.close_task(name, end))
@@ -366,46 +383,6 @@ class Tracker:
         tb: TracebackType | None,
     ) -> None:
         self.stop("completed" if exc_type is None else "interrupted")
-
-    # -- tasks -------------------------------------------------------------
-
-    def start_task(self, name: str) -> None:
-        """Open the task ``name`` (starting the run if needed).
-
-        Raises:
-            ConfigError: a task of that name is already open.
-        """
-        with self._lock:
-            if self._active is None:
-                self.start()
-            self._require_active("start_task()").open_task(name)
-
-    def stop_task(self, name: str) -> TaskResult:
-        """Close the task ``name`` and return what it cost.
-
-        Raises:
-            ConfigError: no open task has that name.
-        """
-        with self._lock:
-            active = self._active
-            if active is None:
-                raise ConfigError("task", name, "the name of an open task (none)")
-            active.tasks.check_open(name)
-            task = active.close_task(name, active.reading())
-            self._observers.task_end(task)
-            return task
-
-    @contextmanager
-    def task(self, name: str) -> Iterator[Tracker]:
-        """Measure the block as the task ``name``: ``with tracker.task("epoch-1"):``."""
-        self.start_task(name)
-        try:
-            yield self
-        finally:
-            with self._lock:
-                active = self._active
-                if active is not None and active.tasks.is_open(name):
-                    active.end_task(name, active.reading(), self._observers)
 
     def _builder(self, run_id: str, meter: Meter, timeline: IntensityTimeline) -> ResultBuilder:
         return ResultBuilder(

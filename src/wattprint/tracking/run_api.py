@@ -1,0 +1,164 @@
+"""The parts of the tracker's public API that work on a running run: tasks, prediction, budgets.
+
+Kept apart from :mod:`wattprint.tracking.tracker` (which holds the run's
+life: settings, start, checkpoints, stop) so that each file stays small;
+:class:`~wattprint.tracking.tracker.Tracker` inherits these methods.
+
+* Tasks are named windows over the run's totals (see
+  :mod:`wattprint.tracking.tasks`).
+* :meth:`RunApi.predict` predicts the run's total from the progress the
+  program reports (``predict(done, total)``, e.g. after each epoch), with
+  :mod:`wattprint.advice.prediction`.
+* Budgets (``budget_kwh=``, ``budget_kg=``, ``on_budget=``) are checked at
+  each task boundary and each prediction; with ``on_budget="stop"`` the
+  next task boundary raises :class:`~wattprint.errors.BudgetExceeded`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from wattprint.advice.prediction import Prediction, Progress, predict
+from wattprint.errors import ConfigError, WattprintError
+from wattprint.impact.uncertainty import INTENSITY_BANDS
+from wattprint.results import TaskResult
+from wattprint.tracking.budgets import BudgetWatch
+from wattprint.tracking.observers import Observers
+
+if TYPE_CHECKING:
+    from wattprint.grid.plan import GridPlan
+    from wattprint.tracking.active_run import ActiveRun
+    from wattprint.tracking.meter import Totals
+
+
+class RunApi:
+    """Tasks, prediction and budgets of the running run (mixed into ``Tracker``)."""
+
+    _lock: threading.RLock
+    _active: ActiveRun | None
+    _observers: Observers
+    _budgets: BudgetWatch | None
+    _progress: list[Progress]
+    grid: GridPlan
+
+    def start(self) -> object:  # noqa: D102 - the tracker's
+        raise NotImplementedError
+
+    # -- tasks -------------------------------------------------------------
+
+    def start_task(self, name: str) -> None:
+        """Open the task ``name`` (starting the run if needed).
+
+        Raises:
+            ConfigError: a task of that name is already open.
+            BudgetExceeded: a budget was passed with ``on_budget="stop"``.
+        """
+        with self._lock:
+            if self._active is None:
+                self.start()
+            active = self._active
+            if active is None:
+                raise WattprintError("start_task() needs a running tracker")
+            self._check_budget(active, active.reading())
+            active.open_task(name)
+
+    def stop_task(self, name: str) -> TaskResult:
+        """Close the task ``name`` and return what it cost.
+
+        Raises:
+            ConfigError: no open task has that name.
+            BudgetExceeded: a budget was passed with ``on_budget="stop"``
+                (the task is closed and recorded first).
+        """
+        with self._lock:
+            active = self._active
+            if active is None:
+                raise ConfigError("task", name, "the name of an open task (none)")
+            active.tasks.check_open(name)
+            end = active.reading()
+            task = active.close_task(name, end)
+            self._observers.task_end(task)
+            self._check_budget(active, end)
+            return task
+
+    @contextmanager
+    def task(self, name: str) -> Iterator[RunApi]:
+        """Measure the block as the task ``name``: ``with tracker.task("epoch-1"):``."""
+        self.start_task(name)
+        try:
+            yield self
+        finally:
+            with self._lock:
+                active = self._active
+                if active is not None and active.tasks.is_open(name):
+                    end = active.reading()
+                    active.end_task(name, end, self._observers)
+                    self._check_budget(active, end)
+
+    # -- budgets and prediction ----------------------------------------------
+
+    @property
+    def over_budget(self) -> bool:
+        """True once the run passed a budget (whatever ``on_budget`` says)."""
+        return self._budgets is not None and self._budgets.exceeded is not None
+
+    def _so_far(self, active: ActiveRun, end: Totals) -> tuple[float, float]:
+        """Return the run's facility energy (kWh) and emissions (kg) so far, cheaply."""
+        it_kwh = (end.cpu_j + end.gpu_j + end.ram_j - active.window.totals.cpu_j
+                  - active.window.totals.gpu_j - active.window.totals.ram_j) / 3.6e6  # fmt: skip
+        energy = it_kwh * self.grid.pue
+        return energy, energy * self.grid.intensity.intensity_g_per_kwh / 1000.0
+
+    def _check_budget(self, active: ActiveRun, end: Totals) -> None:
+        if self._budgets is None:
+            return
+        energy_kwh, emissions_kg = self._so_far(active, end)
+        self._budgets.update(energy_kwh=energy_kwh, emissions_kg=emissions_kg)
+        self._budgets.raise_if_stopped()
+
+    def predict(self, done: float, total: float) -> Prediction:
+        """Predict the run's total footprint from the work done so far.
+
+        Call it as the work progresses (after each epoch, or every few
+        hundred steps): each call adds a point, and the prediction leaves out
+        the warm-up and fits a robust rate on the points so far.
+
+        Args:
+            done: units of work done so far (epochs, steps).
+            total: units of work the whole run will do.
+
+        Raises:
+            ConfigError: ``done`` or ``total`` out of order or not numbers.
+            WattprintError: the tracker is not running.
+        """
+        with self._lock:
+            active = self._active
+            if active is None:
+                raise WattprintError("predict() needs a running tracker; call start() first")
+            end = active.reading()
+            energy_kwh, emissions_kg = self._so_far(active, end)
+            elapsed_s = end.monotonic_s - active.window.totals.monotonic_s
+            if self._progress and not done > self._progress[-1].done:
+                raise ConfigError(
+                    "done", done, f"more than the last call's {self._progress[-1].done:g}"
+                )
+            self._progress.append(Progress(done, energy_kwh * 3.6e6, elapsed_s))
+            intensity = self.grid.intensity.intensity_g_per_kwh
+            band = INTENSITY_BANDS["set" if self.grid.intensity_is_set else "average"]
+            prediction = predict(
+                self._progress,
+                total=total,
+                intensity_g_per_kwh=intensity,
+                intensity_low_g_per_kwh=intensity * band.low_factor,
+                intensity_high_g_per_kwh=intensity * band.high_factor,
+            )
+            if self._budgets is not None:
+                self._budgets.update(energy_kwh=energy_kwh, emissions_kg=emissions_kg)
+                self._budgets.project(
+                    energy_kwh_low=prediction.energy_kwh_low,
+                    emissions_kg_low=prediction.emissions_kg_low,
+                )
+            return prediction
