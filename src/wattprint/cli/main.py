@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from wattprint._version import __version__
+from wattprint.cli.run_advice import advice_options
 from wattprint.errors import ConfigError, WattprintError
 from wattprint.settings.cli import setting_options
 
@@ -101,6 +102,7 @@ def place_options(func: Any) -> Any:
     is_flag=True,
     help="With --as-codecarbon: use the drop-in even where CodeCarbon is installed.",
 )
+@advice_options
 @click.option("--summary-md", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Append a Markdown summary here (default: $GITHUB_STEP_SUMMARY, if set).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
@@ -123,13 +125,18 @@ def run(
     files, or the defaults (see 'wattprint config show').
     """
     from wattprint.cli.render import print_json, print_summary
+    from wattprint.cli.run_advice import BUDGET_EXIT_CODE, apply_budget, wait_for_start
     from wattprint.tracking.supervisor import run_tracked
     from wattprint.tracking.tracker import Tracker
 
+    apply_budget(options)
+    waited = wait_for_start(options)
     try:
         tracker = Tracker(**given(options), handle_signals=False)
     except ConfigError as err:
         raise _usage_error(err) from err
+    if waited is not None:
+        tracker.add_note(waited.note)
     from wattprint.cli.json_out import json_destination
 
     try:
@@ -151,6 +158,9 @@ def run(
             click.echo(f"wattprint: could not write the CI summary: {err}", err=True)
         if as_json:
             print_json(result)
+        if result.status == "budget_exceeded":
+            click.echo(f"wattprint: stopped: {tracker.budget_message()}", err=True)
+            sys.exit(BUDGET_EXIT_CODE)
     sys.exit(code)
 
 

@@ -42,6 +42,7 @@ class RunApi:
     _observers: Observers
     _budgets: BudgetWatch | None
     _progress: list[Progress]
+    _notes: list[str]
     grid: GridPlan
 
     def start(self) -> object:  # noqa: D102 - the tracker's
@@ -98,12 +99,41 @@ class RunApi:
                     active.end_task(name, end, self._observers)
                     self._check_budget(active, end)
 
-    # -- budgets and prediction ----------------------------------------------
+    # -- notes, budgets and prediction ----------------------------------------
+
+    def add_note(self, text: str) -> None:
+        """Keep ``text`` in the methodology notes of this tracker's runs from now on."""
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigError("note", text, "a non-empty sentence")
+        self._notes.append(text.strip())
 
     @property
     def over_budget(self) -> bool:
         """True once the run passed a budget (whatever ``on_budget`` says)."""
         return self._budgets is not None and self._budgets.exceeded is not None
+
+    @property
+    def stops_on_budget(self) -> bool:
+        """True when the run has a budget and ``on_budget="stop"``."""
+        return self._budgets is not None and self._budgets.on_budget == "stop"
+
+    def budget_reached(self) -> bool:
+        """Check the budgets now (a cheap reading); True once one is passed with ``"stop"``."""
+        with self._lock:
+            active = self._active
+            if active is None or self._budgets is None:
+                return False
+            energy_kwh, emissions_kg = self._so_far(active, active.reading())
+            self._budgets.update(energy_kwh=energy_kwh, emissions_kg=emissions_kg)
+            return self._budgets.stop_requested
+
+    def budget_message(self) -> str:
+        """Say which budget was passed and by how much ("" when none was)."""
+        exceeded = self._budgets.exceeded if self._budgets is not None else None
+        if exceeded is None:
+            return ""
+        budget, value = exceeded
+        return f"budget {budget.text} exceeded: {budget.describe(value)}"
 
     def _so_far(self, active: ActiveRun, end: Totals) -> tuple[float, float]:
         """Return the run's facility energy (kWh) and emissions (kg) so far, cheaply."""

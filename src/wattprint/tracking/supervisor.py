@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from wattprint.errors import WattprintError
@@ -185,6 +186,47 @@ class _Forwarder:
             signal.signal(sig, old)  # type: ignore[arg-type]
 
 
+BUDGET_GRACE_S = 10.0
+"""Time a command stopped by its budget gets after SIGINT before SIGTERM. Units: s."""
+
+
+def _signal_command(child: subprocess.Popen[bytes], sig: int, *, own_group: bool) -> None:
+    try:
+        if own_group:
+            os.killpg(child.pid, sig)
+        else:
+            child.send_signal(sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _wait(child: subprocess.Popen[bytes], tracker: Tracker, *, own_group: bool) -> int:
+    """Wait for the command; with ``on_budget="stop"``, end it once its budget is passed.
+
+    The budget is checked every second (a cheap reading). Once it is passed
+    the command gets SIGINT (its group, when it has one), then SIGTERM after
+    :data:`BUDGET_GRACE_S`.
+    """
+    if not tracker.stops_on_budget:
+        return child.wait()
+    asked_at: float | None = None
+    termed = False
+    while True:
+        try:
+            return child.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            pass
+        if asked_at is None:
+            if tracker.budget_reached():
+                print(f"wattprint: {tracker.budget_message()}; stopping the command (SIGINT)",
+                      file=sys.stderr)  # fmt: skip
+                _signal_command(child, signal.SIGINT, own_group=own_group)
+                asked_at = time.monotonic()
+        elif not termed and time.monotonic() - asked_at > BUDGET_GRACE_S:
+            _signal_command(child, signal.SIGTERM, own_group=own_group)
+            termed = True
+
+
 def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResult | None]:
     """Run ``command`` tracked by ``tracker``; return its exit code and the result.
 
@@ -226,7 +268,7 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
         tracker._follow(child.pid, root_is_new=True, cgroup=tree)
         with _Forwarder(child, own_group=own_group) as forwarder:
             tracker.start()
-            returncode = child.wait()
+            returncode = _wait(child, tracker, own_group=own_group)
             # Stop while signals are still held: the run ends when the command
             # does (not when the signal thread notices), and a late SIGTERM
             # cannot kill wattprint before the row is written.

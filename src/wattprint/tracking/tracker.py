@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import TracebackType
 
 from wattprint.advice.prediction import Progress
@@ -171,6 +172,7 @@ class Tracker(RunApi):
         self._active: ActiveRun | None = None
         self._budgets: BudgetWatch | None = None
         self._progress: list[Progress] = []
+        self._notes: list[str] = []
         self._run_id = ""
         self._warned: set[str] = set()
         self._lock = threading.RLock()
@@ -357,6 +359,9 @@ class Tracker(RunApi):
             for name in active.tasks.names():
                 self._observers.task_end(active.close_task(name, end))
             result = active.result(end, status)
+            if self._notes:
+                notes = (*result.methodology.notes, *self._notes)
+                result = replace(result, methodology=replace(result.methodology, notes=notes))
             self._active = None
             self.result = result
             for name, err in self._observers.stop(result):
