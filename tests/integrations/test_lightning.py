@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs the integrations-test extra")
 pl = pytest.importorskip("lightning.pytorch", reason="needs the integrations-test extra")
 
-from conftest import kwh, tracker_options  # noqa: E402
+from conftest import J_PER_KWH, kwh, tracker_options  # noqa: E402
 from fakes.fake_clock import FakeClock  # noqa: E402
 
 from wattprint.integrations.lightning import WattprintCallback  # noqa: E402
@@ -93,3 +93,19 @@ def test_a_resumed_run_continues_its_totals(tmp_path: Path, clock: FakeClock) ->
     assert second.monitor.result.energy_kwh == pytest.approx(kwh(BATCHES))  # this run alone
     total = float(trainer.callback_metrics["wattprint/energy_kwh"])
     assert total == pytest.approx(kwh(3 * BATCHES))  # both runs
+
+
+def test_a_budget_stops_training_gracefully_and_the_prediction_is_logged(
+    clock: FakeClock,
+) -> None:
+    # 36 W x 4 s per epoch = 144 J; a 300 J budget is passed in epoch 3 of 10.
+    budget_kwh = 300.0 / J_PER_KWH
+    callback = WattprintCallback(**tracker_options(clock, budget_kwh=budget_kwh,
+                                                   on_budget="stop"))  # fmt: skip
+    trainer = _trainer(clock, callback, 10, enable_checkpointing=False)
+    trainer.fit(_Linear())
+    result = callback.monitor.result
+    assert result is not None and result.status == "budget_exceeded"
+    assert trainer.current_epoch == 3  # stopped after the third epoch, not the tenth
+    predicted = float(trainer.callback_metrics["wattprint/predicted_energy_kwh"])
+    assert predicted == pytest.approx(kwh(10 * BATCHES), rel=0.05)

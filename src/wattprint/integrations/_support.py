@@ -91,6 +91,12 @@ class Guard:
             self.failed(hook, err)
             return default
 
+    def note(self, message: str) -> None:
+        """Log ``message`` once, as a warning naming the integration."""
+        if message not in self._warned:
+            self._warned.add(message)
+            logger.warning("wattprint: %s: %s", self.name, message)
+
     def failed(self, hook: str, err: BaseException) -> None:
         """Log that ``hook`` failed with ``err``: a warning the first time, then DEBUG."""
         reason = str(err) or type(err).__name__

@@ -67,6 +67,9 @@ class WattprintCallback(_Base):  # type: ignore[misc]
         if isinstance(run_name, str) and run_name:
             self.monitor.default_options(experiment=run_name)
         self._epoch = 0
+        epochs = getattr(state, "num_train_epochs", None) or getattr(args, "num_train_epochs", None)
+        if isinstance(epochs, (int, float)) and epochs > 0:
+            self.monitor.total_epochs = float(epochs)
         self.monitor.begin()
 
     def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -79,6 +82,10 @@ class WattprintCallback(_Base):  # type: ignore[misc]
         self._pending = self.monitor.epoch_end()
         if self._pending:
             self._guard.call("on_epoch_end", lambda: setattr(control, "should_log", True), None)
+        if self.monitor.should_stop:  # the budget is passed: stop gracefully
+            self._guard.call(
+                "on_epoch_end", lambda: setattr(control, "should_training_stop", True), None
+            )
 
     def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         """Open the step's task (when steps are tasks)."""

@@ -68,9 +68,16 @@ class WattprintCallback(_Base):  # type: ignore[misc]
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Close the epoch's task and add its figures and the totals to ``logs``."""
+        epochs = (getattr(self, "params", None) or {}).get("epochs")
+        if isinstance(epochs, int) and epochs > 0:
+            self.monitor.total_epochs = float(epochs)
         figures = self.monitor.epoch_end()
         if figures and logs is not None:
             self._guard.call("on_epoch_end", lambda: logs.update(figures), None)
+        if self.monitor.should_stop and getattr(self, "model", None) is not None:
+            self._guard.call(
+                "on_epoch_end", lambda: setattr(self.model, "stop_training", True), None
+            )
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """Stop the run and write it out."""

@@ -60,6 +60,9 @@ class WattprintCallback(_Base):  # type: ignore[misc]
 
     def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
         """Start the run."""
+        epochs = getattr(trainer, "max_epochs", None)
+        if isinstance(epochs, int) and epochs > 0:
+            self.monitor.total_epochs = float(epochs)
         self.monitor.begin()
 
     def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
@@ -88,6 +91,10 @@ class WattprintCallback(_Base):  # type: ignore[misc]
                     figures, on_step=False, on_epoch=True, rank_zero_only=True
                 ),
                 None,
+            )
+        if self.monitor.should_stop:  # the budget is passed: stop gracefully
+            self._guard.call(
+                "on_train_epoch_end", lambda: setattr(trainer, "should_stop", True), None
             )
 
     def on_fit_end(self, trainer: Any, pl_module: Any) -> None:

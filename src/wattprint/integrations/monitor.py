@@ -10,7 +10,17 @@ turns the figures into the flat mapping of metrics that frameworks log:
 - ``wattprint/epoch_energy_kwh``, ``wattprint/epoch_emissions_kg``,
   ``wattprint/epoch_water_l``, ``wattprint/epoch_power_w``: the epoch just ended;
 - ``..._low`` and ``..._high`` beside each energy, emissions and water figure,
-  when the results carry uncertainty ranges.
+  when the results carry uncertainty ranges;
+- ``wattprint/predicted_energy_kwh``, ``wattprint/predicted_emissions_kg`` (with
+  ``_low`` and ``_high``) and ``wattprint/predicted_duration_s``: the run's
+  predicted total after each epoch, when the total number of epochs is known
+  (:meth:`wattprint.Tracker.predict`).
+
+Budgets: with ``budget_kwh``/``budget_kg`` and ``on_budget="stop"``, the
+epoch that passes the budget sets :attr:`TrainingMonitor.should_stop`, and
+each framework's callback stops training gracefully at that point
+(``control.should_training_stop``, ``trainer.should_stop``,
+``model.stop_training``); the run is written as ``budget_exceeded``.
 
 Multi-process training (torchrun, ``accelerate``, DeepSpeed, SLURM) uses the
 tracker's run group: every rank tracks itself as the grouping rules say (in
@@ -95,6 +105,8 @@ class TrainingMonitor:
         self._power_w = 0.0
         self._ranged: tuple[str, ...] | None = None
         self.result: RunResult | None = None
+        self.total_epochs: float | None = None
+        self.should_stop = False
 
     # -- the tracker -------------------------------------------------------
 
@@ -182,17 +194,40 @@ class TrainingMonitor:
         return self.guard.call("epoch_end", self._epoch_end, {})
 
     def _epoch_end(self) -> dict[str, float]:
+        from wattprint.errors import BudgetExceeded
+
         if not self.running or not self._epoch_task:
             return {}
-        task = self.tracker.stop_task(self._epoch_task)
-        self._epoch_task = ""
+        name, self._epoch_task = self._epoch_task, ""
+        out: dict[str, float] = {}
+        try:
+            task = self.tracker.stop_task(name)
+        except BudgetExceeded as err:  # the task was closed and recorded: stop training
+            self.should_stop = True
+            self.guard.note(f"stopping training: {err}")
+        else:
+            out = figures_of(task, self._ranges(), prefix=f"{PREFIX}epoch_")
+            power = task.energy_kwh * J_PER_KWH / task.duration_s if task.duration_s > 0 else 0.0
+            out[f"{PREFIX}epoch_power_w"] = power
+        done = int(name.rsplit("-", 1)[-1])
+        if self.total_epochs and 0 < done <= self.total_epochs:
+            out.update(self._prediction(done, self.total_epochs))
         if not self.logs_here:
             return {}
-        out = figures_of(task, self._ranges(), prefix=f"{PREFIX}epoch_")
-        power_w = task.energy_kwh * J_PER_KWH / task.duration_s if task.duration_s > 0 else 0.0
-        out[f"{PREFIX}epoch_power_w"] = power_w
         out.update(self._figures())
         return out
+
+    def _prediction(self, done: float, total: float) -> dict[str, float]:
+        p = self.tracker.predict(done, total)
+        return {
+            f"{PREFIX}predicted_energy_kwh": p.energy_kwh,
+            f"{PREFIX}predicted_energy_kwh_low": p.energy_kwh_low,
+            f"{PREFIX}predicted_energy_kwh_high": p.energy_kwh_high,
+            f"{PREFIX}predicted_emissions_kg": p.emissions_kg,
+            f"{PREFIX}predicted_emissions_kg_low": p.emissions_kg_low,
+            f"{PREFIX}predicted_emissions_kg_high": p.emissions_kg_high,
+            f"{PREFIX}predicted_duration_s": p.duration_s,
+        }
 
     def step_begin(self, step: int) -> None:
         """Open the task ``step-<step>`` when steps are tasks."""
