@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
+from wattprint.advice.actions import RunFigures, top_actions
 from wattprint.advice.whatif import WhatIf, what_if_of
 from wattprint.impact.carbon import emissions_kg
 from wattprint.impact.equivalents import Equivalent, equivalents
@@ -165,6 +166,7 @@ class Report:
     methodology: MethodologyLine
     sources: tuple[SourceLine, ...]
     uncertainty: tuple[str, ...]
+    advice: tuple[str, ...] = ()
 
 
 def _sum(values: list[float | None]) -> float | None:
@@ -322,6 +324,10 @@ def build_report(
         methodology=methodology_of(records, load_notes),
         sources=sources_of(runs, records, what_if),
         uncertainty=uncertainty_of(runs, records),
+        advice=top_actions(what_if, [
+            RunFigures(r.energy_kwh or 0.0, r.emissions_kg or 0.0, r.units or 0.0, r.unit or "")
+            for r in records
+        ]),
     )
 
 

@@ -262,6 +262,12 @@ def _head(r: Report) -> list[str]:
     return lines
 
 
+def _advice(r: Report) -> list[str]:
+    if not r.advice:
+        return []
+    return ["## Advice", "", *(f"{i}. {a}" for i, a in enumerate(r.advice, start=1)), ""]
+
+
 def _uncertainty(r: Report) -> list[str]:
     return ["## Uncertainty", "", *(f"- {u}" for u in r.uncertainty), ""]
 
@@ -269,6 +275,7 @@ def _uncertainty(r: Report) -> list[str]:
 SECTIONS = (
     ("head", _head),
     ("totals", _totals),
+    ("advice", _advice),
     ("components", _components),
     ("tasks", _tasks),
     ("runs", _runs),
