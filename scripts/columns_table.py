@@ -1,13 +1,13 @@
-"""Write the README's emissions.csv column table from ``records/columns.py``.
+"""Write the docs' emissions.csv column table from ``records/columns.py``.
 
-The table sits between two marker comments in ``README.md``; everything
-between them is replaced. Run from the repository root after changing
+The table sits between two marker comments in ``docs/emissions-csv.md``;
+everything between them is replaced. Run from the repository root after changing
 ``src/wattprint/records/columns.py``::
 
-    python scripts/columns_table.py          # rewrite README.md
-    python scripts/columns_table.py --check  # exit 1 if README.md is out of date
+    python scripts/columns_table.py          # rewrite docs/emissions-csv.md
+    python scripts/columns_table.py --check  # exit 1 if it is out of date
 
-A test runs the check, so the README cannot fall behind the columns.
+A test runs the check, so the docs cannot fall behind the columns.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from wattprint.records.columns import TABLE  # noqa: E402
 
 START = "<!-- columns-table:start (made by scripts/columns_table.py; do not edit) -->"
 END = "<!-- columns-table:end -->"
+PAGE = ROOT / "docs" / "emissions-csv.md"
 
 _SINCE = {"2": "2.x, 3.x", "3": "3.x", "": "no (wattprint's)"}
 
@@ -36,33 +37,33 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def with_table(readme: str) -> str:
-    """Return ``readme`` with the text between the markers replaced by the table.
+def with_table(page: str) -> str:
+    """Return ``page`` with the text between the markers replaced by the table.
 
     Raises:
         ValueError: the markers are missing.
     """
-    start, end = readme.find(START), readme.find(END)
+    start, end = page.find(START), page.find(END)
     if start < 0 or end < start:
-        raise ValueError(f"README.md has no {START!r} ... {END!r} markers")
-    return readme[: start + len(START)] + "\n\n" + table() + "\n\n" + readme[end:]
+        raise ValueError(f"the page has no {START!r} ... {END!r} markers")
+    return page[: start + len(START)] + "\n\n" + table() + "\n\n" + page[end:]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite README.md, or with ``--check`` say whether it is up to date."""
+    """Rewrite the page, or with ``--check`` say whether it is up to date."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check, exit 1 if stale")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--page", type=Path, default=PAGE, help="the page holding the markers")
     args = parser.parse_args(argv)
-    current = args.readme.read_text(encoding="utf-8")
+    current = args.page.read_text(encoding="utf-8")
     wanted = with_table(current)
     if args.check:
         if current != wanted:
-            print(f"{args.readme} is out of date: run python scripts/columns_table.py")
+            print(f"{args.page} is out of date: run python scripts/columns_table.py")
             return 1
         return 0
     if current != wanted:
-        args.readme.write_text(wanted, encoding="utf-8")
+        args.page.write_text(wanted, encoding="utf-8")
     return 0
 
 

@@ -144,10 +144,18 @@ def _script() -> ModuleType:
     return module
 
 
-def test_the_readme_column_table_is_made_from_the_columns() -> None:
+def test_the_docs_column_table_is_made_from_the_columns(tmp_path: Path) -> None:
     script = _script()
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme == script.with_table(readme), "run: python scripts/columns_table.py"
+    assert script.PAGE == ROOT / "docs" / "emissions-csv.md"
+    page = script.PAGE.read_text(encoding="utf-8")
+    assert script.START in page and script.END in page
+    assert page == script.with_table(page), "run: python scripts/columns_table.py"
+    assert script.main(["--check"]) == 0
+    stale = tmp_path / "emissions-csv.md"
+    stale.write_text(page.replace("`timestamp`", "`time`"), encoding="utf-8")
+    assert script.main(["--check", "--page", str(stale)]) == 1
+    assert script.main(["--page", str(stale)]) == 0
+    assert stale.read_text(encoding="utf-8") == page
     for column in TABLE:
         assert f"`{column.name}`" in script.table()
     with pytest.raises(ValueError, match="markers"):
