@@ -74,8 +74,10 @@ class Tracker(RunApi):
         force_ram_power_w: use this constant memory power. Units: W.
         force_intensity_g_per_kwh: use this grid intensity. Units: gCO2e/kWh.
         log_level: level of the ``wattprint`` logger (``"warning"`` ...).
-        server_url, server_token: a wattprint server to send the run to.
-        budget_kwh, budget_kg: budgets, warned at 80 % and 100 %. Units: kWh, kg CO2e.
+        server_url: a wattprint server to send the run to (``wattprint serve``).
+        server_token: a project token with write access to it.
+        budget_kwh: energy budget, warned at 80 % and 100 %. Units: kWh.
+        budget_kg: carbon budget, likewise. Units: kg CO2e.
         on_budget: at 100 %: ``"warn"``, ``"stop"`` (:class:`~wattprint.BudgetExceeded`
             at the next task boundary) or a callable ``(budget, value)``.
         pid: root of the tracked process tree; defaults to this process.
