@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -469,7 +470,8 @@ def test_json_report_is_canonical_and_versioned(worked: Report) -> None:
     data = json.loads(text)
     assert data["schema"] == "wattprint.report/1"
     assert text == canonical(data).decode("utf-8") + "\n"
-    assert ", " not in text[:200] and ": " not in text[:200]
+    bare = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)  # separators only, not the text of strings
+    assert ", " not in bare and ": " not in bare
     assert math.isclose(data["totals"]["emissions_kg"], 0.35)
     assert data["totals"]["emissions_kg_low"] < 0.35 < data["totals"]["emissions_kg_high"]
     assert data["runs"][0]["emissions_kg_low"] < data["runs"][0]["emissions_kg"]
@@ -490,7 +492,7 @@ def test_command_writes_each_format(tmp_path: Path) -> None:
     runner = CliRunner()
     for name, start in (
         ("r.md", "# Footprint"), ("r.html", "<!DOCTYPE html>"),
-        ("r.tex", "% Energy and carbon"), ("r.json", '{"components"'),
+        ("r.tex", "% Energy and carbon"), ("r.json", '{"advice"'),
     ):  # fmt: skip
         out = tmp_path / name
         result = runner.invoke(report, [str(RUNS_JSONL), "--project", "nlp", "-o", str(out)])
