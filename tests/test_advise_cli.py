@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -128,3 +129,61 @@ def test_parity_of_two_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     per = infer.result.energy_kwh / 500
     assert data["unit"] == "request"
     assert data["energy_units"] == pytest.approx(train.result.energy_kwh / per, rel=1e-3)
+
+
+def test_when_live_asks_the_uk_provider_on_loopback(tmp_path: Path) -> None:
+    """NESO's recorded 48 h forecast, its times moved to now, served on 127.0.0.1."""
+    import subprocess
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from wattprint.advice.windows import ForecastPoint, best_windows
+
+    recorded = json.loads((Path(__file__).parent / "fixtures" / "live" /
+                           "uk_intensity_fw48h.json").read_text())  # fmt: skip
+    start = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    start = start.replace(minute=start.minute - start.minute % 30)
+    data, expected = [], []
+    for i, point in enumerate(recorded["data"]):
+        begin = start + timedelta(minutes=30 * i)
+        stamp = lambda t: t.strftime("%Y-%m-%dT%H:%MZ")  # noqa: E731
+        data.append({**point, "from": stamp(begin), "to": stamp(begin + timedelta(minutes=30))})
+        expected.append(ForecastPoint(begin, timedelta(minutes=30),
+                                      float(point["intensity"]["forecast"])))  # fmt: skip
+    body = json.dumps({"data": data}).encode()
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATTPRINT_")}
+    env.update(WATTPRINT_UK_CARBON_URL=f"http://127.0.0.1:{server.server_port}",
+               XDG_CACHE_HOME=str(tmp_path / "cache"), HOME=str(tmp_path))  # fmt: skip
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "wattprint", "advise", "when", "--duration", "2h",
+             "--within", "24h", "--live", "uk", "--place", "GB", "--json"],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert asked and "/fw48h" in asked[0]
+    found = json.loads(done.stdout)
+    first = datetime.fromisoformat(found["search_start"])
+    last = datetime.fromisoformat(found["search_end"])
+    assert last <= first + timedelta(hours=26)
+    best = best_windows(expected, timedelta(hours=2), start=first, end=last)
+    assert [w["start"] for w in found["best"]] == [w.start.isoformat() for w in best]
+    assert found["best"][0]["intensity_g_per_kwh"] == pytest.approx(best[0].intensity_g_per_kwh)
