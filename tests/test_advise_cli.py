@@ -149,8 +149,9 @@ def test_when_live_asks_the_uk_provider_on_loopback(tmp_path: Path) -> None:
         begin = start + timedelta(minutes=30 * i)
         stamp = lambda t: t.strftime("%Y-%m-%dT%H:%MZ")  # noqa: E731
         data.append({**point, "from": stamp(begin), "to": stamp(begin + timedelta(minutes=30))})
-        expected.append(ForecastPoint(begin, timedelta(minutes=30),
-                                      float(point["intensity"]["forecast"])))  # fmt: skip
+        value = point["intensity"]["actual"]  # the provider prefers the measured figure
+        value = point["intensity"]["forecast"] if value is None else value
+        expected.append(ForecastPoint(begin, timedelta(minutes=30), float(value)))
     body = json.dumps({"data": data}).encode()
     asked: list[str] = []
 
