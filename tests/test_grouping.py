@@ -117,4 +117,4 @@ def test_slurm_allocation_bounds_the_models(tmp_path: Path) -> None:
     assert hw.cpu.usable_cpus == 1.0 and "SLURM allocation of 1 CPUs" in hw.cpu.limit
     assert hw.ram_total_bytes == 1024 * 1024 * 1024
     ram = tracker.discovery.source_for("ram")
-    assert ram is not None and "1.1 GB installed" in ram.detail
+    assert ram is not None and "1.0 GiB installed" in ram.detail  # 1024 MiB

@@ -427,12 +427,17 @@ def test_default_embodied_and_unit_errors(tmp_path: Path) -> None:
 
 
 def test_power_series_integrates_to_the_energy(tmp_path: Path) -> None:
+    from fakes.fake_clock import FakeClock
+
     from wattprint.records.run_dict import run_from_dict, run_to_dict
 
+    clock = FakeClock()  # time driven by the test: the constant source is exact
     tracker = _tracker(tmp_path, mode="machine", force_cpu_power_w=10.0, force_ram_power_w=2.0,
-                       interval_s=0.05, save_to_file=False)  # fmt: skip
+                       interval_s=0.05, save_to_file=False, clock=clock)  # fmt: skip
     with tracker:
-        time.sleep(0.4)
+        for _ in range(8):
+            clock.advance(0.05)
+            tracker.flush()
     r = tracker.result
     assert r is not None and len(r.series) >= 4
     assert all(p.cpu_power_w == pytest.approx(10.0, rel=0.05) for p in r.series)

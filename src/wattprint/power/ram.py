@@ -2,12 +2,15 @@
 
 DRAM power is taken to grow linearly with the memory counted:
 
-    P = 0.3725 W/GB x memory (GB)
+    P = 0.3725 W/GB x memory (GiB)
 
 0.3725 W per GB is the memory power figure of the Green Algorithms calculator
 (Lannelongue, Grealey and Inouye, "Green Algorithms: Quantifying the Carbon
 Footprint of Computation", Advanced Science 8, 2021; reference value
-``memoryPower`` in its data, CC BY 4.0). In machine mode the memory counted is
+``memoryPower`` in its data, CC BY 4.0). Memory is counted in GiB (2^30
+bytes), the unit of the memory columns of emissions.csv (CodeCarbon's
+``ram_total_size`` and ``ram_used_gb``), so the figures a user reads agree;
+Green Algorithms does not say which GB it means. In machine mode the memory counted is
 all the installed memory (DRAM is refreshed whether used or not); in process
 mode the tracker charges the tracked tree its share of it, by resident memory,
 so the figure never exceeds what the whole installed memory would draw.
@@ -19,7 +22,7 @@ import time
 from collections.abc import Callable
 
 from wattprint.power.base import Component, DeviceEnergy, Reading
-from wattprint.units import BYTES_PER_GB
+from wattprint.units import BYTES_PER_GIB
 
 W_PER_GB = 0.3725
 """Memory power per GB (Green Algorithms reference value). Units: W/GB."""
@@ -35,16 +38,16 @@ class RamModelSource:
 
     def __init__(self, *, total_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.total_bytes = total_bytes
-        self.power_w = W_PER_GB * total_bytes / BYTES_PER_GB
+        self.power_w = W_PER_GB * total_bytes / BYTES_PER_GIB
         self._clock = clock
         self._start_s = clock()
 
     @property
     def detail(self) -> str:
         """Describe the model and its inputs."""
-        gb = self.total_bytes / BYTES_PER_GB
+        gb = self.total_bytes / BYTES_PER_GIB
         return (
-            f"{W_PER_GB} W/GB x {gb:.1f} GB installed = {self.power_w:.2f} W "
+            f"{W_PER_GB} W/GiB x {gb:.1f} GiB installed = {self.power_w:.2f} W "
             "(Green Algorithms memory power figure)"
         )
 
