@@ -419,8 +419,8 @@ def test_markdown_holds_every_section(worked: Report) -> None:
     # = 0.86-1.44 kWh, x PUE 1.5 = 1.29-2.16; B's 1 kWh by rapl 0.95-1.05: 2.24-3.21 kWh.
     # Emissions at an annual average (0.7-1.3): A 0.3 x 0.86 x 0.7 = 0.1806 ..
     # 0.3 x 1.44 x 1.3 = 0.5616, B 0.05 x 0.95 x 0.7 .. 0.05 x 1.05 x 1.3: 0.2139-0.6299 kg.
-    assert "| Energy (facility: IT x PUE) | 2.5 kWh, 2.2–3.2 (IT 2 kWh) |" in text
-    assert "| Emissions (operational) | 350 g CO2e, 210–630 |" in text
+    assert "| Energy (facility: IT x PUE) | 2.5 kWh, 2.24–3.21 (IT 2 kWh) |" in text
+    assert "| Emissions (operational) | 350 g CO2e, 214–630 |" in text
     assert worked.totals.emissions_kg_low == pytest.approx(0.1806 + 0.05 * 0.95 * 0.7)
     assert worked.totals.emissions_kg_high == pytest.approx(0.5616 + 0.05 * 1.05 * 1.3)
     assert "| Grid intensity (energy-weighted mean) | 140 gCO2e/kWh |" in text
@@ -457,9 +457,9 @@ def test_html_escapes_the_data(tmp_path: Path) -> None:
 def test_latex_snippet(worked: Report) -> None:
     text = render(worked, "latex")
     assert "\\begin{tabular}" in text and "\\cite{wattprint}" in text
-    assert "Emissions & 350~g~CO$_2$e, 210--630 \\\\" in text  # the range (see the markdown test)
-    assert "Energy (incl.\\ PUE) & 2.5~kWh, 2.2--3.2 \\\\" in text
-    assert "amounts to 350~g~CO$_2$e, 210--630 (the range" in text
+    assert "Emissions & 350~g~CO$_2$e, 214--630 \\\\" in text  # the range (see the markdown test)
+    assert "Energy (incl.\\ PUE) & 2.5~kWh, 2.24--3.21 \\\\" in text
+    assert "amounts to 350~g~CO$_2$e, 214--630 (the range" in text
     assert "Carbon intensity & 140~gCO$_2$e/kWh" in text
     assert "PUE & 1.5; 1 \\\\" in text
     assert "% @software{wattprint," in text

@@ -35,12 +35,13 @@ def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
 def _places(title: str, places: Sequence[RankedPlace]) -> list[str]:
     if not places:
         return []
+    kg = t.mass_unit([p.emissions_kg for p in places] + [p.saving_kg for p in places])
     rows = [
         (
             p.name + (f" ({p.key})" if p.key != p.name else ""),
             t.intensity(p.intensity_g_per_kwh),
-            t.mass(p.emissions_kg),
-            t.mass(p.saving_kg, ""),
+            t.in_unit(p.emissions_kg, kg, suffix=" CO2e"),
+            t.in_unit(p.saving_kg, kg),
             t.percent(p.saving_percent),
             p.source,
         )
@@ -75,10 +76,11 @@ def _totals(r: Report) -> list[str]:
 
 
 def _components(r: Report) -> list[str]:
+    kwh = t.energy_unit([c.it_energy_kwh for c in r.components])
     rows = [
         (
             _COMPONENT_NAMES.get(c.component, c.component),
-            t.energy(c.it_energy_kwh),
+            t.in_unit(c.it_energy_kwh, kwh),
             t.percent(c.share_percent),
             ", ".join(c.methods),
             c.how,
@@ -92,13 +94,15 @@ def _components(r: Report) -> list[str]:
 def _tasks(r: Report) -> list[str]:
     if not r.tasks:
         return ["## By task", "", "No task was recorded (tasks come from JSON-lines files).", ""]
+    kwh = t.energy_unit([k.energy_kwh for k in r.tasks])
+    kg = t.mass_unit([k.emissions_kg for k in r.tasks])
     rows = [
         (
             (k.run_id or "")[:8],
             k.name,
             t.duration(k.duration_s),
-            t.energy(k.energy_kwh),
-            t.mass(k.emissions_kg),
+            t.in_unit(k.energy_kwh, kwh),
+            t.in_unit(k.emissions_kg, kg, suffix=" CO2e"),
             t.percent(k.share_percent),
         )
         for k in r.tasks
@@ -108,14 +112,17 @@ def _tasks(r: Report) -> list[str]:
 
 
 def _runs(r: Report) -> list[str]:
+    kwh = t.energy_unit([run.energy_kwh for run in r.runs])
+    kg = t.mass_unit([run.emissions_kg for run in r.runs])
     rows = [
         (
             (run.run_id or "(no id)")[:8],
             t.text(run.project),
             t.when(run.started_at or run.ended_at),
             t.duration(run.duration_s),
-            t.energy_range(run.energy_kwh, run.energy_kwh_low, run.energy_kwh_high),
-            t.mass_range(run.emissions_kg, run.emissions_kg_low, run.emissions_kg_high),
+            t.in_unit(run.energy_kwh, kwh, run.energy_kwh_low, run.energy_kwh_high),
+            t.in_unit(run.emissions_kg, kg, run.emissions_kg_low, run.emissions_kg_high,
+                      suffix=" CO2e"),  # fmt: skip
             t.intensity(run.inputs.intensity_g_per_kwh),
             t.text(run.place.country_name),
             run.origin if run.counted else f"{run.origin} (not counted)",
@@ -140,7 +147,7 @@ def _per_unit(r: Report) -> list[str]:
     u = r.per_unit
     if u is None:
         own = [
-            f"- run {(run.run_id or run.origin)[:8]}: {t.number(run.sci.g_per_unit)} gCO2e "
+            f"- run {(run.run_id or run.origin)[:8]}: {t.mass(run.sci.g_per_unit / 1000)} "
             f"and {t.energy(run.sci.energy_kwh_per_unit)} per {run.sci.unit}"
             for run in r.runs
             if run.sci is not None
@@ -154,7 +161,7 @@ def _per_unit(r: Report) -> list[str]:
             "",
         ]
     rows = [
-        ("SCI (operational + embodied)", f"{t.number(u.g_per_unit)} gCO2e per {u.unit}"),
+        ("SCI (operational + embodied)", f"{t.mass(u.g_per_unit / 1000)} per {u.unit}"),
         ("Energy", f"{t.energy(u.energy_kwh_per_unit)} per {u.unit}"),
         ("Water", f"{t.water(u.water_l_per_unit)} per {u.unit}"),
         ("Functional units", r.per_unit_note),

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
+
+from wattprint.units_format import si
 
 UNKNOWN = "unknown"
 
@@ -29,7 +32,7 @@ def energy(kwh: float | None) -> str:
     if kwh == 0:
         return "0 kWh"
     if abs(kwh) < 1e-6:
-        return f"{kwh * 3.6e6:.3g} J"
+        return si(kwh * 3.6e6, "J")
     return _scaled(kwh, _ENERGY)
 
 
@@ -51,8 +54,53 @@ def _bounds(value: float, low: float | None, high: float | None, steps: _Steps) 
 
 
 def short(number: float) -> str:
-    """Return a bound to two significant digits, without an exponent below 1e4: ``210``."""
-    return f"{float(f'{number:.2g}'):.0f}" if 100 <= abs(number) < 1e4 else f"{number:.2g}"
+    """Return a bound to three significant digits, without an exponent: ``210``, ``17.6``."""
+    return plain(number, 3)
+
+
+def plain(value: float, digits: int = 3) -> str:
+    """Return ``value`` to ``digits`` significant digits, never in e-notation: ``0.0000562``."""
+    from decimal import Decimal
+
+    text = format(Decimal(f"{value:.{digits}g}"), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+Unit = tuple[float, str]
+"""A column's unit: its size in the column's base unit (kWh, kg) and its name."""
+
+
+def column_unit(values: Sequence[float | None], steps: _Steps) -> Unit:
+    """Return the one unit a column is written in: the one its largest value reads best in."""
+    largest = max((abs(v) for v in values if v), default=0.0)
+    return next(((f, u) for f, u in steps if largest >= f), steps[-1])
+
+
+def energy_unit(values: Sequence[float | None]) -> Unit:
+    """Return the unit of a column of energies given in kWh (J below 1 mWh)."""
+    largest = max((abs(v) for v in values if v), default=0.0)
+    if 0 < largest < 1e-6:
+        return (1 / 3.6e6, "J")
+    return column_unit(values, _ENERGY)
+
+
+def mass_unit(values: Sequence[float | None]) -> Unit:
+    """Return the unit of a column of masses given in kg."""
+    return column_unit(values, _MASS)
+
+
+def in_unit(
+    value: float | None, unit: Unit, low: float | None = None, high: float | None = None,
+    suffix: str = "",
+) -> str:  # fmt: skip
+    """Return ``value`` (and its range, when given) in the column's ``unit``."""
+    if value is None:
+        return UNKNOWN
+    size, name = unit
+    text = f"{plain(value / size)} {name}{suffix}"
+    if low is not None and high is not None and value != 0:
+        text += f", {short(low / size)}–{short(high / size)}"
+    return text
 
 
 def mass_range(
@@ -113,12 +161,10 @@ def percent(value: float | None) -> str:
 
 
 def count(value: float) -> str:
-    """Return an equivalent's count readably: ``1,234``, ``5.6`` or ``7.8e-05``."""
+    """Return an equivalent's count readably: ``1,234``, ``5.6`` or ``0.0000781``."""
     if value >= 1000:
         return f"{value:,.0f}"
-    if value >= 0.01 or value == 0:
-        return f"{value:.3g}"
-    return f"{value:.2e}"
+    return plain(value, 3)
 
 
 def text(value: object) -> str:
