@@ -44,7 +44,9 @@ from wattprint.tracking.totals import Totals, difference, split_by_hour
 
 logger = logging.getLogger("wattprint")
 
-NEVER_BLOCK = frozenset({"rapl", "tdp-x-load", "constant", "gb-x-w-per-gb"})
+NEVER_BLOCK = frozenset(
+    {"rapl", "tdp-x-load", "tdp-per-thread", "cloud-instance-profile", "constant", "gb-x-w-per-gb"}
+)
 """Methods whose reads are files or arithmetic: a sample of them may be taken in any thread."""
 
 MAX_POINTS = 240
