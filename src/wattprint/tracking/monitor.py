@@ -11,17 +11,13 @@ written, marked completed, and the loop returns.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wattprint.errors import ConfigError
 from wattprint.results import RunResult
 from wattprint.tracking.tracker import Tracker
 
-_UNITS_S = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-_PERIOD = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|min|m|h|d|)\s*$", re.IGNORECASE)
 MIN_PERIOD_S = 0.1
 MAX_PERIOD_S = 366 * 86400.0
 
@@ -32,14 +28,10 @@ def parse_period(text: str) -> float:
     Raises:
         ConfigError: not a period, or outside 0.1 s to 366 days.
     """
-    accepted = "a duration such as 90s, 15m, 1h or 1d (0.1 s to 366 days)"
-    match = _PERIOD.match(text)
-    if match is None:
-        raise ConfigError("period", text, accepted)
-    seconds = float(match.group(1)) * _UNITS_S[match.group(2).lower()]
-    if not MIN_PERIOD_S <= seconds <= MAX_PERIOD_S:
-        raise ConfigError("period", text, accepted)
-    return seconds
+    from wattprint.advice.durations import parse_duration
+
+    period = parse_duration(text, "period", minimum_s=MIN_PERIOD_S, maximum_s=MAX_PERIOD_S)
+    return period.total_seconds()
 
 
 @dataclass(slots=True)
