@@ -203,6 +203,39 @@ _CONVERTERS: dict[Kind, tuple[Callable[[str], object], str]] = {
 }
 
 
+def row_converter(header: Sequence[str]) -> Callable[[Sequence[str], str], dict[str, object]]:
+    """Return a function converting a row of a file with ``header``: one converter per column.
+
+    The converters are looked up once per file, not once per cell; the
+    function behaves as :func:`convert_row` does.
+    """
+    plan = []
+    for name in header:
+        column = _BY_NAME.get(name)
+        convert, wanted = _CONVERTERS[column.kind if column is not None else "text"]
+        plan.append((name, None if convert is str else convert, wanted))
+
+    def convert(cells: Sequence[str], origin: str) -> dict[str, object]:
+        if len(cells) != len(plan):
+            raise ValueError(f"{len(cells)} cells for {len(plan)} columns")
+        values: dict[str, object] = {}
+        for (name, converter, wanted), text in zip(plan, cells):
+            if text == "":
+                values[name] = None
+            elif converter is None:
+                values[name] = text
+            else:
+                try:
+                    values[name] = converter(text)
+                except ValueError:
+                    raise DataError(
+                        f"{origin}: field {name!r} is {text!r}, expected {wanted}"
+                    ) from None
+        return values
+
+    return convert
+
+
 def convert_row(header: Sequence[str], cells: Sequence[str], origin: str) -> dict[str, object]:
     """Return a row's values converted by their columns' converters.
 
@@ -212,15 +245,4 @@ def convert_row(header: Sequence[str], cells: Sequence[str], origin: str) -> dic
         DataError: a cell does not convert; the message names ``origin``
             (``path:line``), the column, the value and what was expected.
     """
-    values: dict[str, object] = {}
-    for name, text in zip(header, cells, strict=True):
-        if text == "":
-            values[name] = None
-            continue
-        column = _BY_NAME.get(name)
-        convert, wanted = _CONVERTERS[column.kind if column is not None else "text"]
-        try:
-            values[name] = convert(text)
-        except ValueError:
-            raise DataError(f"{origin}: field {name!r} is {text!r}, expected {wanted}") from None
-    return values
+    return row_converter(header)(cells, origin)

@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from wattprint.errors import DataError
 from wattprint.records.codecarbon import TASK_MARKER, codecarbon_record, codecarbon_task
-from wattprint.records.columns import CORE, MARKER, convert_row
+from wattprint.records.columns import CORE, MARKER, row_converter
 from wattprint.records.csv_form import wattprint_record
 from wattprint.records.fields import Fields
 from wattprint.records.jsonl_form import json_record
@@ -223,6 +223,7 @@ def _csv_records(
             f"{', '.join(missing)} (expected wattprint's or CodeCarbon's columns, or JSON lines)"
         )
     make = maker(path, header)
+    convert = row_converter(header)
     reader = csv.reader(lines)
     while True:
         lines.taken.clear()
@@ -251,7 +252,7 @@ def _csv_records(
             )
             continue
         try:
-            record = make(Fields(origin, convert_row(header, row, origin).get))
+            record = make(Fields(origin, convert(row, origin).get))
         except DataError as err:
             damaged(err)
             continue

@@ -36,6 +36,9 @@ REPORT_SCHEMA = "wattprint.report/1"
 
 ScopeKind = Literal["run", "runs", "project", "group"]
 
+RUNS_LISTED = 1000
+"""The most runs a report lists one by one; every run is counted in its totals."""
+
 
 @dataclass(frozen=True, slots=True)
 class InputFile:
@@ -167,6 +170,7 @@ class Report:
     sources: tuple[SourceLine, ...]
     uncertainty: tuple[str, ...]
     advice: tuple[str, ...] = ()
+    runs_not_listed: int = 0
 
 
 def _sum(values: list[float | None]) -> float | None:
@@ -290,8 +294,13 @@ def build_report(
     now: datetime | None = None,
     title: str | None = None,
     top: int = 3,
+    listed: int = RUNS_LISTED,
 ) -> Report:
     """Return the report over ``records``.
+
+    Every run is counted in the totals, components, what-if and sources;
+    the runs table lists the first ``listed`` runs (and their tasks), and
+    ``runs_not_listed`` says how many more there are.
 
     Args:
         records: the runs, as :func:`wattprint.report.load.select` returns them.
@@ -301,6 +310,7 @@ def build_report(
         now: the time of the report (UTC now when None).
         title: the report's title (one is made from the scope when None).
         top: how many places to show at each end of the what-if rankings.
+        listed: the most runs listed one by one.
     """
     by_origin = {r.origin: r for r in records}
     runs = tuple(run_line(r) for r in records)
@@ -313,10 +323,10 @@ def build_report(
         generated_at=(now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
         title=title or _title(scope, runs),
         scope=scope,
-        runs=runs,
+        runs=runs[:listed],
         totals=totals,
         components=tuple(components_of(runs, by_origin)),
-        tasks=tuple(tasks_of(runs, by_origin)),
+        tasks=tuple(tasks_of(runs[:listed], by_origin)),
         per_unit=per_unit,
         per_unit_note=per_unit_note,
         equivalents=equivalents(emissions_kg=totals.emissions_kg, energy_kwh=totals.energy_kwh),
@@ -328,6 +338,7 @@ def build_report(
             RunFigures(r.energy_kwh or 0.0, r.emissions_kg or 0.0, r.units or 0.0, r.unit or "")
             for r in records
         ]),
+        runs_not_listed=max(0, len(runs) - listed),
     )
 
 
