@@ -216,10 +216,8 @@ def row_converter(header: Sequence[str]) -> Callable[[Sequence[str], str], dict[
         plan.append((name, None if convert is str else convert, wanted))
 
     def convert(cells: Sequence[str], origin: str) -> dict[str, object]:
-        if len(cells) != len(plan):
-            raise ValueError(f"{len(cells)} cells for {len(plan)} columns")
         values: dict[str, object] = {}
-        for (name, converter, wanted), text in zip(plan, cells):
+        for (name, converter, wanted), text in zip(plan, cells, strict=True):
             if text == "":
                 values[name] = None
             elif converter is None:
