@@ -207,8 +207,14 @@ class Aggregate:
                 share = 100.0 * kg / run.emissions_kg if run.emissions_kg else None
                 lines.append(
                     TaskLine(
-                        run.run_id, task.name, task.duration_s, task.energy_kwh,
-                        task.intensity_g_per_kwh, kg, task.water_l, share,
+                        run.run_id,
+                        task.name,
+                        task.duration_s,
+                        task.energy_kwh,
+                        task.intensity_g_per_kwh,
+                        kg,
+                        task.water_l,
+                        share,
                     )  # fmt: skip
                 )
         return tuple(lines)
