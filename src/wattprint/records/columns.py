@@ -209,26 +209,41 @@ def row_converter(header: Sequence[str]) -> Callable[[Sequence[str], str], dict[
     The converters are looked up once per file, not once per cell; the
     function behaves as :func:`convert_row` does.
     """
-    plan = []
-    for name in header:
+    names = tuple(header)
+    texts: list[str] = []
+    numbers: list[str] = []
+    others: list[tuple[str, Callable[[str], object], str]] = []
+    for name in names:
         column = _BY_NAME.get(name)
-        convert, wanted = _CONVERTERS[column.kind if column is not None else "text"]
-        plan.append((name, None if convert is str else convert, wanted))
+        kind = column.kind if column is not None else "text"
+        if kind == "text":
+            texts.append(name)
+        elif kind == "number":
+            numbers.append(name)
+        else:
+            others.append((name, *_CONVERTERS[kind]))
+    isfinite = math.isfinite
 
     def convert(cells: Sequence[str], origin: str) -> dict[str, object]:
-        values: dict[str, object] = {}
-        for (name, converter, wanted), text in zip(plan, cells, strict=True):
-            if text == "":
+        values: dict[str, object] = dict(zip(names, cells, strict=True))
+        for name in texts:
+            if values[name] == "":
                 values[name] = None
-            elif converter is None:
-                values[name] = text
-            else:
-                try:
-                    values[name] = converter(text)
-                except ValueError:
-                    raise DataError(
-                        f"{origin}: field {name!r} is {text!r}, expected {wanted}"
-                    ) from None
+        text: object = None
+        try:
+            for name in numbers:
+                text = values[name]
+                if text == "":
+                    values[name] = None
+                else:
+                    number = float(text)  # type: ignore[arg-type]
+                    values[name] = number if isfinite(number) else None  # nan, inf: no figure
+            for name, converter, _ in others:
+                text = values[name]
+                values[name] = None if text == "" else converter(text)  # type: ignore[arg-type]
+        except ValueError:
+            wanted = next((w for n, _, w in others if n == name), "a number")
+            raise DataError(f"{origin}: field {name!r} is {text!r}, expected {wanted}") from None
         return values
 
     return convert

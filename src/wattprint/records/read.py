@@ -51,6 +51,32 @@ def _raise(err: DataError) -> None:
     raise err
 
 
+class _Converted(Fields):
+    """The fields of a CSV row already converted by their columns' converters.
+
+    A value the converter made a float or a string is returned as is (it was
+    checked once, when the row was read); any other goes the general way.
+    """
+
+    def __init__(self, origin: str, values: dict[str, object]) -> None:
+        super().__init__(origin, values.get)
+        self._values = values
+
+    def number(self, key: str) -> float | None:
+        """Return ``key`` as a float; None when absent or empty."""
+        value = self._values.get(key)
+        if value is None or type(value) is float:
+            return value  # type: ignore[return-value]
+        return super().number(key)
+
+    def text(self, key: str) -> str | None:
+        """Return ``key`` as a string; None when absent or empty."""
+        value = self._values.get(key)
+        if value is None or type(value) is str:
+            return value  # type: ignore[return-value]
+        return super().text(key)
+
+
 class _Lines:
     """The decoded lines of a file, numbered from 1; lines can be pushed back.
 
@@ -252,7 +278,7 @@ def _csv_records(
             )
             continue
         try:
-            record = make(Fields(origin, convert(row, origin).get))
+            record = make(_Converted(origin, convert(row, origin)))
         except DataError as err:
             damaged(err)
             continue
