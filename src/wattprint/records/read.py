@@ -66,14 +66,14 @@ class _Converted(Fields):
         """Return ``key`` as a float; None when absent or empty."""
         value = self._values.get(key)
         if value is None or type(value) is float:
-            return value  # type: ignore[return-value]
+            return value
         return super().number(key)
 
     def text(self, key: str) -> str | None:
         """Return ``key`` as a string; None when absent or empty."""
         value = self._values.get(key)
         if value is None or type(value) is str:
-            return value  # type: ignore[return-value]
+            return value
         return super().text(key)
 
 
