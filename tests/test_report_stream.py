@@ -8,9 +8,10 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from wattprint.report.aggregate import build_report
 from wattprint.report.build import report_from_files
 from wattprint.report.load import load_runs, select
-from wattprint.report.model import Report, Scope, build_report
+from wattprint.report.model import Report, Scope
 from wattprint.report.recompute import recompute_checks
 from wattprint.report.render.jsonreport import report_to_dict
 

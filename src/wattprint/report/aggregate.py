@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 from wattprint.advice.actions import RunFigures, top_actions
 from wattprint.advice.whatif import what_if_of
@@ -21,12 +21,18 @@ from wattprint.impact.carbon import emissions_kg
 from wattprint.impact.equivalents import equivalents
 from wattprint.impact.sci import Sci, sci
 from wattprint.records.record import COMPONENTS, RunRecord
+from wattprint.report.model import (
+    REPORT_SCHEMA,
+    RUNS_LISTED,
+    ComponentLine,
+    Report,
+    Scope,
+    TaskLine,
+    Totals,
+)
 from wattprint.report.runs import RunLine, run_line
 from wattprint.report.tally import Tally
 from wattprint.units import G_PER_KG
-
-if TYPE_CHECKING:
-    from wattprint.report.model import ComponentLine, Report, Scope, TaskLine, Totals
 
 _SUMS = ("duration", "it_energy", "energy", "emissions", *(f"{c}_energy" for c in COMPONENTS))
 _KNOWN = ("water", "embodied", "units")
@@ -141,8 +147,6 @@ class Aggregate:
 
     def totals(self) -> Totals:
         """Return the totals of the counted runs."""
-        from wattprint.report.model import Totals
-
         energy = math.fsum(self._sums["energy"])
         emissions = math.fsum(self._sums["emissions"])
         embodied = self._known("embodied")
@@ -168,8 +172,6 @@ class Aggregate:
 
     def components(self) -> tuple[ComponentLine, ...]:
         """Return each component's energy over the counted runs, and how it was obtained."""
-        from wattprint.report.model import ComponentLine
-
         it_total = math.fsum(self._sums["it_energy"])
         lines = []
         for name, tally in self._components.items():
@@ -196,8 +198,6 @@ class Aggregate:
 
     def tasks(self) -> tuple[TaskLine, ...]:
         """Return every task of the listed runs with known energy and intensity."""
-        from wattprint.report.model import TaskLine
-
         lines = []
         for record, run in zip(self.records, self.lines, strict=True):
             for task in record.tasks:
@@ -256,9 +256,7 @@ class Aggregate:
         title: str | None,
         top: int,
     ) -> Report:
-        """Return the report over the runs added (as ``build_report`` describes it)."""
-        from wattprint.report.model import REPORT_SCHEMA, Report
-
+        """Return the report over the runs added (as :func:`build_report` describes it)."""
         totals = self.totals()
         per_unit, per_unit_note = self.per_unit(totals)
         what_if = what_if_of(tuple(self._places.values()), totals, top=top)
@@ -292,3 +290,39 @@ class Aggregate:
         if scope.kind == "group":
             return f"Footprint of run group {scope.group}"
         return f"Footprint of {self.runs} runs"
+
+
+def build_report(
+    records: Iterable[RunRecord],
+    scope: Scope,
+    *,
+    load_notes: tuple[str, ...] = (),
+    generator: str = "",
+    now: datetime | None = None,
+    title: str | None = None,
+    top: int = 3,
+    listed: int = RUNS_LISTED,
+) -> Report:
+    """Return the report over ``records``.
+
+    Every run is counted in the totals, components, what-if and sources;
+    the runs table lists the first ``listed`` runs (and their tasks), and
+    ``runs_not_listed`` says how many more there are.
+
+    Args:
+        records: the runs, as :func:`wattprint.report.load.select` returns them
+            (any iterable: they are read once, and only the listed ones are kept).
+        scope: what the report covers and the files it was made from.
+        load_notes: what reading the files found worth telling.
+        generator: e.g. ``wattprint 0.4.0``.
+        now: the time of the report (UTC now when None).
+        title: the report's title (one is made from the scope when None).
+        top: how many places to show at each end of the what-if rankings.
+        listed: the most runs listed one by one.
+    """
+    aggregate = Aggregate(listed)
+    for record in records:
+        aggregate.add(record)
+    return aggregate.report(
+        scope, load_notes=load_notes, generator=generator, now=now, title=title, top=top
+    )

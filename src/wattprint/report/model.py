@@ -10,15 +10,12 @@ when its energy and emissions are known; the others are listed, not guessed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from wattprint.advice.whatif import WhatIf
 from wattprint.impact.equivalents import Equivalent
 from wattprint.impact.sci import Sci
-from wattprint.records.record import RunRecord
 from wattprint.report.runs import RunLine
 from wattprint.report.sources import MethodologyLine, SourceLine
 
@@ -155,41 +152,3 @@ class Report:
     uncertainty: tuple[str, ...]
     advice: tuple[str, ...] = ()
     runs_not_listed: int = 0
-
-
-def build_report(
-    records: Iterable[RunRecord],
-    scope: Scope,
-    *,
-    load_notes: tuple[str, ...] = (),
-    generator: str = "",
-    now: datetime | None = None,
-    title: str | None = None,
-    top: int = 3,
-    listed: int = RUNS_LISTED,
-) -> Report:
-    """Return the report over ``records``.
-
-    Every run is counted in the totals, components, what-if and sources;
-    the runs table lists the first ``listed`` runs (and their tasks), and
-    ``runs_not_listed`` says how many more there are.
-
-    Args:
-        records: the runs, as :func:`wattprint.report.load.select` returns them
-            (any iterable: they are read once, and only the listed ones are kept).
-        scope: what the report covers and the files it was made from.
-        load_notes: what reading the files found worth telling.
-        generator: e.g. ``wattprint 0.4.0``.
-        now: the time of the report (UTC now when None).
-        title: the report's title (one is made from the scope when None).
-        top: how many places to show at each end of the what-if rankings.
-        listed: the most runs listed one by one.
-    """
-    from wattprint.report.aggregate import Aggregate
-
-    aggregate = Aggregate(listed)
-    for record in records:
-        aggregate.add(record)
-    return aggregate.report(
-        scope, load_notes=load_notes, generator=generator, now=now, title=title, top=top
-    )
