@@ -203,6 +203,52 @@ _CONVERTERS: dict[Kind, tuple[Callable[[str], object], str]] = {
 }
 
 
+def row_converter(header: Sequence[str]) -> Callable[[Sequence[str], str], dict[str, object]]:
+    """Return a function converting a row of a file with ``header``: one converter per column.
+
+    The converters are looked up once per file, not once per cell; the
+    function behaves as :func:`convert_row` does.
+    """
+    names = tuple(header)
+    texts: list[str] = []
+    numbers: list[str] = []
+    others: list[tuple[str, Callable[[str], object], str]] = []
+    for name in names:
+        column = _BY_NAME.get(name)
+        kind = column.kind if column is not None else "text"
+        if kind == "text":
+            texts.append(name)
+        elif kind == "number":
+            numbers.append(name)
+        else:
+            others.append((name, *_CONVERTERS[kind]))
+    isfinite = math.isfinite
+
+    def convert(cells: Sequence[str], origin: str) -> dict[str, object]:
+        values: dict[str, object] = dict(zip(names, cells, strict=True))
+        for name in texts:
+            if values[name] == "":
+                values[name] = None
+        text: object = None
+        try:
+            for name in numbers:
+                text = values[name]
+                if text == "":
+                    values[name] = None
+                else:
+                    number = float(text)  # type: ignore[arg-type]
+                    values[name] = number if isfinite(number) else None  # nan, inf: no figure
+            for name, converter, _ in others:
+                text = values[name]
+                values[name] = None if text == "" else converter(text)  # type: ignore[arg-type]
+        except ValueError:
+            wanted = next((w for n, _, w in others if n == name), "a number")
+            raise DataError(f"{origin}: field {name!r} is {text!r}, expected {wanted}") from None
+        return values
+
+    return convert
+
+
 def convert_row(header: Sequence[str], cells: Sequence[str], origin: str) -> dict[str, object]:
     """Return a row's values converted by their columns' converters.
 
@@ -212,15 +258,4 @@ def convert_row(header: Sequence[str], cells: Sequence[str], origin: str) -> dic
         DataError: a cell does not convert; the message names ``origin``
             (``path:line``), the column, the value and what was expected.
     """
-    values: dict[str, object] = {}
-    for name, text in zip(header, cells, strict=True):
-        if text == "":
-            values[name] = None
-            continue
-        column = _BY_NAME.get(name)
-        convert, wanted = _CONVERTERS[column.kind if column is not None else "text"]
-        try:
-            values[name] = convert(text)
-        except ValueError:
-            raise DataError(f"{origin}: field {name!r} is {text!r}, expected {wanted}") from None
-    return values
+    return row_converter(header)(cells, origin)

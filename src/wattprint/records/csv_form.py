@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import replace
 
 from wattprint._version import __version__
 from wattprint.records.codecarbon import host_of, place_of
@@ -206,7 +205,10 @@ def wattprint_record(f: Fields) -> RunRecord:
         unit=f.text("unit"),
         notes=(f"measured share of the IT energy: {share:g}",) if share is not None else (),
     )
-    return replace(record, unknown=unknown_of(record))
+    # The record is new and not yet shared: set what it leaves unknown in place
+    # (as a frozen dataclass's __post_init__ would) instead of copying it.
+    object.__setattr__(record, "unknown", unknown_of(record))
+    return record
 
 
 def _divided(value: float | None, divisor: float) -> float | None:

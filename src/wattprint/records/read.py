@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from wattprint.errors import DataError
 from wattprint.records.codecarbon import TASK_MARKER, codecarbon_record, codecarbon_task
-from wattprint.records.columns import CORE, MARKER, convert_row
+from wattprint.records.columns import CORE, MARKER, row_converter
 from wattprint.records.csv_form import wattprint_record
 from wattprint.records.fields import Fields
 from wattprint.records.jsonl_form import json_record
@@ -49,6 +49,32 @@ OnDamaged = Callable[[DataError], None]
 
 def _raise(err: DataError) -> None:
     raise err
+
+
+class _Converted(Fields):
+    """The fields of a CSV row already converted by their columns' converters.
+
+    A value the converter made a float or a string is returned as is (it was
+    checked once, when the row was read); any other goes the general way.
+    """
+
+    def __init__(self, origin: str, values: dict[str, object]) -> None:
+        super().__init__(origin, values.get)
+        self._values = values
+
+    def number(self, key: str) -> float | None:
+        """Return ``key`` as a float; None when absent or empty."""
+        value = self._values.get(key)
+        if value is None or type(value) is float:
+            return value
+        return super().number(key)
+
+    def text(self, key: str) -> str | None:
+        """Return ``key`` as a string; None when absent or empty."""
+        value = self._values.get(key)
+        if value is None or type(value) is str:
+            return value
+        return super().text(key)
 
 
 class _Lines:
@@ -223,6 +249,7 @@ def _csv_records(
             f"{', '.join(missing)} (expected wattprint's or CodeCarbon's columns, or JSON lines)"
         )
     make = maker(path, header)
+    convert = row_converter(header)
     reader = csv.reader(lines)
     while True:
         lines.taken.clear()
@@ -251,7 +278,7 @@ def _csv_records(
             )
             continue
         try:
-            record = make(Fields(origin, convert_row(header, row, origin).get))
+            record = make(_Converted(origin, convert(row, origin)))
         except DataError as err:
             damaged(err)
             continue

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from wattprint._version import __version__
-from wattprint.errors import ConfigError, choices
+from wattprint.errors import ConfigError, DataError, choices
+from wattprint.records.folder import split_inputs
 from wattprint.records.read import OnDamaged
-from wattprint.report.load import load_runs, select
-from wattprint.report.model import InputFile, Report, Scope, ScopeKind, build_report
+from wattprint.report.aggregate import Aggregate
+from wattprint.report.load import RepeatedRun, RunStream, load_runs, select
+from wattprint.report.model import RUNS_LISTED, InputFile, Report, Scope, ScopeKind
 
 Format = Literal["md", "html", "latex", "json"]
 FORMATS: tuple[Format, ...] = ("md", "html", "latex", "json")
@@ -63,19 +65,70 @@ def report_from_files(
     Raises:
         DataError: a file is missing, empty, of no known format or has no
             good record (naming file and line), or no run matches.
+
+    The runs are read one at a time and only the first
+    :data:`~wattprint.report.model.RUNS_LISTED` are kept (the report lists them
+    and counts the rest), unless a run id is asked for, CodeCarbon task files
+    are given or a run is found twice: then every run is read first.
     """
-    loaded = load_runs(paths, skip_damaged=True, on_damaged=on_damaged)
+    told: Counter[str] = Counter()  # told while streaming, not to be told again on a re-read
+    replay: list[bool] = []
+
+    def tell(err: DataError) -> None:
+        if replay and told[str(err)] > 0:
+            told[str(err)] -= 1
+        elif on_damaged is not None:
+            told[str(err)] += 0 if replay else 1
+            on_damaged(err)
+
+    run_files, task_files = split_inputs(paths) if paths else ([], [])
+    if paths and run_id is None and not task_files:
+        stream = RunStream(run_files, project=project, group=group, on_damaged=tell)
+        aggregate = Aggregate(RUNS_LISTED)
+        try:
+            for record in stream:
+                aggregate.add(record)
+        except RepeatedRun:
+            replay.append(True)
+        else:
+            stream.check()
+            return _report(
+                aggregate, stream.paths, stream.per_file, tuple(stream.notes),
+                run_id=run_id, project=project, group=group, title=title, top=top, now=now,
+            )  # fmt: skip
+    loaded = load_runs(paths, skip_damaged=True, on_damaged=tell)
     records = select(loaded, run_id=run_id, project=project, group=group)
+    aggregate = Aggregate(RUNS_LISTED)
+    for record in records:
+        aggregate.add(record)
     per_file = Counter(r.origin.rsplit(":", 1)[0] for r in records)
-    inputs = tuple(InputFile(p, _sha256(Path(p)), per_file[p]) for p in loaded.paths)
+    return _report(
+        aggregate, loaded.paths, per_file, loaded.notes,
+        run_id=run_id, project=project, group=group, title=title, top=top, now=now,
+    )  # fmt: skip
+
+
+def _report(
+    aggregate: Aggregate,
+    paths: tuple[str, ...],
+    per_file: Mapping[str, int],
+    notes: tuple[str, ...],
+    *,
+    run_id: str | None,
+    project: str | None,
+    group: str | None,
+    title: str | None,
+    top: int,
+    now: datetime | None,
+) -> Report:
+    inputs = tuple(InputFile(p, _sha256(Path(p)), per_file.get(p, 0)) for p in paths)
     kind: ScopeKind = (
-        "group" if group else "project" if project else "run" if len(records) == 1 else "runs"
+        "group" if group else "project" if project else "run" if aggregate.runs == 1 else "runs"
     )
     scope = Scope(kind=kind, run_id=run_id, project=project, group=group, inputs=inputs)
-    return build_report(
-        records,
+    return aggregate.report(
         scope,
-        load_notes=loaded.notes,
+        load_notes=notes,
         generator=f"wattprint {__version__}",
         now=now,
         title=title,

@@ -8,7 +8,7 @@ the report's filters pick runs out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,3 +163,93 @@ def select(
     if not runs:
         raise DataError(f"no run in {where}")
     return tuple(runs)
+
+
+class RepeatedRun(Exception):
+    """A run id was read twice: the runs must be read together to keep one record of it."""
+
+
+class RunStream:
+    """The runs of some files that match the filters, read one at a time and not kept.
+
+    Iterate once; then :meth:`check` raises what :func:`select` would when no
+    run matches. A run id found twice raises :class:`RepeatedRun` while
+    iterating (which record to keep is known only once every file is read:
+    :func:`load_runs` and :func:`select` then do the work).
+
+    Args:
+        run_files: the emissions files (not CodeCarbon's task files).
+        project: keep the runs of this project only.
+        group: keep the runs of this run group only.
+        on_damaged: told of each damaged record, which is skipped.
+    """
+
+    def __init__(
+        self,
+        run_files: Sequence[str | Path],
+        *,
+        project: str | None = None,
+        group: str | None = None,
+        on_damaged: OnDamaged | None = None,
+    ) -> None:
+        self.paths = tuple(str(p) for p in run_files)
+        self.notes: list[str] = []
+        self.per_file: dict[str, int] = dict.fromkeys(self.paths, 0)
+        self.count = 0
+        self._project = project
+        self._group = group
+        self._on_damaged = on_damaged
+        self._of_project = 0
+        self._projects: set[str] = set()
+        self._groups: set[str] = set()
+
+    def __iter__(self) -> Iterator[RunRecord]:
+        seen: set[str] = set()
+        project, group = self._project, self._group
+        for path in self.paths:
+            first_damaged: list[DataError] = []
+
+            def note(err: DataError, first: list[DataError] = first_damaged) -> None:
+                first.append(err)
+                self.notes.append(f"skipped a damaged record: {err}")
+                if self._on_damaged is not None:
+                    self._on_damaged(err)
+
+            read = 0
+            for run in read_records(Path(path), on_damaged=note):
+                read += 1
+                if run.run_id is not None:
+                    if run.run_id in seen:
+                        raise RepeatedRun(run.run_id)
+                    seen.add(run.run_id)
+                self._projects.add(run.project or "")
+                if run.run_group:
+                    self._groups.add(run.run_group)
+                if project is not None and run.project != project:
+                    continue
+                self._of_project += 1
+                if group is not None and run.run_group != group:
+                    continue
+                self.count += 1
+                self.per_file[path] += 1
+                yield run
+            if not read and first_damaged:
+                raise first_damaged[0]
+
+    def check(self) -> None:
+        """Raise what :func:`select` raises when no run matched.
+
+        Raises:
+            DataError: no run of the project, of the group, or at all.
+        """
+        where = ", ".join(self.paths)
+        if self._project is not None and not self._of_project:
+            found = sorted(self._projects)
+            raise DataError(
+                f"no run of project {self._project!r} in {where}; projects found: {found}"
+            )
+        if self._group is not None and not self.count:
+            found = sorted(self._groups)
+            raise DataError(f"no run of group {self._group!r} in {where}; groups found: {found}")
+        if not self.count:
+            raise DataError(f"no run in {where}")

@@ -271,9 +271,15 @@ def recompute_checks(data: Data) -> tuple[Check, ...]:
     for n, run in enumerate(runs, start=1):
         label = f"run {str(run.get('run_id') or n)[:8]}" if isinstance(run, dict) else f"run {n}"
         checks += _guarded(label, functools.partial(_run_checks, run, label))
-    checks += _guarded("totals", lambda: _totals_checks(data))
+    unlisted = data.get("runs_not_listed") or 0
+    if unlisted:
+        why = f"{unlisted} runs counted in the totals are not listed in the report"
+        checks.append(Check("totals", None, f"not recomputed: {why}"))
+        checks.append(Check("per unit", None, f"not recomputed: {why}"))
+    else:
+        checks += _guarded("totals", lambda: _totals_checks(data))
+        checks += _guarded("per unit", lambda: _per_unit_checks(data))
     checks += _guarded("tasks", lambda: _task_checks(data))
-    checks += _guarded("per unit", lambda: _per_unit_checks(data))
     checks += _guarded("equivalents", lambda: _equivalent_checks(data))
     checks += _guarded("what-if", lambda: _what_if_checks(data))
     return tuple(checks)

@@ -21,6 +21,8 @@ from wattprint.report.model import REPORT_SCHEMA, Report
 def report_to_dict(report: Report) -> dict[str, Any]:
     """Return the report as plain JSON-ready data."""
     data: dict[str, Any] = plain(report)
+    if not data.get("runs_not_listed"):
+        data.pop("runs_not_listed", None)  # every run listed: the form of a small report
     return data
 
 

@@ -140,7 +140,16 @@ def _runs(r: Report) -> list[str]:
         "Place",
         "Record",
     )
-    return ["## Runs", "", *table(header, rows)]
+    more = (
+        [
+            "",
+            f"The first {len(r.runs)} runs are listed; {r.runs_not_listed} more are "
+            "counted in the totals, not listed.",
+        ]
+        if r.runs_not_listed
+        else []
+    )
+    return ["## Runs", "", *table(header, rows), *more]
 
 
 def _per_unit(r: Report) -> list[str]:
