@@ -1,0 +1,175 @@
+"""What each dashboard page shows: the figures (SQL aggregates) gathered for its template.
+
+Each builder checks the caller's rights first (unknown and foreign ids are
+refused alike, see :mod:`wattprint.server.access`) and returns the
+template's context. The charts are inline SVG; every chart's numbers are in
+the context too, for the table beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wattprint.report.render.svg import Bar, bar_chart
+from wattprint.server import models as m
+from wattprint.server import queries as q
+from wattprint.server.access import Principal, aware, check_org, check_project, forbidden
+from wattprint.server.charts import stacked_power_chart
+from wattprint.units_format import energy_text, mass_text
+
+STATUSES = ("running", "completed", "interrupted", "crashed", "budget_exceeded", "lost")
+
+
+def organisations(db: Session, who: Principal) -> list[m.Organisation]:
+    """Return the organisations the caller may see, oldest first."""
+    query = select(m.Organisation).order_by(m.Organisation.created_at, m.Organisation.name)
+    if who.kind != "admin":
+        query = query.where(m.Organisation.id.in_(list(who.roles)))
+    return list(db.execute(query).scalars())
+
+
+def org_page(db: Session, who: Principal, organisation_id: str) -> dict[str, Any]:
+    """Return the organisation page's context: totals, projects ranked, the daily trend."""
+    org = db.get(m.Organisation, organisation_id.lower())
+    if org is None:
+        raise forbidden()
+    check_org(who, org.id)
+    in_org = q.org_condition(org.id)
+    projects = q.per_project(db, org.id)
+    trend = q.daily_trend(db, in_org)
+    return {
+        "org": org,
+        "totals": q.totals(db, in_org),
+        "projects": projects,
+        "projects_chart": bar_chart(
+            [Bar(p["name"], p["emissions_kg"], mass_text(p["emissions_kg"], " CO2e"))
+             for p in projects],
+            title="Emissions per project",
+        ),  # fmt: skip
+        "trend": trend,
+        "trend_chart": bar_chart(
+            [Bar(t["day"], t["emissions_kg"] or 0.0, mass_text(t["emissions_kg"] or 0.0))
+             for t in trend],
+            title="Emissions per day (runs by their start)",
+        ) if trend else "",  # fmt: skip
+    }
+
+
+def _runs_filters(
+    db: Session, project_id: str, experiment: str | None, status: str | None
+) -> tuple[str | None, str | None]:
+    experiment_id = experiment.lower() if experiment else None
+    if experiment_id is not None:
+        found = db.get(m.Experiment, experiment_id)
+        if found is None or found.project_id != project_id:
+            raise forbidden()
+    return experiment_id, status if status in STATUSES else None
+
+
+def project_page(
+    db: Session,
+    who: Principal,
+    project_id: str,
+    *,
+    lost_after_s: float,
+    experiment: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """Return the project page's context: totals, last run, experiments, the runs table."""
+    project = check_project(who, db, project_id.lower())
+    experiment_id, status = _runs_filters(db, project.id, experiment, status)
+    runs = q.project_runs(db, project.id, lost_after_s=lost_after_s,
+                          experiment_id=experiment_id, status=status)  # fmt: skip
+    last = q.project_runs(db, project.id, lost_after_s=lost_after_s, limit=1)
+    experiments = q.per_experiment(db, project.id)
+    query = urlencode({k: v for k, v in (("experiment", experiment_id), ("status", status)) if v})
+    return {
+        "project": project,
+        "org": db.get(m.Organisation, project.organisation_id),
+        "totals": q.totals(db, m.Run.project_id == project.id),
+        "last": last[0] if last else None,
+        "experiments": experiments,
+        "experiments_chart": bar_chart(
+            [Bar(e["name"], e["energy_kwh"], energy_text(e["energy_kwh"])) for e in experiments],
+            title="Energy per experiment",
+        ),
+        "runs": runs,
+        "statuses": STATUSES,
+        "experiment_id": experiment_id,
+        "status": status,
+        "export_query": ("?" + query) if query else "",
+    }
+
+
+def run_page(db: Session, who: Principal, run_id: str, *, lost_after_s: float) -> dict[str, Any]:
+    """Return the run page's context: power by component over time, methodology, tasks."""
+    run = db.get(m.Run, run_id.lower())
+    if run is None:
+        raise forbidden()
+    project = check_project(who, db, run.project_id)
+    status = db.execute(
+        select(q.status_expr(lost_after_s)).where(m.Run.id == run.id)
+    ).scalar_one()
+    series = q.run_series(db, run.id)
+    start = aware(run.timestamp)
+    rows = [
+        {"timestamp": ts, "elapsed_s": (aware(ts) - start).total_seconds(), "cpu_w": cpu,
+         "gpu_w": gpu, "ram_w": ram, "energy_kwh": kwh, "emissions_kg": kg,
+         "intensity_g_per_kwh": gi}
+        for ts, cpu, gpu, ram, kwh, kg, gi in series.points
+    ]  # fmt: skip
+    chart = stacked_power_chart(
+        [(r["elapsed_s"], (r["cpu_w"], r["gpu_w"], r["ram_w"])) for r in rows],
+        title="Power over time, stacked by component (W)",
+    )
+    methodology = run.methodology if isinstance(run.methodology, dict) else {}
+    return {
+        "run": run,
+        "status": status,
+        "project": project,
+        "org": db.get(m.Organisation, project.organisation_id),
+        "experiment": db.get(m.Experiment, run.experiment_id),
+        "series": rows,
+        "samples": series.samples,
+        "chart": chart,
+        "components": [c for c in methodology.get("components", []) if isinstance(c, dict)],
+        "methodology": {k: v for k, v in methodology.items() if k != "components"},
+        "tasks": [t for t in (run.tasks or []) if isinstance(t, dict)],
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def runs_export(
+    db: Session,
+    who: Principal,
+    project_id: str,
+    *,
+    lost_after_s: float,
+    fmt: str,
+    experiment: str | None = None,
+    status: str | None = None,
+) -> str:
+    """Return a project's runs (all of them, filtered like the page) as CSV or JSON text."""
+    project = check_project(who, db, project_id.lower())
+    experiment_id, status = _runs_filters(db, project.id, experiment, status)
+    runs = q.project_runs(db, project.id, lost_after_s=lost_after_s,
+                          experiment_id=experiment_id, status=status, limit=None)  # fmt: skip
+    rows = [{name: _plain(run[name]) for name in q.RUN_COLUMNS} for run in runs]
+    if fmt == "json":
+        return json.dumps(rows, indent=1)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=q.RUN_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
