@@ -47,7 +47,13 @@ def _power(watts: float | None) -> str:
 
 
 def _number(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}g}"
+    """Return ``value`` to ``digits`` significant digits, never in e-notation."""
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        text = f"{value:.0f}" if abs(value) >= 1 else f"{value:.{digits + 6}f}".rstrip("0")
+    return text
 
 
 def install(app: FastAPI) -> None:
@@ -125,9 +131,7 @@ def signin(
     expected = request.cookies.get(SIGNIN_COOKIE, "")
     if not expected or not same_secret(csrf, expected):
         return _signin(request, who, "The form expired or came from elsewhere; try again.", 403)
-    user = db.execute(
-        select(m.User).where(m.User.email == email.strip())
-    ).scalar_one_or_none()
+    user = db.execute(select(m.User).where(m.User.email == email.strip())).scalar_one_or_none()
     if user is None or not check_password(user.password_hash, password):
         return _signin(request, who, "Wrong email or password.", 401)
     answer = RedirectResponse("/ui", status_code=303)
@@ -204,5 +208,7 @@ def export_runs(
 @router.get("/ui/runs/{run_id}", response_class=HTMLResponse)
 def run(request: Request, who: Caller, db: Db, run_id: str) -> Response:
     """Show a run: power over time by component, its numbers, methodology and tasks."""
-    return _page(request, who, "run.html",
-                 lambda: pages.run_page(db, who, run_id, lost_after_s=_lost_after_s(request)))  # fmt: skip
+    lost_after_s = _lost_after_s(request)
+    return _page(
+        request, who, "run.html", lambda: pages.run_page(db, who, run_id, lost_after_s=lost_after_s)
+    )

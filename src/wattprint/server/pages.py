@@ -50,16 +50,22 @@ def org_page(db: Session, who: Principal, organisation_id: str) -> dict[str, Any
         "totals": q.totals(db, in_org),
         "projects": projects,
         "projects_chart": bar_chart(
-            [Bar(p["name"], p["emissions_kg"], mass_text(p["emissions_kg"], " CO2e"))
-             for p in projects],
+            [
+                Bar(p["name"], p["emissions_kg"], mass_text(p["emissions_kg"], " CO2e"))
+                for p in projects
+            ],
             title="Emissions per project",
         ),  # fmt: skip
         "trend": trend,
         "trend_chart": bar_chart(
-            [Bar(t["day"], t["emissions_kg"] or 0.0, mass_text(t["emissions_kg"] or 0.0))
-             for t in trend],
+            [
+                Bar(t["day"], t["emissions_kg"] or 0.0, mass_text(t["emissions_kg"] or 0.0))
+                for t in trend
+            ],
             title="Emissions per day (runs by their start)",
-        ) if trend else "",  # fmt: skip
+        )
+        if trend
+        else "",  # fmt: skip
     }
 
 
@@ -115,12 +121,10 @@ def run_page(db: Session, who: Principal, run_id: str, *, lost_after_s: float) -
     if run is None:
         raise forbidden()
     project = check_project(who, db, run.project_id)
-    status = db.execute(
-        select(q.status_expr(lost_after_s)).where(m.Run.id == run.id)
-    ).scalar_one()
+    status = db.execute(select(q.status_expr(lost_after_s)).where(m.Run.id == run.id)).scalar_one()
     series = q.run_series(db, run.id)
     start = aware(run.timestamp)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"timestamp": ts, "elapsed_s": (aware(ts) - start).total_seconds(), "cpu_w": cpu,
          "gpu_w": gpu, "ram_w": ram, "energy_kwh": kwh, "emissions_kg": kg,
          "intensity_g_per_kwh": gi}
