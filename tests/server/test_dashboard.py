@@ -97,8 +97,8 @@ METHODOLOGY = {
 TASKS = [{"name": "train-epoch-1", "duration_s": 30.0, "energy_kwh": 0.25, "emissions_kg": 0.1}]
 
 
-@pytest.fixture()
-def world(client: Any) -> World:
+def make_world(client: Any) -> World:
+    """Return two organisations, a viewer of the first, its two runs and the other's run."""
     from wattprint.server import models as m
     from wattprint.server.security import hash_password
     from wattprint.server.store import now_utc
@@ -120,6 +120,11 @@ def world(client: Any) -> World:
     ]  # fmt: skip
     other_run = _ingest(client, other.token, experiment="x", minutes_ago=30, figures=RUN_A)
     return World(mine, other, email, runs, other_run)
+
+
+@pytest.fixture()
+def world(client: Any) -> World:
+    return make_world(client)
 
 
 def _csrf(html: str) -> str:

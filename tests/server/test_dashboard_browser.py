@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from tests.server.conftest import LiveServer
-from tests.server.test_dashboard import PASSWORD, RUN_A, RUN_B, World, world  # noqa: F401
+from tests.server.test_dashboard import PASSWORD, RUN_A, RUN_B, World, make_world
 
 from wattprint.units_format import energy_text, mass_text
 
@@ -31,6 +31,11 @@ def chromium() -> Any:
         browser = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+@pytest.fixture()
+def world(client: Any) -> World:
+    return make_world(client)
 
 
 def test_pages_in_chromium(chromium: Any, live: LiveServer, world: World, tmp_path: Path) -> None:
