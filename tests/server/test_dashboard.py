@@ -8,6 +8,7 @@ organisation's pages answer 403, and the exports hold the runs.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import uuid
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from tests.server.conftest import LiveServer, Setup, make_setup
 
+from wattprint.impact.equivalents import equivalents, say
 from wattprint.units_format import energy_text, mass_text, water_text
 
 httpx = pytest.importorskip("httpx", reason="needs wattprint[server-test]")
@@ -169,6 +171,9 @@ def test_pages_show_the_ingested_runs(live: LiveServer, world: World) -> None:
         assert mass_text(_sum("emissions_kg")) in org.text
         assert water_text(_sum("water_l")) in org.text
         assert f"/ui/projects/{world.mine.project}" in org.text
+        told = equivalents(emissions_kg=_sum("emissions_kg"), energy_kwh=_sum("energy_kwh"))
+        for equivalent in told:
+            assert say(equivalent) in html.unescape(org.text)
 
         project = browser.get(f"/ui/projects/{world.mine.project}")
         assert project.status_code == 200
@@ -179,6 +184,9 @@ def test_pages_show_the_ingested_runs(live: LiveServer, world: World) -> None:
         assert last and last.group(1) == world.runs[1]
         for fig in (RUN_A, RUN_B):
             assert energy_text(fig["energy_kwh"]) in project.text
+        places = project.text.split('id="places"', 1)[1].split("</table>", 1)[0]
+        assert "unknown" in places and '<td class="num">2</td>' in places
+        assert "Energy of the newest 2 runs shown" in project.text
         filtered = browser.get(f"/ui/projects/{world.mine.project}", params={"status": "crashed"})
         assert re.findall(r'data-run="([0-9a-f-]+)"', filtered.text) == []
 
@@ -188,6 +196,7 @@ def test_pages_show_the_ingested_runs(live: LiveServer, world: World) -> None:
         for name in ("energy_kwh", "emissions_kg", "water_l", "embodied_kg"):
             assert shown[name] == pytest.approx(RUN_B[name]), name
         assert "<svg" in run.text and 'data-series="cpu"' in run.text
+        assert run.text.count("<svg") == 4  # power stacked; energy, emissions, intensity so far
         series = run.text.split('id="series"', 1)[1].split("</table>", 1)[0]
         powers = re.findall(r"<tr><td class=\"num\">([\d.]+)</td><td class=\"num\">([\d.]+)</td>"
                             r"<td class=\"num\">([\d.]+)</td><td class=\"num\">([\d.]+)</td>",

@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wattprint.report.render.svg import Bar, bar_chart
+from wattprint.impact.equivalents import equivalents, say
+from wattprint.report.render.svg import Bar, Line, bar_chart, line_chart
 from wattprint.server import models as m
 from wattprint.server import queries as q
 from wattprint.server.access import Principal, aware, check_org, check_project, forbidden
@@ -36,6 +37,14 @@ def organisations(db: Session, who: Principal) -> list[m.Organisation]:
     return list(db.execute(query).scalars())
 
 
+def equivalents_of(totals: q.Totals) -> list[dict[str, Any]]:
+    """Return the totals told as everyday equivalents, each with its source and year."""
+    return [
+        {"text": say(e), "source": e.factor.source, "year": e.factor.year}
+        for e in equivalents(emissions_kg=totals.emissions_kg, energy_kwh=totals.energy_kwh)
+    ]
+
+
 def org_page(db: Session, who: Principal, organisation_id: str) -> dict[str, Any]:
     """Return the organisation page's context: totals, projects ranked, the daily trend."""
     org = db.get(m.Organisation, organisation_id.lower())
@@ -45,9 +54,11 @@ def org_page(db: Session, who: Principal, organisation_id: str) -> dict[str, Any
     in_org = q.org_condition(org.id)
     projects = q.per_project(db, org.id)
     trend = q.daily_trend(db, in_org)
+    totals = q.totals(db, in_org)
     return {
         "org": org,
-        "totals": q.totals(db, in_org),
+        "totals": totals,
+        "equivalents": equivalents_of(totals),
         "projects": projects,
         "projects_chart": bar_chart(
             [
@@ -96,12 +107,27 @@ def project_page(
                           experiment_id=experiment_id, status=status)  # fmt: skip
     last = q.project_runs(db, project.id, lost_after_s=lost_after_s, limit=1)
     experiments = q.per_experiment(db, project.id)
+    totals = q.totals(db, m.Run.project_id == project.id)
+    recent = runs[:30]
     query = urlencode({k: v for k, v in (("experiment", experiment_id), ("status", status)) if v})
     return {
         "project": project,
         "org": db.get(m.Organisation, project.organisation_id),
-        "totals": q.totals(db, m.Run.project_id == project.id),
+        "totals": totals,
+        "equivalents": equivalents_of(totals),
         "last": last[0] if last else None,
+        "places": q.places(db, project.id),
+        "runs_chart": bar_chart(
+            [
+                Bar(
+                    r["timestamp"].strftime("%Y-%m-%d %H:%M") + " " + r["experiment"],
+                    r["energy_kwh"],
+                    energy_text(r["energy_kwh"]),
+                )
+                for r in recent
+            ],
+            title=f"Energy of the newest {len(recent)} runs shown",
+        ),  # fmt: skip
         "experiments": experiments,
         "experiments_chart": bar_chart(
             [Bar(e["name"], e["energy_kwh"], energy_text(e["energy_kwh"])) for e in experiments],
@@ -134,6 +160,20 @@ def run_page(db: Session, who: Principal, run_id: str, *, lost_after_s: float) -
         [(r["elapsed_s"], (r["cpu_w"], r["gpu_w"], r["ram_w"])) for r in rows],
         title="Power over time, stacked by component (W)",
     )
+
+    def over_time(label: str, key: str, scale: float) -> Line:
+        return Line(label, tuple((r["elapsed_s"], (r[key] or 0.0) * scale) for r in rows
+                                 if r[key] is not None))  # fmt: skip
+
+    seconds = "time since the start (s)"
+    lines = [
+        line_chart([over_time("energy", "energy_kwh", 1000.0)], title="Energy so far (Wh)",
+                   x_label=seconds, y_label="Wh"),
+        line_chart([over_time("emissions", "emissions_kg", 1000.0)],
+                   title="Emissions so far (g CO2e)", x_label=seconds, y_label="g CO2e"),
+        line_chart([over_time("intensity", "intensity_g_per_kwh", 1.0)],
+                   title="Grid intensity used (g/kWh)", x_label=seconds, y_label="g/kWh"),
+    ] if rows else []  # fmt: skip
     methodology = run.methodology if isinstance(run.methodology, dict) else {}
     return {
         "run": run,
@@ -144,6 +184,7 @@ def run_page(db: Session, who: Principal, run_id: str, *, lost_after_s: float) -
         "series": rows,
         "samples": series.samples,
         "chart": chart,
+        "line_charts": lines,
         "components": [c for c in methodology.get("components", []) if isinstance(c, dict)],
         "methodology": {k: v for k, v in methodology.items() if k != "components"},
         "tasks": [t for t in (run.tasks or []) if isinstance(t, dict)],

@@ -252,3 +252,20 @@ def project_runs(
     if limit is not None:
         query = query.limit(limit)
     return [dict(row._mapping) for row in db.execute(query).all()]
+
+
+def places(db: Session, project_id: str) -> list[dict[str, Any]]:
+    """Return where a project's runs ran: country, region and provider, with their totals."""
+    r = m.Run
+    rows = db.execute(
+        select(
+            r.country_iso_code, r.region, r.provider,
+            func.count(r.id).label("runs"),
+            func.coalesce(func.sum(r.energy_kwh), 0.0).label("energy_kwh"),
+            func.coalesce(func.sum(r.emissions_kg), 0.0).label("emissions_kg"),
+        )
+        .where(r.project_id == project_id)
+        .group_by(r.country_iso_code, r.region, r.provider)
+        .order_by(func.coalesce(func.sum(r.energy_kwh), 0.0).desc())
+    ).all()  # fmt: skip
+    return [dict(row._mapping) for row in rows]
