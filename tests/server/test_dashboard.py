@@ -296,3 +296,23 @@ def test_sign_in_refuses_wrong_passwords_forged_forms_and_forged_sign_outs(
         csrf = _csrf(browser.get("/ui").text)
         assert browser.post("/signout", data={"csrf": csrf}).status_code == 303
         assert browser.get("/ui").status_code == 303
+
+
+def test_compare_puts_runs_side_by_side(live: LiveServer, world: World) -> None:
+    with httpx.Client(base_url=live.url) as browser:
+        _sign_in(browser, world.email)
+        both = browser.get("/ui/compare", params=[("run", world.runs[0]), ("run", world.runs[1])])
+        assert both.status_code == 200
+        for name in ("energy_kwh", "emissions_kg", "water_l", "embodied_kg"):
+            row = both.text.split(f'data-figure="{name}"', 1)[1].split("</tr>", 1)[0]
+            values = [float(v) for v in re.findall(r'data-value="([^"]+)"', row)]
+            assert values == [pytest.approx(RUN_A[name]), pytest.approx(RUN_B[name])], name
+        energy = both.text.split('data-figure="energy_kwh"', 1)[1].split("</tr>", 1)[0]
+        delta = energy_text(RUN_B["energy_kwh"] - RUN_A["energy_kwh"])
+        assert f"+{delta} (+{RUN_B['energy_kwh'] / RUN_A['energy_kwh'] - 1:.0%})" in energy
+        assert both.text.count("<polyline") == 2  # one power curve per run
+        mixed = browser.get(
+            "/ui/compare", params=[("run", world.runs[0]), ("run", world.other_run)]
+        )
+        assert mixed.status_code == 403 and world.other_run not in mixed.text
+        assert "Pick runs to compare" in browser.get("/ui/compare").text

@@ -1,6 +1,6 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright.
 
-Signs in with the form, opens the organisation, project and run pages at
+Signs in with the form, opens the organisation, project, compare and run pages at
 desktop and phone widths, checks the figures and the chart are there and
 that the browser logged no console error (a blocked style or a script the
 CSP refused would show up here), and keeps screenshots in the test's tmp dir.
@@ -62,6 +62,16 @@ def test_pages_in_chromium(chromium: Any, live: LiveServer, world: World, tmp_pa
         assert page.locator("table#runs tbody tr").count() == 2
         page.screenshot(path=str(tmp_path / f"project-{label}.png"), full_page=True)
 
+        page.check(f"table#runs tr[data-run='{world.runs[0]}'] input[type=checkbox]")
+        page.check(f"table#runs tr[data-run='{world.runs[1]}'] input[type=checkbox]")
+        page.click("#compare-form button[type=submit]")
+        page.wait_for_url("**/ui/compare?*")
+        assert page.locator("table#compare thead th").count() == 3
+        assert page.locator("#compare-power polyline").count() == 2
+        page.screenshot(path=str(tmp_path / f"compare-{label}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width, f"compare, {label}: page is {overflow}px wide"
+        page.go_back()
         page.click(f"table#runs tr[data-run='{world.runs[1]}'] a")
         page.wait_for_url(live.url + f"/ui/runs/{world.runs[1]}")
         assert (
@@ -81,5 +91,5 @@ def test_pages_in_chromium(chromium: Any, live: LiveServer, world: World, tmp_pa
         context.close()
     assert errors == []
     assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(
-        f"{n}-{w}.png" for n in ("org", "project", "run") for w in ("desktop", "phone")
+        f"{n}-{w}.png" for n in ("org", "project", "compare", "run") for w in ("desktop", "phone")
     )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -211,4 +211,18 @@ def run(request: Request, who: Caller, db: Db, run_id: str) -> Response:
     lost_after_s = _lost_after_s(request)
     return _page(
         request, who, "run.html", lambda: pages.run_page(db, who, run_id, lost_after_s=lost_after_s)
+    )
+
+
+@router.get("/ui/compare", response_class=HTMLResponse)
+def compare(
+    request: Request, who: Caller, db: Db, run: Annotated[list[str] | None, Query()] = None
+) -> Response:
+    """Show several runs side by side (``?run=ID&run=ID``; the first is the reference)."""
+    lost_after_s = _lost_after_s(request)
+    return _page(
+        request,
+        who,
+        "compare.html",
+        lambda: pages.compare_page(db, who, run or [], lost_after_s=lost_after_s),
     )

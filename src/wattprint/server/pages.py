@@ -24,7 +24,7 @@ from wattprint.server import models as m
 from wattprint.server import queries as q
 from wattprint.server.access import Principal, aware, check_org, check_project, forbidden
 from wattprint.server.charts import stacked_power_chart
-from wattprint.units_format import energy_text, mass_text
+from wattprint.units_format import energy_text, mass_text, water_text
 
 STATUSES = ("running", "completed", "interrupted", "crashed", "budget_exceeded", "lost")
 
@@ -218,3 +218,66 @@ def runs_export(
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+MAX_COMPARED = 10
+COMPARED_FIELDS = (
+    ("Energy", "energy_kwh", energy_text), ("CPU energy", "cpu_energy_kwh", energy_text),
+    ("GPU energy", "gpu_energy_kwh", energy_text), ("RAM energy", "ram_energy_kwh", energy_text),
+    ("Emissions (CO2e)", "emissions_kg", mass_text), ("Water", "water_l", water_text),
+    ("Embodied (CO2e)", "embodied_kg", mass_text),
+)  # fmt: skip
+"""The figures compared: label, run column, how it is written."""
+
+
+def compare_page(
+    db: Session, who: Principal, run_ids: list[str], *, lost_after_s: float
+) -> dict[str, Any]:
+    """Return the compare page's context: runs side by side, power curves overlaid.
+
+    Each run is checked like its own page (a foreign or unknown id refuses
+    the whole page); differences are against the first run.
+    """
+    wanted = list(dict.fromkeys(i.lower() for i in run_ids))[:MAX_COMPARED]
+    pages = [run_page(db, who, run_id, lost_after_s=lost_after_s) for run_id in wanted]
+    lines = [
+        Line(f"{p['run'].id[:8]} {p['experiment'].name}",
+             tuple((r["elapsed_s"], r["cpu_w"] + r["gpu_w"] + r["ram_w"]) for r in p["series"]))
+        for p in pages
+    ]  # fmt: skip
+    first = pages[0]["run"] if pages else None
+    figures = []
+    for label, name, write in COMPARED_FIELDS:
+        cells = []
+        for p in pages:
+            value = float(getattr(p["run"], name))
+            base = float(getattr(first, name)) if first is not None else 0.0
+            delta = value - base
+            share = f" ({delta / base:+.0%})" if base else ""
+            sign = "+" if delta >= 0 else "−"
+            cells.append({"value": value, "text": write(value),
+                          "delta": f"{sign}{write(abs(delta))}{share}"})  # fmt: skip
+        figures.append({"label": label, "name": name, "cells": cells})
+    return {
+        "pages": pages,
+        "figures": figures,
+        "power_chart": line_chart(
+            lines,
+            title="Total power over time (W)",
+            x_label="time since the start (s)",
+            y_label="W",
+        )
+        if pages
+        else "",  # fmt: skip
+        "energy_chart": bar_chart(
+            [
+                Bar(
+                    f"{p['run'].id[:8]} {p['experiment'].name}",
+                    p["run"].energy_kwh,
+                    energy_text(p["run"].energy_kwh),
+                )
+                for p in pages
+            ],
+            title="Energy per run",
+        ),  # fmt: skip
+    }
