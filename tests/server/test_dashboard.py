@@ -316,3 +316,20 @@ def test_compare_puts_runs_side_by_side(live: LiveServer, world: World) -> None:
         )
         assert mixed.status_code == 403 and world.other_run not in mixed.text
         assert "Pick runs to compare" in browser.get("/ui/compare").text
+
+
+def test_a_running_runs_page_reloads_until_it_ends(live: LiveServer, world: World) -> None:
+    run_id = str(uuid.uuid4())
+    h = {"Authorization": f"Bearer {world.mine.token}"}
+    base = {"run_id": run_id, "experiment": "live", "started_at": _started(1)}
+    start = {**base, "kind": "start", "seq": 0, "run": {"hostname": "node-2"}}
+    assert httpx.post(live.url + "/v1/ingest", json=start, headers=h).status_code == 200
+    with httpx.Client(base_url=live.url) as browser:
+        _sign_in(browser, world.email)
+        running = browser.get(f"/ui/runs/{run_id}").text
+        assert '<meta http-equiv="refresh"' in running and 'id="live"' in running
+        done = {**base, "kind": "result", "seq": 1, "run": {"status": "completed", **RUN_A}}
+        assert httpx.post(live.url + "/v1/ingest", json=done, headers=h).status_code == 200
+        finished = browser.get(f"/ui/runs/{run_id}").text
+        assert 'http-equiv="refresh"' not in finished
+        assert _figures(finished)["energy_kwh"] == pytest.approx(RUN_A["energy_kwh"])

@@ -26,6 +26,7 @@ from wattprint.server.access import Principal, aware, check_org, check_project, 
 from wattprint.server.charts import stacked_power_chart
 from wattprint.units_format import energy_text, mass_text, water_text
 
+LIVE_REFRESH_S = 10  # a running run's page reloads this often. Units: s.
 STATUSES = ("running", "completed", "interrupted", "crashed", "budget_exceeded", "lost")
 
 
@@ -184,6 +185,7 @@ def run_page(db: Session, who: Principal, run_id: str, *, lost_after_s: float) -
         "series": rows,
         "samples": series.samples,
         "chart": chart,
+        "refresh_s": LIVE_REFRESH_S,
         "line_charts": lines,
         "components": [c for c in methodology.get("components", []) if isinstance(c, dict)],
         "methodology": {k: v for k, v in methodology.items() if k != "components"},
