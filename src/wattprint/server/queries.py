@@ -206,3 +206,66 @@ def run_series(db: Session, run_id: str, *, max_points: int = DEFAULT_POINTS) ->
         points.append((ts, cpu or 0.0, gpu or 0.0, ram or 0.0, energy, emissions,
                        (kg * 1000.0 / kwh) if kwh else None))  # fmt: skip
     return Series(points=points, samples=count)
+
+
+def org_condition(organisation_id: str) -> Any:
+    """Return the condition "the run belongs to a project of this organisation" (a subquery)."""
+    p = m.Project
+    return m.Run.project_id.in_(select(p.id).where(p.organisation_id == organisation_id))
+
+
+RUN_COLUMNS = (
+    "id", "experiment", "source", "timestamp", "status", "hostname", "duration_s",
+    "energy_kwh", "cpu_energy_kwh", "gpu_energy_kwh", "ram_energy_kwh", "emissions_kg",
+    "water_l", "embodied_kg", "intensity_g_per_kwh", "country_iso_code", "run_group", "rank",
+)  # fmt: skip
+"""The columns of a runs table, as shown and exported."""
+
+
+def project_runs(
+    db: Session,
+    project_id: str,
+    *,
+    lost_after_s: float,
+    experiment_id: str | None = None,
+    status: str | None = None,
+    limit: int | None = 200,
+) -> list[dict[str, Any]]:
+    """Return a project's runs, newest first, as :data:`RUN_COLUMNS` dicts (filters optional)."""
+    r, e = m.Run, m.Experiment
+    state = status_expr(lost_after_s)
+    query = (
+        select(
+            r.id, e.name.label("experiment"), r.source, r.timestamp, state.label("status"),
+            r.hostname, r.duration_s, r.energy_kwh, r.cpu_energy_kwh, r.gpu_energy_kwh,
+            r.ram_energy_kwh, r.emissions_kg, r.water_l, r.embodied_kg, r.intensity_g_per_kwh,
+            r.country_iso_code, r.run_group, r.rank,
+        )
+        .join(e, e.id == r.experiment_id)
+        .where(r.project_id == project_id)
+        .order_by(r.timestamp.desc(), r.id)
+    )  # fmt: skip
+    if experiment_id:
+        query = query.where(r.experiment_id == experiment_id)
+    if status:
+        query = query.where(state == status)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(row._mapping) for row in db.execute(query).all()]
+
+
+def places(db: Session, project_id: str) -> list[dict[str, Any]]:
+    """Return where a project's runs ran: country, region and provider, with their totals."""
+    r = m.Run
+    rows = db.execute(
+        select(
+            r.country_iso_code, r.region, r.provider,
+            func.count(r.id).label("runs"),
+            func.coalesce(func.sum(r.energy_kwh), 0.0).label("energy_kwh"),
+            func.coalesce(func.sum(r.emissions_kg), 0.0).label("emissions_kg"),
+        )
+        .where(r.project_id == project_id)
+        .group_by(r.country_iso_code, r.region, r.provider)
+        .order_by(func.coalesce(func.sum(r.energy_kwh), 0.0).desc())
+    ).all()  # fmt: skip
+    return [dict(row._mapping) for row in rows]
