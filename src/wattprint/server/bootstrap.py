@@ -37,6 +37,7 @@ def ensure_owner(db: Session, *, email: str = "owner@localhost") -> FirstOwner |
         db.add(m.Project(id=m.new_id(), organisation_id=org.id, name="default", description="",
                          public=False, created_at=now))  # fmt: skip
     db.add(user)
+    db.flush()  # the membership points at the user and the organisation: write them first
     db.add(m.Membership(user_id=user.id, organisation_id=org.id, role="owner"))
     db.commit()
     return FirstOwner(email=email, password=password, organisation_id=org.id)
@@ -49,6 +50,7 @@ def add_user(
     user = m.User(id=m.new_id(), email=email, name=email.split("@")[0],
                   password_hash=hash_password(password), created_at=now_utc())  # fmt: skip
     db.add(user)
+    db.flush()  # the membership points at the user: write it first
     db.add(m.Membership(user_id=user.id, organisation_id=organisation_id, role=role))
     db.commit()
     return user
