@@ -77,7 +77,7 @@ def _figure(key: str, plan: GridPlan, it_energy_kwh: float) -> PlaceFigure:
         key=key,
         name=name,
         intensity_g_per_kwh=intensity.intensity_g_per_kwh,
-        basis=str(getattr(intensity, "basis", "lifecycle")),
+        basis=intensity.basis,
         source=f"{intensity.source}{year}",
         pue=plan.pue,
         emissions_kg=energy * intensity.intensity_g_per_kwh / 1000.0,
