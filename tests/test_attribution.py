@@ -195,3 +195,19 @@ class _Constant:
 
     def close(self) -> None:
         pass
+
+
+
+def test_charges_are_never_negative_under_float_rounding() -> None:
+    """Pools kept as float differences must not go below zero (a server refuses W < 0)."""
+    import random
+
+    rng = random.Random(1)
+    for _ in range(2000):
+        split = CpuSplit(_Constant(), machine_cpus=1, usable_cpus=1)
+        split._dynamic_pool_j = rng.uniform(0.0, 1.0)  # left from earlier intervals
+        # Late CPU time takes the interval's dynamic energy and the whole pool...
+        split.charge(10.0 + rng.uniform(0.0, 1.0), 1.0, 9.0, busy_machine_s=1.0, busy_allowed_s=1.0)
+        # ...so an idle tree in the next interval is charged nothing, not -1e-16 J.
+        charged, _ = split.charge(10.0, 1.0, 0.0, busy_machine_s=1.0, busy_allowed_s=1.0)
+        assert charged >= 0.0

@@ -427,13 +427,15 @@ def test_no_pynvml_is_no_nvidia_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_real_pynvml_without_driver() -> None:
     pytest.importorskip("pynvml")
+    before = set(threading.enumerate())  # other tests' threads are not the probe's
     outcome = probe_nvidia({})
     if outcome.is_available:  # this machine has an NVIDIA GPU
         for source in outcome.sources:
             source.close()
         pytest.skip("an NVIDIA driver is present")
     assert outcome.reason.startswith("no NVIDIA GPU: ")
-    assert not [t for t in threading.enumerate() if t.name.startswith("wattprint-")]
+    left = set(threading.enumerate()) - before
+    assert not [t for t in left if t.name.startswith("wattprint-")]
 
 
 @pytest.mark.parametrize(

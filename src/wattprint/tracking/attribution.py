@@ -143,14 +143,16 @@ class CpuSplit:
             idle_j = min(energy_j, self.idle_w(energy_j, dt, busy / (dt * self._scope)) * dt)
         dynamic_j = energy_j - idle_j
         idle_want = idle_j * tree_s / (self._scope * dt) if dt > 0 else 0.0
-        idle_charged = min(idle_want, idle_j + self._idle_pool_j)
-        self._idle_pool_j += idle_j - idle_charged
+        # Pools and charges are clamped at zero: float rounding of the
+        # differences must never make a charge (or a power point) negative.
+        idle_charged = max(0.0, min(idle_want, idle_j + self._idle_pool_j))
+        self._idle_pool_j = max(0.0, self._idle_pool_j + idle_j - idle_charged)
         self._dynamic_j += dynamic_j
         self._busy_s += busy
         in_time = min(tree_s, busy)
         dynamic_want = dynamic_j * in_time / busy if busy > 0 else 0.0
         if tree_s > in_time and self._busy_s > 0:  # time from earlier intervals
             dynamic_want += (tree_s - in_time) * self._dynamic_j / self._busy_s
-        dynamic_charged = min(dynamic_want, dynamic_j + self._dynamic_pool_j)
-        self._dynamic_pool_j += dynamic_j - dynamic_charged
+        dynamic_charged = max(0.0, min(dynamic_want, dynamic_j + self._dynamic_pool_j))
+        self._dynamic_pool_j = max(0.0, self._dynamic_pool_j + dynamic_j - dynamic_charged)
         return idle_charged + dynamic_charged, idle_j - idle_charged

@@ -345,7 +345,7 @@ class Meter:
 
     def _add_point(self, elapsed_s: float, dt: float, *energy_j: float) -> None:
         """Keep the interval's mean powers; past MAX_POINTS, halve the resolution."""
-        self.series.append((elapsed_s, *(e / dt for e in energy_j)))  # type: ignore[arg-type]
+        self.series.append((elapsed_s, *(max(0.0, e / dt) for e in energy_j)))  # type: ignore[arg-type]
         if len(self.series) >= 2 * MAX_POINTS:
             pairs = zip(self.series[::2], self.series[1::2], strict=False)
             self.series = [
