@@ -1,117 +1,366 @@
 """Ingest latency of the team server: N concurrent reporting runs for S seconds.
 
-Starts ``wattprint serve``'s app under uvicorn on a free loopback port (PostgreSQL
-by default, in a schema of its own), makes one project token, then N threads
-each create a CodeCarbon run and post ``/emissions`` and native ``/v1/ingest``
-checkpoints in turn as fast as the server answers. Prints p50/p95/p99 per
-kind and checks that the stored count equals the count sent (none lost or
-doubled). Target: p95 < 50 ms with 50 runs for 60 s on this machine.
+The server runs as ``wattprint serve --db URL --workers W`` in processes of
+its own (PostgreSQL by default, in a schema of its own, dropped at the end);
+this process is only the load: one asyncio task per reporting run, each with
+its own HTTP connection (httpx) and its own project token (so the default
+rate limit of a token applies unchanged and is never hit).
 
-    python benchmarks/server_ingest.py [--db URL] [--runs 50] [--seconds 60]
+What "N concurrent reporting runs" means here: each run is a CodeCarbon run
+(``POST /runs`` once, then ``POST /emissions``) and a wattprint run (native
+``POST /v1/ingest`` checkpoints, the body a real ``ServerSink`` checkpoint
+captured from a one-second ``Tracker`` run, methodology included, about
+4 KB). Every ``--interval`` seconds each run sends one emission and one
+checkpoint, one after the other (open loop: the schedule does not wait for a
+slow answer, so a slow server is not hidden by fewer requests; a send that
+starts late counts its lateness in its latency). The default interval, 1 s,
+is 15 times CodeCarbon's fastest default upload pace (its
+``measure_power_secs`` 15 s; by default it uploads every 8 of those) and
+wattprint's checkpoint pace at ``checkpoint_s=1``. ``--interval 0`` sends
+back to back as fast as the server answers (closed loop: a saturation test;
+its latency is the queue, about runs / throughput).
+
+It prints p50/p95/p99 per kind, the throughput, and the check that nothing
+acknowledged is lost and nothing is stored twice: per run, the stored
+samples and the run's summed energy against what the server acknowledged;
+then every native checkpoint is sent a second time (the outbox's resend),
+and the stored count must not change. Target: p95 < 50 ms with 50 runs for
+60 s on PostgreSQL on this 2-core machine.
+
+    PYTHONPATH=src python benchmarks/server_ingest.py [--db URL] [--runs 50]
+        [--seconds 60] [--interval 1.0] [--workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
+import os
 import socket
 import statistics
-import threading
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import httpx
-import uvicorn
 
-from wattprint.server import create_app
-from wattprint.server.config import ServerSettings
-
-ADMIN = "bench-admin"
+ADMIN = "bench-admin-" + uuid.uuid4().hex
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def _port() -> int:
+def free_port() -> int:
+    """Return a free TCP port on loopback."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--db", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    ap.add_argument("--runs", type=int, default=50)
-    ap.add_argument("--seconds", type=float, default=60.0)
-    args = ap.parse_args()
-    schema = f"wp_bench_{uuid.uuid4().hex[:8]}" if args.db.startswith("postgresql") else None
-    app = create_app(ServerSettings(db_url=args.db, db_schema=schema, admin_token=ADMIN,
-                                    rate_per_s=1e6, rate_burst=10**6, pool_size=args.runs))
-    port = _port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
+def start_server(db: str, schema: str | None, workers: int, log: Path) -> tuple[Any, str]:
+    """Start ``wattprint serve`` in its own process group; return it and its base URL."""
+    port = free_port()
+    env = {**os.environ, "WATTPRINT_SERVER_ADMIN_TOKEN": ADMIN,
+           "PYTHONPATH": os.pathsep.join(filter(None, ["src", os.environ.get("PYTHONPATH")]))}
+    if schema:
+        env["WATTPRINT_SERVER_DB_SCHEMA"] = schema
+    cmd = [sys.executable, "-m", "wattprint", "serve", "--db", db, "--port", str(port),
+           "--workers", str(workers)]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited ({proc.returncode}):\n{log.read_text()}")
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"the server did not answer in 60 s:\n{log.read_text()}")
+
+
+def stop_server(proc: Any) -> None:
+    """Stop the server and its workers (SIGTERM to its process group, then SIGKILL)."""
+    import signal
+
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def checkpoint_template() -> dict[str, Any]:
+    """Return a real ServerSink checkpoint body, from a one-second Tracker run."""
+    from wattprint.sinks.server import ServerSink
+    from wattprint.tracking.tracker import Tracker
+
+    bodies: list[dict[str, Any]] = []
+
+    class Capture(ServerSink):
+        def _put(self, run_id: str, seq: int, body: dict[str, Any]) -> None:
+            bodies.append(body)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sink = Capture("http://127.0.0.1:9", "unused", outbox_dir=Path(tmp))
+        tracker = Tracker(save_to_file=False, interval_s=0.1, checkpoint_s=0.3,
+                          force_cpu_power_w=20.0, force_ram_power_w=5.0,
+                          force_intensity_g_per_kwh=56.0, country="FRA",
+                          observers=[sink], env={"HOME": tmp}, handle_signals=False)  # fmt: skip
+        tracker.start()
+        time.sleep(1.0)
+        tracker.stop()
+        sink.close()
+    found = [b for b in bodies if b["kind"] == "checkpoint" and "sample" in b]
+    if not found:
+        raise SystemExit("no checkpoint was captured from the tracker")
+    return found[-1]
+
+
+@dataclass
+class Reporter:
+    """One reporting run: its token, its CodeCarbon run, its wattprint run, what it got."""
+
+    token: str
+    cc_run: str
+    native_run: str = field(default_factory=lambda: str(uuid.uuid4()))
+    cc_acked: int = 0
+    cc_energy: float = 0.0
+    native_acked: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def setup(base: str, runs: int) -> tuple[str, str, list[Reporter]]:
+    """Make an organisation, a project, an experiment, and one token and run per reporter."""
     h = {"Authorization": f"Bearer {ADMIN}"}
-    with httpx.Client(base_url=base, headers=h) as c:
+    with httpx.Client(base_url=base, headers=h, timeout=30) as c:
         org = c.post("/organizations", json={"name": "bench", "description": ""}).json()["id"]
         pid = c.post("/projects", json={"name": "bench", "description": "",
-                                         "organization_id": org}).json()["id"]
-        exp = c.post("/experiments", json={"name": "e", "description": "",
-                                           "project_id": pid}).json()["id"]
-        token = c.post(f"/projects/{pid}/api-tokens", json={"access": 3}).json()["token"]
-    times: dict[str, list[float]] = {"codecarbon": [], "native": []}
-    sent = {"codecarbon": 0, "native": 0}
-    lock = threading.Lock()
-    stop_at = time.monotonic() + args.seconds
+                                         "organization_id": org}).json()["id"]  # fmt: skip
+        exp = c.post("/experiments", json={"name": "cc", "description": "",
+                                           "project_id": pid}).json()["id"]  # fmt: skip
+        reporters = []
+        for _ in range(runs):
+            token = c.post(f"/projects/{pid}/api-tokens", json={"access": 3}).json()["token"]
+            run = c.post("/runs", headers={"x-api-token": token},
+                         json={"timestamp": dt.datetime.now().isoformat(), "experiment_id": exp,
+                               "os": "Linux", "python_version": "3.11.7",
+                               "codecarbon_version": "3.3.2", "cpu_count": 2,
+                               "cpu_model": "AMD EPYC", "tracking_mode": "machine"})  # fmt: skip
+            if run.status_code != 201:
+                raise SystemExit(f"POST /runs failed: {run.status_code} {run.text}")
+            reporters.append(Reporter(token=token, cc_run=run.json()["id"]))
+    return org, pid, reporters
 
-    def worker() -> None:
-        with httpx.Client(base_url=base, headers={"x-api-token": token}, timeout=10) as c:
-            run_id = c.post("/runs", json={"timestamp": dt.datetime.now().isoformat(),
-                                           "experiment_id": exp}).json()["id"]
-            native = str(uuid.uuid4())
-            seq = 0
-            while time.monotonic() < stop_at:
-                seq += 1
-                now = dt.datetime.now(dt.timezone.utc).isoformat()
-                t0 = time.perf_counter()
-                r = c.post("/emissions", json={
-                    "timestamp": now, "run_id": run_id, "duration": 1, "emissions_sum": 1e-6,
-                    "emissions_rate": 1e-6, "cpu_power": 10, "gpu_power": 0, "ram_power": 2,
-                    "cpu_energy": 1e-5, "gpu_energy": 0, "ram_energy": 1e-6,
-                    "energy_consumed": 1.1e-5})
-                t1 = time.perf_counter()
-                r2 = c.post("/v1/ingest", json={
-                    "kind": "checkpoint", "run_id": native, "seq": seq, "experiment": "native",
-                    "started_at": now, "run": {"energy_kwh": seq * 1e-5},
-                    "sample": {"timestamp": now, "duration_s": 1, "energy_kwh": 1e-5}})
-                t2 = time.perf_counter()
-                assert r.status_code == 201 and r2.status_code == 200, (r.text, r2.text)
-                with lock:
-                    times["codecarbon"].append(t1 - t0)
-                    times["native"].append(t2 - t1)
-                    sent["codecarbon"] += 1
-                    sent["native"] += 1
 
-    threads = [threading.Thread(target=worker) for _ in range(args.runs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    with httpx.Client(base_url=base, headers=h) as c:
-        stored = c.get(f"/projects/{pid}/sums").json()["emissions_count"]
-    print(f"{args.runs} runs for {args.seconds:.0f} s on {args.db.split(':')[0]}")
+def emission(run_id: str, n: int) -> dict[str, Any]:
+    """Return CodeCarbon 3.3.2's ``POST /emissions`` body: the delta since its last upload."""
+    energy = 1e-5 * (1 + n % 7)
+    return {"timestamp": dt.datetime.now(dt.timezone.utc).isoformat(), "run_id": run_id,
+            "duration": 1, "emissions_sum": energy * 0.056, "emissions_rate": energy * 0.056,
+            "cpu_power": 20.0, "gpu_power": 0.0, "ram_power": 5.0, "cpu_energy": energy * 0.8,
+            "gpu_energy": 0.0, "ram_energy": energy * 0.2, "energy_consumed": energy,
+            "cpu_utilization_percent": 50.0, "gpu_utilization_percent": 0.0,
+            "ram_utilization_percent": 30.0, "wue": 0.0}  # fmt: skip
+
+
+def checkpoint(template: dict[str, Any], r: Reporter, seq: int, started: str) -> dict[str, Any]:
+    """Return the template checkpoint, re-stamped as checkpoint ``seq`` of ``r``'s run."""
+    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    energy = 2e-6 * (1 + seq % 5)
+    run = {**template["run"], "ended_at": now, "duration_s": float(seq),
+           "energy_kwh": seq * 6e-6}  # fmt: skip
+    sample = {**template["sample"], "timestamp": now, "duration_s": 1.0, "energy_kwh": energy}
+    return {**template, "seq": seq, "run_id": r.native_run, "experiment": "native",
+            "started_at": started, "run": run, "sample": sample}  # fmt: skip
+
+
+async def report(
+    base: str, r: Reporter, template: dict[str, Any], interval_s: float, stop_at: float,
+    times: dict[str, list[float]],
+) -> None:  # fmt: skip
+    """Send one run's uploads until ``stop_at``, on schedule (or back to back at interval 0)."""
+    started = dt.datetime.now(dt.timezone.utc).isoformat()
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with httpx.AsyncClient(base_url=base, headers={"x-api-token": r.token}, timeout=30,
+                                 limits=limits) as c:  # fmt: skip
+        loop = asyncio.get_running_loop()
+        due = loop.time() + interval_s * (hash(r.native_run) % 1000) / 1000  # spread the starts
+        seq = 0
+        while due < stop_at:
+            if interval_s > 0:
+                await asyncio.sleep(max(0.0, due - loop.time()))
+            else:
+                due = loop.time()
+            seq += 1
+            body = emission(r.cc_run, seq)
+            t0 = loop.time()
+            try:
+                answer = await c.post("/emissions", json=body)
+                if answer.status_code == 201:
+                    r.cc_acked += 1
+                    r.cc_energy += body["energy_consumed"]
+                else:
+                    r.errors.append(f"/emissions {answer.status_code} {answer.text[:200]}")
+            except httpx.HTTPError as err:
+                r.errors.append(f"/emissions {err!r}")
+            t1 = loop.time()
+            times["codecarbon"].append(t1 - min(t0, due))
+            msg = checkpoint(template, r, seq, started)
+            try:
+                answer = await c.post("/v1/ingest", json=msg)
+                if answer.status_code == 200:
+                    r.native_acked.append(msg)
+                else:
+                    r.errors.append(f"/v1/ingest {answer.status_code} {answer.text[:200]}")
+            except httpx.HTTPError as err:
+                r.errors.append(f"/v1/ingest {err!r}")
+            times["native"].append(loop.time() - t1)
+            due += interval_s
+
+
+async def resend(base: str, reporters: list[Reporter]) -> int:
+    """Send every acknowledged native checkpoint again; return how many were stored again."""
+    stored_again = 0
+    for r in reporters:
+        async with httpx.AsyncClient(base_url=base, headers={"x-api-token": r.token},
+                                     timeout=30) as c:  # fmt: skip
+            for msg in r.native_acked:
+                answer = await c.post("/v1/ingest", json=msg)
+                stored_again += bool(answer.status_code == 200 and answer.json()["stored"])
+    return stored_again
+
+
+def check(db: str, schema: str | None, reporters: list[Reporter]) -> tuple[int, int]:
+    """Return (lost, doubled): acknowledged but not stored, and stored more than once."""
+    from sqlalchemy import bindparam, create_engine, text
+
+    args = {"connect_args": {"options": f"-csearch_path={schema}"}} if schema else {}
+    engine = create_engine(db, **args)
+    query = text("SELECT r.id, count(s.id), coalesce(sum(s.energy_kwh), 0), r.energy_kwh "
+                 "FROM runs r LEFT JOIN samples s ON s.run_id = r.id "
+                 "WHERE r.id IN :ids GROUP BY r.id, r.energy_kwh"
+                 ).bindparams(bindparam("ids", expanding=True))  # fmt: skip
+    from wattprint.server.store import run_key
+
+    ids = [r.cc_run for r in reporters] + [run_key(r.native_run) for r in reporters]
+    with engine.connect() as conn:
+        stored = {row[0]: row[1:] for row in conn.execute(query, {"ids": ids})}
+    engine.dispose()
+    lost = doubled = 0
+    for r in reporters:
+        count, energy, run_energy = stored.get(r.cc_run, (0, 0.0, 0.0))
+        lost += max(0, r.cc_acked - count)
+        doubled += max(0, count - r.cc_acked)
+        if abs(run_energy - r.cc_energy) > 1e-9 * max(1.0, r.cc_energy) + 1e-15:
+            print(f"  run {r.cc_run}: run total {run_energy} kWh, acknowledged {r.cc_energy}")
+        count, energy, _ = stored.get(run_key(r.native_run), (0, 0.0, 0.0))
+        want = len(r.native_acked)
+        lost += max(0, want - count)
+        doubled += max(0, count - want)
+        sent_energy = sum(m["sample"]["energy_kwh"] for m in r.native_acked)
+        if abs(energy - sent_energy) > 1e-9 * max(1.0, sent_energy) + 1e-15:
+            print(f"  run {r.native_run}: samples hold {energy} kWh, acknowledged {sent_energy}")
+    return lost, doubled
+
+
+def cpu_s(proc: Any) -> dict[str, float]:
+    """Return CPU seconds (user + system) so far of the server's processes, PostgreSQL's, ours."""
+    import psutil
+
+    def used(p: Any) -> float:
+        try:
+            t = p.cpu_times()
+            return float(t.user + t.system)
+        except psutil.Error:
+            return 0.0
+
+    server = psutil.Process(proc.pid)
+    tree = [server, *server.children(recursive=True)]
+    pg = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+    me = os.times()
+    return {"server": sum(map(used, tree)), "postgres": sum(map(used, pg)),
+            "client": me.user + me.system}  # fmt: skip
+
+
+def load_note() -> str:
+    """Return the machine's load averages and core count, to print beside the figures."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def main() -> None:
+    """Parse the arguments, start the server, run the load, print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db", default=PG, help="database URL (default: the test PostgreSQL)")
+    ap.add_argument("--runs", type=int, default=50, help="concurrent reporting runs")
+    ap.add_argument("--seconds", type=float, default=60.0, help="how long the load lasts (s)")
+    ap.add_argument("--interval", type=float, default=1.0,
+                    help="seconds between a run's uploads; 0: back to back")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="server worker processes (default: one per core)")
+    args = ap.parse_args()
+    schema = f"wp_bench_{uuid.uuid4().hex[:8]}" if args.db.startswith("postgresql") else None
+    template = checkpoint_template()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db if schema or args.db != "sqlite" else f"sqlite:///{tmp}/bench.sqlite3"
+        proc, base = start_server(db, schema, args.workers, Path(tmp) / "server.log")
+        try:
+            _, _, reporters = setup(base, args.runs)
+            times: dict[str, list[float]] = {"codecarbon": [], "native": []}
+            print(f"before: {load_note()}", file=sys.stderr)
+
+            async def load() -> None:
+                stop_at = asyncio.get_running_loop().time() + args.seconds
+                await asyncio.gather(*(report(base, r, template, args.interval, stop_at, times)
+                                       for r in reporters))  # fmt: skip
+
+            cpu0 = cpu_s(proc)
+            t0 = time.perf_counter()
+            asyncio.run(load())
+            elapsed = time.perf_counter() - t0
+            cpu1 = cpu_s(proc)
+            note = load_note()
+            stored_again = asyncio.run(resend(base, reporters))
+            lost, doubled = check(db, schema, reporters)
+            log = (Path(tmp) / "server.log").read_text(errors="replace")
+        finally:
+            stop_server(proc)
+            if schema:
+                from sqlalchemy import create_engine, text
+
+                engine = create_engine(args.db)
+                with engine.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                engine.dispose()
+    pace = f"every {args.interval:g} s" if args.interval > 0 else "back to back"
+    print(f"{args.runs} runs, each posting one /emissions and one /v1/ingest {pace}, "
+          f"for {args.seconds:.0f} s; server: {args.workers} worker(s) on "
+          f"{args.db.split(':')[0]}; {note}")  # fmt: skip
+    total = 0
     for kind, values in times.items():
+        total += len(values)
         q = statistics.quantiles(values, n=100)
-        print(f"  {kind:10s} {len(values):6d} requests  p50 {q[49]*1e3:6.1f} ms  "
-              f"p95 {q[94]*1e3:6.1f} ms  p99 {q[98]*1e3:6.1f} ms")
-    total_sent = sent["codecarbon"] + sent["native"]
-    lost = total_sent - stored
-    print(f"  stored {stored} samples of {total_sent} sent (lost or doubled: {lost})")
-    server.should_exit = True
-    if schema:
-        from sqlalchemy import text
-
-        with app.state.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        print(f"  {kind:10s} {len(values):7d} requests  p50 {q[49] * 1e3:6.1f} ms  "
+              f"p95 {q[94] * 1e3:6.1f} ms  p99 {q[98] * 1e3:6.1f} ms  "
+              f"max {max(values) * 1e3:6.1f} ms")  # fmt: skip
+    print(f"  throughput {total / elapsed:.0f} requests/s; CPU per request: " + ", ".join(
+        f"{k} {(cpu1[k] - cpu0[k]) / max(total, 1) * 1e3:.2f} ms" for k in cpu0))
+    errors = [e for r in reporters for e in r.errors]
+    print(f"  errors {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
+    print(f"  lost {lost}, stored twice {doubled}; native checkpoints resent: "
+          f"{sum(len(r.native_acked) for r in reporters)}, stored again {stored_again}")
+    if "Traceback" in log:
+        print("  the server logged errors:\n" + log[-3000:])
 
 
 if __name__ == "__main__":

@@ -11,16 +11,17 @@ totals alone.
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from wattprint.server import models as m
 from wattprint.server import schemas as s
-from wattprint.server.access import Principal, check_project, forbidden
+from wattprint.server.access import Principal, check_project, check_write, forbidden
 
 _RUN_ID_NAMESPACE = uuid.UUID("6f1d3c1e-5a43-4f3e-9a57-0d8f1b0c2a11")
 _KWH_TO_J = 3.6e6
@@ -115,58 +116,56 @@ def codecarbon_methodology(body: s.RunCreate) -> dict[str, Any]:
     }  # fmt: skip
 
 
+_RUN_PROJECT = select(m.Run.project_id).where(m.Run.id == bindparam("rid"))
+_SAMPLE_INSERT = insert(m.Sample.__table__)
+_RUNS = m.Run.__table__
+_CC_ADD = (
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("rid"))
+    .values(
+        {name: _RUNS.c[name] + bindparam("add_" + name)
+         for name in ("duration_s", "energy_kwh", "cpu_energy_kwh", "gpu_energy_kwh",
+                      "ram_energy_kwh", "emissions_kg", "water_l")}
+        | {"samples_count": _RUNS.c.samples_count + 1,
+           "last_seen_at": bindparam("now"), "ended_at": bindparam("end")}
+    )
+)  # fmt: skip
+"""Statements built once: the ingest paths run them below the ORM (one per request each)."""
+
+
 def add_cc_emission(db: Session, who: Principal, body: s.EmissionCreate) -> str:
     """Store one CodeCarbon upload as a sample and add it to its run; return the sample id."""
-    run = db.get(m.Run, body.run_id.lower())
-    if run is None:
+    conn = db.connection()
+    run_id = body.run_id.lower()
+    project_id = conn.execute(_RUN_PROJECT, {"rid": run_id}).scalar()
+    if project_id is None:
         raise forbidden()
-    check_project(who, db, run.project_id, write=True)
+    check_write(who, db, project_id)
     energy = body.energy_consumed or 0.0
+    emissions = body.emissions_sum or 0.0
     sample_id = m.new_id()
     now = now_utc()
     water = energy * (body.wue or 0.0)
-    db.execute(
-        insert(m.Sample).values(
-            id=sample_id,
-            run_id=run.id,
-            seq=None,
-            timestamp=utc(body.timestamp),
-            received_at=now,
-            duration_s=float(body.duration),
-            energy_kwh=energy,
-            cpu_energy_kwh=body.cpu_energy or 0.0,
-            gpu_energy_kwh=body.gpu_energy or 0.0,
-            ram_energy_kwh=body.ram_energy or 0.0,
-            emissions_kg=body.emissions_sum or 0.0,
-            emissions_rate=body.emissions_rate or 0.0,
-            cpu_power_w=body.cpu_power or 0.0,
-            gpu_power_w=body.gpu_power or 0.0,
-            ram_power_w=body.ram_power or 0.0,
-            cpu_utilization_percent=body.cpu_utilization_percent,
-            gpu_utilization_percent=body.gpu_utilization_percent,
-            ram_utilization_percent=body.ram_utilization_percent,
-            wue=body.wue or 0.0,
-            water_l=water,
-            intensity_g_per_kwh=(body.emissions_sum or 0.0) * 1000.0 / energy if energy else None,
-        )
-    )
-    r = m.Run
-    db.execute(
-        update(r)
-        .where(r.id == run.id)
-        .values(
-            duration_s=r.duration_s + float(body.duration),
-            energy_kwh=r.energy_kwh + energy,
-            cpu_energy_kwh=r.cpu_energy_kwh + (body.cpu_energy or 0.0),
-            gpu_energy_kwh=r.gpu_energy_kwh + (body.gpu_energy or 0.0),
-            ram_energy_kwh=r.ram_energy_kwh + (body.ram_energy or 0.0),
-            emissions_kg=r.emissions_kg + (body.emissions_sum or 0.0),
-            water_l=r.water_l + water,
-            samples_count=r.samples_count + 1,
-            last_seen_at=now,
-            ended_at=utc(body.timestamp),
-        )
-    )
+    conn.execute(_SAMPLE_INSERT, {
+        "id": sample_id, "run_id": run_id, "seq": None, "timestamp": utc(body.timestamp),
+        "received_at": now, "duration_s": float(body.duration), "energy_kwh": energy,
+        "cpu_energy_kwh": body.cpu_energy or 0.0, "gpu_energy_kwh": body.gpu_energy or 0.0,
+        "ram_energy_kwh": body.ram_energy or 0.0, "emissions_kg": emissions,
+        "emissions_rate": body.emissions_rate or 0.0, "cpu_power_w": body.cpu_power or 0.0,
+        "gpu_power_w": body.gpu_power or 0.0, "ram_power_w": body.ram_power or 0.0,
+        "cpu_utilization_percent": body.cpu_utilization_percent,
+        "gpu_utilization_percent": body.gpu_utilization_percent,
+        "ram_utilization_percent": body.ram_utilization_percent, "wue": body.wue or 0.0,
+        "water_l": water,
+        "intensity_g_per_kwh": emissions * 1000.0 / energy if energy else None,
+    })  # fmt: skip
+    conn.execute(_CC_ADD, {
+        "rid": run_id, "add_duration_s": float(body.duration), "add_energy_kwh": energy,
+        "add_cpu_energy_kwh": body.cpu_energy or 0.0,
+        "add_gpu_energy_kwh": body.gpu_energy or 0.0,
+        "add_ram_energy_kwh": body.ram_energy or 0.0, "add_emissions_kg": emissions,
+        "add_water_l": water, "now": now, "end": utc(body.timestamp),
+    })  # fmt: skip
     db.commit()
     return sample_id
 
@@ -183,33 +182,51 @@ def _project_for(db: Session, who: Principal, msg: s.IngestMessage) -> str:
         project_id = msg.project_id.lower()
     else:
         raise forbidden("Not allowed to perform this action: send a project token")
-    check_project(who, db, project_id, write=True)
+    check_write(who, db, project_id)
     return project_id
 
 
+_EXPERIMENT_ID = select(m.Experiment.id).where(
+    m.Experiment.project_id == bindparam("pid"), m.Experiment.name == bindparam("name")
+)
+
+
 def _experiment_id(db: Session, project_id: str, name: str) -> str:
-    e = m.Experiment
-    found = db.execute(
-        select(e.id).where(e.project_id == project_id, e.name == name)
-    ).scalar_one_or_none()
+    conn = db.connection()
+    found = conn.execute(_EXPERIMENT_ID, {"pid": project_id, "name": name}).scalar()
     if found is not None:
-        return found
+        return str(found)
     insert_ignore(
         db,
         m.Experiment,
         {"id": m.new_id(), "project_id": project_id, "name": name, "description": "",
          "timestamp": now_utc(), "on_cloud": False},
     )  # fmt: skip
-    return db.execute(
-        select(e.id).where(e.project_id == project_id, e.name == name)
-    ).scalar_one()
+    return str(conn.execute(_EXPERIMENT_ID, {"pid": project_id, "name": name}).scalar_one())
+
+
+_RUN_FIGURES = (
+    "status", "wattprint_version", "duration_s", "energy_kwh", "cpu_energy_kwh",
+    "gpu_energy_kwh", "ram_energy_kwh", "emissions_kg", "water_l", "embodied_kg", "last_seq",
+    "last_seen_at",
+)  # fmt: skip
+"""Run columns a newer message always sets."""
+_RUN_DETAILS = (
+    "ended_at", "tracking_mode", "intensity_g_per_kwh", "intensity_source", "country_iso_code",
+    "region", "provider", "run_group", "rank", "hostname", "os", "python_version", "cpu_model",
+    "cpu_count", "gpu_model", "gpu_count", "ram_total_size", "methodology", "tasks",
+    "codecarbon_version",
+)  # fmt: skip
+"""Run columns a newer message sets when it has them (a missing one keeps the stored value)."""
 
 
 def _run_values(msg: s.IngestMessage) -> dict[str, Any]:
     run = msg.run
-    values: dict[str, Any] = {
+    codecarbon = run.tool.startswith("CodeCarbon")
+    return {
         "status": run.status,
-        "wattprint_version": run.tool.removeprefix("wattprint ").strip() or None,
+        "wattprint_version": None if codecarbon else
+                             run.tool.removeprefix("wattprint ").strip() or None,
         "duration_s": run.duration_s,
         "energy_kwh": run.energy_kwh,
         "cpu_energy_kwh": run.cpu_energy_kwh,
@@ -219,8 +236,6 @@ def _run_values(msg: s.IngestMessage) -> dict[str, Any]:
         "water_l": run.water_l,
         "embodied_kg": run.embodied_kg,
         "last_seq": msg.seq,
-    }
-    optional = {
         "ended_at": run.ended_at and utc(run.ended_at),
         "tracking_mode": run.mode,
         "intensity_g_per_kwh": run.intensity_g_per_kwh,
@@ -240,67 +255,95 @@ def _run_values(msg: s.IngestMessage) -> dict[str, Any]:
         "ram_total_size": run.ram_total_gb,
         "methodology": run.methodology,
         "tasks": run.tasks or None,
-    }
-    values.update({k: v for k, v in optional.items() if v is not None})
-    if run.tool.startswith("CodeCarbon"):
-        values["codecarbon_version"] = run.tool.removeprefix("CodeCarbon").strip()
-        values["wattprint_version"] = None
-    return values
+        "codecarbon_version": run.tool.removeprefix("CodeCarbon").strip() if codecarbon else None,
+    }  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def _run_upsert(dialect: str) -> Any:
+    """Return the insert of a run that, for a known run, applies a newer message only.
+
+    One statement (``INSERT ... ON CONFLICT DO UPDATE ... WHERE``): the
+    update happens only when the stored run is of the same project and has
+    an older ``last_seq``; it answers the run's id when it wrote.
+    """
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(_RUNS)
+    new = stmt.excluded
+    changes: dict[str, Any] = {name: new[name] for name in _RUN_FIGURES}
+    changes |= {name: func.coalesce(new[name], _RUNS.c[name]) for name in _RUN_DETAILS}
+    changes["samples_count"] = _RUNS.c.samples_count + new.samples_count
+    return stmt.on_conflict_do_update(
+        index_elements=[_RUNS.c.id],
+        set_=changes,
+        where=(_RUNS.c.last_seq < new.last_seq) & (_RUNS.c.project_id == new.project_id),
+    ).returning(_RUNS.c.id)
+
+
+@lru_cache(maxsize=4)
+def _sample_insert_ignore(dialect: str) -> Any:
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(m.Sample.__table__).on_conflict_do_nothing().returning(
+        m.Sample.__table__.c.id
+    )
+
+
+_COUNT_SAMPLE = (
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("rid"))
+    .values(samples_count=_RUNS.c.samples_count + bindparam("add"))
+)
 
 
 def ingest(db: Session, who: Principal, msg: s.IngestMessage) -> s.IngestAnswer:
-    """Store one message of wattprint's sink or push, once however often it is sent."""
+    """Store one message of wattprint's sink or push, once however often it is sent.
+
+    The common case (the run's next message) is three statements: the
+    experiment's id, the run's upsert, the sample's insert. A message that
+    is not newer than the stored run leaves the run alone; the run of
+    another project is refused.
+    """
     project_id = _project_for(db, who, msg)
     experiment_id = _experiment_id(db, project_id, msg.experiment)
     run_id = run_key(msg.run_id)
-    now = now_utc()
-    existing = db.get(m.Run, run_id)
-    if existing is not None and existing.project_id != project_id:
-        raise forbidden()
+    conn = db.connection()
+    dialect = conn.dialect.name
+    has_sample = msg.sample is not None
     source = "codecarbon" if msg.run.tool.startswith("CodeCarbon") else "wattprint"
-    values = _run_values(msg)
-    inserted = insert_ignore(
-        db,
-        m.Run,
-        {"id": run_id, "experiment_id": experiment_id, "project_id": project_id,
-         "source": source, "timestamp": utc(msg.started_at), "last_seen_at": now, **values},
-    )  # fmt: skip
-    stored = inserted
-    if not inserted:
-        r = m.Run
-        newer = db.execute(
-            update(r)
-            .where(r.id == run_id, r.last_seq < msg.seq)
-            .values(last_seen_at=now, **values)
-            .returning(r.id)
-        )
-        stored = newer.first() is not None
+    written = conn.execute(_run_upsert(dialect), {
+        "id": run_id, "experiment_id": experiment_id, "project_id": project_id,
+        "source": source, "timestamp": utc(msg.started_at), "last_seen_at": now_utc(),
+        "samples_count": int(has_sample), **_run_values(msg),
+    }).first() is not None  # fmt: skip
+    if not written:  # an older message, or the run of another project
+        if conn.execute(_RUN_PROJECT, {"rid": run_id}).scalar() != project_id:
+            raise forbidden()
+    stored = written
     if msg.sample is not None:
-        stored = _add_sample(db, run_id, msg.seq, msg.sample, now) or stored
+        added = _add_sample(db, run_id, msg.seq, msg.sample)
+        if added != written:  # the upsert counted the sample as new only when it wrote
+            conn.execute(_COUNT_SAMPLE, {"rid": run_id, "add": 1 if added else -1})
+        stored = stored or added
     elif msg.kind == "result" and msg.run.series:
         _series_samples(db, run_id, msg)
     db.commit()
     return s.IngestAnswer(run_id=run_id, seq=msg.seq, stored=stored)
 
 
-def _add_sample(db: Session, run_id: str, seq: int, p: s.NativeSample, now: datetime) -> bool:
+def _add_sample(db: Session, run_id: str, seq: int, p: s.NativeSample) -> bool:
+    """Insert a checkpoint's sample unless the run has one of that seq; True if inserted."""
     d = p.duration_s
-    inserted = insert_ignore(
-        db,
-        m.Sample,
-        {"id": m.new_id(), "run_id": run_id, "seq": seq, "timestamp": utc(p.timestamp),
-         "received_at": now, "duration_s": d, "energy_kwh": p.energy_kwh,
-         "cpu_energy_kwh": p.cpu_energy_kwh, "gpu_energy_kwh": p.gpu_energy_kwh,
-         "ram_energy_kwh": p.ram_energy_kwh, "emissions_kg": p.emissions_kg,
-         "emissions_rate": p.emissions_kg / d, "cpu_power_w": p.cpu_energy_kwh * _KWH_TO_J / d,
-         "gpu_power_w": p.gpu_energy_kwh * _KWH_TO_J / d,
-         "ram_power_w": p.ram_energy_kwh * _KWH_TO_J / d, "wue": 0.0, "water_l": p.water_l,
-         "intensity_g_per_kwh": p.intensity_g_per_kwh},
-    )  # fmt: skip
-    if inserted:
-        r = m.Run
-        db.execute(update(r).where(r.id == run_id).values(samples_count=r.samples_count + 1))
-    return inserted
+    conn = db.connection()
+    return conn.execute(_sample_insert_ignore(conn.dialect.name), {
+        "id": m.new_id(), "run_id": run_id, "seq": seq, "timestamp": utc(p.timestamp),
+        "received_at": now_utc(), "duration_s": d, "energy_kwh": p.energy_kwh,
+        "cpu_energy_kwh": p.cpu_energy_kwh, "gpu_energy_kwh": p.gpu_energy_kwh,
+        "ram_energy_kwh": p.ram_energy_kwh, "emissions_kg": p.emissions_kg,
+        "emissions_rate": p.emissions_kg / d, "cpu_power_w": p.cpu_energy_kwh * _KWH_TO_J / d,
+        "gpu_power_w": p.gpu_energy_kwh * _KWH_TO_J / d,
+        "ram_power_w": p.ram_energy_kwh * _KWH_TO_J / d, "wue": 0.0, "water_l": p.water_l,
+        "intensity_g_per_kwh": p.intensity_g_per_kwh,
+    }).first() is not None  # fmt: skip
 
 
 def _series_samples(db: Session, run_id: str, msg: s.IngestMessage) -> None:
