@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
 from wattprint.server import models as m
 from wattprint.server import queries as q
 from wattprint.server import schemas as s
 from wattprint.server.access import Principal, check_project, forbidden
-from wattprint.server.deps import Caller, Db
+from wattprint.server.deps import Caller, Db, caller_of
 from wattprint.server.store import add_cc_emission, create_cc_run, now_utc, utc
 
 router = APIRouter(tags=["codecarbon"])
@@ -92,8 +92,9 @@ def post_run(body: s.RunCreate, who: Caller, db: Db) -> dict[str, Any]:
 
 
 @router.post("/emissions", status_code=201, response_model=str)
-def post_emission(body: s.EmissionCreate, who: Caller, db: Db) -> str:
+def post_emission(body: s.EmissionCreate, request: Request, db: Db) -> str:
     """Add one upload of CodeCarbon's tracker; answer its id (a bare JSON string)."""
+    who = caller_of(request, db)
     _need_caller(who)
     return add_cc_emission(db, who, body)
 
