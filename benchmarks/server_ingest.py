@@ -51,6 +51,7 @@ from typing import Any
 import httpx
 
 ADMIN = "bench-admin-" + uuid.uuid4().hex
+TRACE: list = []
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -215,6 +216,7 @@ async def report(
                 r.errors.append(f"/emissions {err!r}")
             t1 = loop.time()
             times["codecarbon"].append(t1 - min(t0, due))
+            TRACE.append((t0, t1 - min(t0, due), t0 - due))
             msg = checkpoint(template, r, seq, started)
             try:
                 answer = await c.post("/v1/ingest", json=msg)
@@ -359,6 +361,12 @@ def main() -> None:
     print(f"  errors {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
     print(f"  lost {lost}, stored twice {doubled}; native checkpoints resent: "
           f"{sum(len(r.native_acked) for r in reporters)}, stored again {stored_again}")
+    t00 = TRACE[0][0]
+    for sec in range(int(args.seconds) + 1):
+        xs = sorted(l for t, l, late in TRACE if sec <= t - t00 < sec + 1)
+        lates = [late for t, l, late in TRACE if sec <= t - t00 < sec + 1]
+        if xs:
+            print(sec, len(xs), f"{xs[len(xs)//2]*1e3:.0f} {xs[int(len(xs)*.95)]*1e3:.0f} late max {max(lates)*1e3:.0f}")
     if "Traceback" in log:
         print("  the server logged errors:\n" + log[-3000:])
 

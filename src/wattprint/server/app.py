@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +31,7 @@ from wattprint.server.security import RateLimiter
 from wattprint.server.store import insert_ignore
 
 logger = logging.getLogger("wattprint.server")
+DB_RETRY_AFTER_S = 2  # what a 503 asks a client to wait while the database is away. Units: s.
 
 
 def create_app(settings: ServerSettings, *, migrate_db: bool = True) -> FastAPI:
@@ -36,7 +42,8 @@ def create_app(settings: ServerSettings, *, migrate_db: bool = True) -> FastAPI:
     if migrate_db:
         migrate(engine, schema=settings.db_schema)
     sessions = session_factory(engine)
-    app = FastAPI(title="wattprint server", version=__version__, redirect_slashes=True)
+    app = FastAPI(title="wattprint server", version=__version__, redirect_slashes=True,
+                  lifespan=_lifespan)  # fmt: skip
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
@@ -50,6 +57,38 @@ def create_app(settings: ServerSettings, *, migrate_db: bool = True) -> FastAPI:
     _install_errors(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Give each worker as many request threads as connections, opened before the first request.
+
+    A thread then always finds a connection (no wait, no connection made
+    and dropped under load), and the database is not asked for more
+    concurrent work than a few cores can do.
+    """
+    import anyio.to_thread
+
+    size = app.state.settings.pool_size
+    anyio.to_thread.current_default_thread_limiter().total_tokens = size
+    await run_in_threadpool(_open_pool, app.state.engine, size)
+    yield
+    app.state.engine.dispose()
+
+
+def _open_pool(engine: Engine, count: int) -> None:
+    """Open ``count`` pooled connections now (a database that is down is left for later)."""
+    if engine.dialect.name != "postgresql":
+        return
+    held = []
+    try:
+        for _ in range(count):
+            held.append(engine.connect())
+    except OperationalError as err:
+        logger.warning("wattprint server: the database is not reachable yet (%s)", err.orig)
+    finally:
+        for conn in held:
+            conn.close()
 
 
 def app_from_env() -> FastAPI:
@@ -77,6 +116,18 @@ def _install_errors(app: FastAPI) -> None:
             problems.append({"field": where, "msg": f"{where}: {err.get('msg', 'invalid')}",
                              "loc": list(err.get("loc", ())), "type": err.get("type")})  # fmt: skip
         return JSONResponse(status_code=422, content={"detail": problems})
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(SqlTimeoutError)
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # the database is down, restarting or out of connections: the client may retry
+        logger.warning("wattprint server: %s %s: database unavailable (%s)",
+                       request.method, request.url.path, getattr(exc, "orig", exc))  # fmt: skip
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "The database is not available; retry later"},
+            headers={"Retry-After": str(DB_RETRY_AFTER_S)},
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -6,9 +6,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from wattprint.errors import ConfigError
+
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # the largest request body accepted. Units: bytes.
 DEFAULT_RATE_PER_S = 50.0  # requests per second and token, per worker process.
 DEFAULT_BURST = 200  # requests a token may send at once before the rate applies.
+DEFAULT_POOL_SIZE = 8  # database connections and request threads per worker process.
 DEFAULT_LOST_AFTER_S = 900.0  # a running run silent this long is shown as lost. Units: s.
 
 
@@ -33,7 +36,8 @@ class ServerSettings:
         rate_burst: requests a token may make at once.
         lost_after_s: a running run not heard of for this long shows as lost. Units: s.
         secure_cookies: mark the session cookie Secure (behind HTTPS).
-        pool_size: database connections per worker.
+        pool_size: database connections kept open per worker, and the threads
+            that serve requests in it (``WATTPRINT_SERVER_POOL_SIZE``).
     """
 
     db_url: str
@@ -44,7 +48,7 @@ class ServerSettings:
     rate_burst: int = DEFAULT_BURST
     lost_after_s: float = DEFAULT_LOST_AFTER_S
     secure_cookies: bool = False
-    pool_size: int = 10
+    pool_size: int = DEFAULT_POOL_SIZE
 
     @classmethod
     def from_env(
@@ -56,4 +60,14 @@ class ServerSettings:
             db_url=db_url or env.get("WATTPRINT_SERVER_DB") or default_db_url(env),
             db_schema=env.get("WATTPRINT_SERVER_DB_SCHEMA") or None,
             admin_token=env.get("WATTPRINT_SERVER_ADMIN_TOKEN") or None,
+            pool_size=_pool_size(env.get("WATTPRINT_SERVER_POOL_SIZE")),
         )
+
+
+def _pool_size(value: str | None) -> int:
+    """Return ``WATTPRINT_SERVER_POOL_SIZE`` as an integer (the default when unset)."""
+    if not value:
+        return DEFAULT_POOL_SIZE
+    if not value.strip().isdigit() or not 1 <= int(value) <= 200:
+        raise ConfigError("WATTPRINT_SERVER_POOL_SIZE", value, "an integer from 1 to 200")
+    return int(value)
