@@ -34,6 +34,8 @@ class ServerSettings:
         lost_after_s: a running run not heard of for this long shows as lost. Units: s.
         secure_cookies: mark the session cookie Secure (behind HTTPS).
         pool_size: database connections per worker.
+        signing_key: an Ed25519 private key (PEM file) that signs the reports the
+            dashboard offers; None: the server makes one and keeps it in the database.
     """
 
     db_url: str
@@ -45,6 +47,7 @@ class ServerSettings:
     lost_after_s: float = DEFAULT_LOST_AFTER_S
     secure_cookies: bool = False
     pool_size: int = 10
+    signing_key: str | None = None
 
     @classmethod
     def from_env(
@@ -56,4 +59,5 @@ class ServerSettings:
             db_url=db_url or env.get("WATTPRINT_SERVER_DB") or default_db_url(env),
             db_schema=env.get("WATTPRINT_SERVER_DB_SCHEMA") or None,
             admin_token=env.get("WATTPRINT_SERVER_ADMIN_TOKEN") or None,
+            signing_key=env.get("WATTPRINT_SERVER_SIGNING_KEY") or None,
         )

@@ -173,6 +173,11 @@ class Run(Base):
     emissions_kg: Mapped[float] = mapped_column(Float, default=0.0)
     water_l: Mapped[float] = mapped_column(Float, default=0.0)
     embodied_kg: Mapped[float] = mapped_column(Float, default=0.0)
+    # The bounds the client sent (None when it sent none: CodeCarbon's, older records).
+    energy_kwh_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    energy_kwh_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    emissions_kg_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    emissions_kg_high: Mapped[float | None] = mapped_column(Float, nullable=True)
     samples_count: Mapped[int] = mapped_column(Integer, default=0)
     last_seq: Mapped[int] = mapped_column(Integer, default=-1)
 

@@ -221,6 +221,10 @@ def _run_values(msg: s.IngestMessage) -> dict[str, Any]:
         "last_seq": msg.seq,
     }
     optional = {
+        "energy_kwh_low": run.energy_kwh_low,
+        "energy_kwh_high": run.energy_kwh_high,
+        "emissions_kg_low": run.emissions_kg_low,
+        "emissions_kg_high": run.emissions_kg_high,
         "ended_at": run.ended_at and utc(run.ended_at),
         "tracking_mode": run.mode,
         "intensity_g_per_kwh": run.intensity_g_per_kwh,
