@@ -76,7 +76,10 @@ def decode_arcs(topology: dict[str, object]) -> list[list[tuple[float, float]]]:
     return arcs
 
 
-def ring(arcs: list[list[tuple[float, float]]], indexes: Sequence[int]) -> list[tuple[float, float]]:
+Points = list[tuple[float, float]]
+
+
+def ring(arcs: list[Points], indexes: Sequence[int]) -> Points:
     """Return the points of a ring made of arcs (a negative index is arc ``~i`` reversed)."""
     points: list[tuple[float, float]] = []
     for i in indexes:
@@ -98,7 +101,7 @@ def _unwrap(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
-def _clip(points: list[tuple[float, float]], x: float, keep_below: bool) -> list[tuple[float, float]]:
+def _clip(points: Points, x: float, keep_below: bool) -> Points:
     """Return a ring clipped to the side of the meridian ``x`` asked for (Sutherland-Hodgman)."""
 
     def inside(p: tuple[float, float]) -> bool:

@@ -23,10 +23,10 @@ from sqlalchemy import select
 from wattprint.errors import MissingDependencyError
 from wattprint.server import models as m
 from wattprint.server import pages
-from wattprint.server.live import live_state
-from wattprint.server.regions import regions_page
 from wattprint.server.access import Principal, check_csrf
 from wattprint.server.deps import Caller, Db
+from wattprint.server.live import live_state
+from wattprint.server.regions import regions_page
 from wattprint.server.run_figures import energy_range, mass_range, number_text
 from wattprint.server.security import (
     SESSION_COOKIE,
@@ -40,8 +40,10 @@ from wattprint.units_format import duration_text, energy_text, mass_text, si, wa
 HERE = Path(__file__).parent
 SIGNIN_COOKIE = "wattprint_signin"  # the sign-in form's CSRF token (double submit)
 SIGNIN_MAX_AGE_S = 3600
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")  # fmt: skip
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 router = APIRouter(include_in_schema=False)
 

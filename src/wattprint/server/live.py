@@ -38,8 +38,10 @@ def live_state(
     check_project(who, db, run.project_id)
     status = db.execute(select(q.status_expr(lost_after_s)).where(m.Run.id == run.id)).scalar_one()
     version = version_of(run, status)
-    news: dict[str, Any] = {"version": version, "status": status,
-                            "live": status in LIVE_STATUSES, "changed": version != known}  # fmt: skip
+    live = status in LIVE_STATUSES
+    news: dict[str, Any] = {
+        "version": version, "status": status, "live": live, "changed": version != known
+    }
     if version == known:
         return news
     page = pages.run_page(db, who, run.id, lost_after_s=lost_after_s)

@@ -162,7 +162,8 @@ def run_page(db: Session, who: Principal, run_id: str, *, lost_after_s: float) -
         raise forbidden()
     project = check_project(who, db, run.project_id)
     status, *bounds = db.execute(
-        select(q.status_expr(lost_after_s), range_kind(), *bound_columns()).where(m.Run.id == run.id)
+        select(q.status_expr(lost_after_s), range_kind(), *bound_columns())
+        .where(m.Run.id == run.id)
     ).one()
     series = q.run_series(db, run.id)
     start = aware(run.timestamp)

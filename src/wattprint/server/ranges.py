@@ -120,5 +120,6 @@ def range_totals(db: Session, *conditions: Any) -> RangeTotals:
             func.count(case((kind == "none", 1))),
         ).where(*conditions)
     ).one()
-    *bounds, implied, without = row
-    return RangeTotals(*(float(b) for b in bounds), int(implied), int(without))
+    e_low, e_high, kg_low, kg_high, implied, without = tuple(row)
+    return RangeTotals(float(e_low), float(e_high), float(kg_low), float(kg_high),
+                       int(implied), int(without))  # fmt: skip

@@ -87,9 +87,8 @@ def _tasks(run: m.Run) -> tuple[TaskRecord, ...]:
     for t in run.tasks or []:
         if not isinstance(t, dict):
             continue
-        parts = tuple(
-            (c, float(v)) for c in _COMPONENTS if (v := _number(t.get(f"{c}_energy_kwh"))) is not None
-        )
+        energies = {c: _number(t.get(f"{c}_energy_kwh")) for c in _COMPONENTS}
+        parts = tuple((c, v) for c, v in energies.items() if v is not None)
         tasks.append(TaskRecord(
             name=str(t.get("name") or t.get("task_name") or ""),
             duration_s=_number(t.get("duration_s")),
