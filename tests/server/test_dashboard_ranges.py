@@ -3,8 +3,9 @@
 A wattprint run's bounds travel in the ingest body and show on its pages; a
 CodeCarbon run (its client sends none) shows the band its methodology
 implies; a range sent half, or one that does not hold its figure, is
-refused with 422 naming the field; and the migration that adds the columns
-keeps the runs stored before it.
+refused with 422 naming the field; ``wattprint push`` carries a file's
+bounds; and the migration that adds the columns keeps the runs stored
+before it.
 """
 
 from __future__ import annotations
@@ -102,3 +103,29 @@ def test_the_ranges_migration_keeps_the_runs_stored_before_it(tmp_path: Path) ->
     assert revision == "0002_run_ranges"
     assert tuple(row) == (0.5, None, None)
     assert "emissions_kg_low" not in columns and "emissions_kg" in columns
+
+
+def test_push_carries_a_files_bounds(live: Any, setup: Setup, tmp_path: Path) -> None:
+    import time
+
+    from wattprint.server import models as m
+    from wattprint.server.push import push
+    from wattprint.tracking.tracker import Tracker
+
+    tracker = Tracker(save_to_file=True, output_dir=str(tmp_path), force_ram_power_w=5.0,
+                      interval_s=0.05, experiment="pushed", env={"HOME": str(tmp_path)},
+                      handle_signals=False)  # fmt: skip
+    tracker.start()
+    time.sleep(0.3)
+    result = tracker.stop()
+    assert result.emissions_kg_low is not None and result.emissions_kg_high is not None
+    assert result.emissions_kg_low < result.emissions_kg < result.emissions_kg_high
+    count = push([tmp_path / "emissions.csv"], live.url, setup.token)
+    assert (count.sent, count.already) == (1, 0)
+    with live.app.state.sessions() as db:
+        run = db.get(m.Run, result.run_id)
+        assert run is not None
+        got = (run.energy_kwh_low, run.energy_kwh_high, run.emissions_kg_low, run.emissions_kg_high)
+    sent = (result.energy_kwh_low, result.energy_kwh_high, result.emissions_kg_low,
+            result.emissions_kg_high)  # fmt: skip
+    assert got == pytest.approx(sent, rel=1e-6)
