@@ -43,6 +43,7 @@ Fault = Literal[
     "wrong_issuer",  # names another issuer
     "email_in_userinfo_only",  # the ID token has no email; /userinfo has it
     "deny",  # the person declines: /authorize answers error=access_denied
+    "no_id_token",  # /token answers an access token alone (plain OAuth 2.0)
 ]
 
 
@@ -182,9 +183,11 @@ class StandInProvider:
                                 status_code=400)  # fmt: skip
         access_token = secrets.token_urlsafe(32)
         self.access_tokens[access_token] = grant["person"]
-        return JSONResponse({"access_token": access_token, "token_type": "Bearer",
-                             "expires_in": 300, "scope": "openid email profile",
-                             "id_token": self.id_token(grant, access_token)})  # fmt: skip
+        answer = {"access_token": access_token, "token_type": "Bearer", "expires_in": 300,
+                  "scope": "openid email profile"}  # fmt: skip
+        if self.fault != "no_id_token":
+            answer["id_token"] = self.id_token(grant, access_token)
+        return JSONResponse(answer)
 
     def id_token(self, grant: dict[str, Any], access_token: str) -> str:
         now = int(time.time())

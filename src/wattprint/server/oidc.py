@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import warnings
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -57,7 +58,15 @@ def install(app: FastAPI, oidc: OidcSettings) -> None:
         MissingDependencyError: authlib or httpx is not installed.
     """
     try:
-        from authlib.integrations.starlette_client import OAuth  # type: ignore[import-untyped]
+        import authlib.deprecate  # type: ignore[import-untyped]  # noqa: F401  (its filters first)
+
+        with warnings.catch_warnings():
+            # authlib 1.9 prefers httpx2 (Python 3.11+) and says so once per process; it uses
+            # httpx just as well, and this server supports Python 3.10: not the operator's to fix
+            warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+            from authlib.integrations.starlette_client import (  # type: ignore[import-untyped]
+                OAuth,
+            )
     except ImportError as err:
         raise MissingDependencyError(err.name or "authlib", "server") from err
     from starlette.middleware.sessions import SessionMiddleware
