@@ -80,7 +80,7 @@ def test_the_ranges_migration_keeps_the_runs_stored_before_it(tmp_path: Path) ->
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0001")
+        command.upgrade(config, "0002")
         conn.execute(text(
             "INSERT INTO organisations VALUES ('o', 'org', '', '2026-01-01 00:00:00');"
         ))  # fmt: skip
@@ -97,10 +97,10 @@ def test_the_ranges_migration_keeps_the_runs_stored_before_it(tmp_path: Path) ->
         revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         row = conn.execute(text("SELECT emissions_kg, emissions_kg_low, energy_kwh_high "
                                 "FROM runs WHERE id = 'r'")).one()  # fmt: skip
-        command.downgrade(config, "0001")
+        command.downgrade(config, "0002")
         columns = [c[1] for c in conn.execute(text("PRAGMA table_info(runs)")).all()]
     engine.dispose()
-    assert revision == "0002_run_ranges"
+    assert revision == "0003_run_ranges"
     assert tuple(row) == (0.5, None, None)
     assert "emissions_kg_low" not in columns and "emissions_kg" in columns
 

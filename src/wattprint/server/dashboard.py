@@ -106,12 +106,15 @@ def root() -> Response:
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request, who: Caller) -> Response:
     """Show the sign-in form, with a fresh CSRF token."""
-    return _signin(request, who, "", 200)
+    return signin_page(request, who, "", 200)
 
 
-def _signin(request: Request, who: Principal, message: str, status_code: int) -> Response:
+def signin_page(request: Request, who: Principal, message: str, status_code: int) -> Response:
+    """Return the sign-in page showing ``message`` (its form gets a fresh CSRF token)."""
     token = secrets.token_urlsafe(24)
-    page = _render(request, who, "signin.html", {"csrf": token, "message": message},
+    oidc = request.app.state.settings.oidc
+    page = _render(request, who, "signin.html", {"csrf": token, "message": message,
+                   "oidc_name": oidc.display_name if oidc else None},
                    status_code=status_code)  # fmt: skip
     page.set_cookie(SIGNIN_COOKIE, token, max_age=SIGNIN_MAX_AGE_S, httponly=True,
                     samesite="strict", secure=request.app.state.settings.secure_cookies,
@@ -131,16 +134,22 @@ def signin(
     """Check the password and set the session cookie; refuse a form that came from elsewhere."""
     expected = request.cookies.get(SIGNIN_COOKIE, "")
     if not expected or not same_secret(csrf, expected):
-        return _signin(request, who, "The form expired or came from elsewhere; try again.", 403)
+        return signin_page(request, who, "The form expired or came from elsewhere; try again.",
+                           403)
     user = db.execute(select(m.User).where(m.User.email == email.strip())).scalar_one_or_none()
     if user is None or not check_password(user.password_hash, password):
-        return _signin(request, who, "Wrong email or password.", 401)
-    answer = RedirectResponse("/ui", status_code=303)
-    settings = request.app.state.settings
-    answer.set_cookie(SESSION_COOKIE, sign_session(request.app.state.session_key, user.id),
-                      max_age=SESSION_MAX_AGE_S, httponly=True, samesite="lax",
-                      secure=settings.secure_cookies, path="/")  # fmt: skip
+        return signin_page(request, who, "Wrong email or password.", 401)
+    answer = start_session(request, user.id)
     answer.delete_cookie(SIGNIN_COOKIE, path="/signin")
+    return answer
+
+
+def start_session(request: Request, user_id: str) -> Response:
+    """Return the redirect to the dashboard that sets ``user_id``'s session cookie."""
+    answer = RedirectResponse("/ui", status_code=303)
+    answer.set_cookie(SESSION_COOKIE, sign_session(request.app.state.session_key, user_id),
+                      max_age=SESSION_MAX_AGE_S, httponly=True, samesite="lax",
+                      secure=request.app.state.settings.secure_cookies, path="/")  # fmt: skip
     return answer
 
 

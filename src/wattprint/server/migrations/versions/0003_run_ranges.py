@@ -3,15 +3,15 @@
 Nullable: runs stored before this revision, CodeCarbon's (its client sends no
 range) and wattprint records written before ranges existed have none.
 
-Revision ID: 0002_run_ranges
-Revises: 0001
+Revision ID: 0003_run_ranges
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_run_ranges"
-down_revision = "0001"
+revision = "0003_run_ranges"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
