@@ -57,6 +57,14 @@ class Tool:
     from_stmt: str
     make: str  # an expression with {interval} and {outdir}
     default_interval_s: float
+    python: str = sys.executable  # the interpreter that has the tool installed
+
+
+def codecarbon_version(python: str) -> str | None:
+    """Return the codecarbon version that ``python`` imports, or None if it has none."""
+    code = "import importlib.metadata as m; print(m.version('codecarbon'))"
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def _wattprint_default_interval_s() -> float:
@@ -67,10 +75,12 @@ def _wattprint_default_interval_s() -> float:
     return float(tracker.settings.interval_s)
 
 
-def make_tools(mode: str, with_codecarbon: bool) -> list[Tool]:
+def make_tools(
+    mode: str, with_codecarbon: bool, codecarbon_python: str = sys.executable
+) -> list[Tool]:
     tools = [
         Tool(
-            "wattprint",
+            "wattprint" if mode == "process" else f"wattprint ({mode} mode)",
             "import wattprint",
             "from wattprint import Tracker",
             "Tracker(project='overhead', country='FR', interval_s={interval}, "
@@ -87,6 +97,7 @@ def make_tools(mode: str, with_codecarbon: bool) -> list[Tool]:
                 "OfflineEmissionsTracker(country_iso_code='FRA', measure_power_secs={interval}, "
                 "save_to_file=False, output_dir={outdir!r}, log_level='error')",
                 CODECARBON_DEFAULT_INTERVAL_S,
+                codecarbon_python,
             )
         )
     return tools
@@ -110,9 +121,11 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _child(code: str, workdir: str, args: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+def _child(
+    code: str, workdir: str, args: tuple[str, ...] = (), python: str = sys.executable
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, *args, "-c", code],
+        [python, *args, "-c", code],
         cwd=workdir,
         env=_env(),
         stdout=subprocess.PIPE,
@@ -129,8 +142,8 @@ def _result(proc: subprocess.Popen[str]) -> dict[str, float]:
     raise RuntimeError(f"child failed (exit {proc.returncode}):\n{err[-3000:]}")
 
 
-def run_child(code: str, workdir: str) -> dict[str, float]:
-    return _result(_child(code, workdir))
+def run_child(code: str, workdir: str, python: str = sys.executable) -> dict[str, float]:
+    return _result(_child(code, workdir, python=python))
 
 
 def _report(names: str) -> str:
@@ -140,10 +153,10 @@ def _report(names: str) -> str:
 # -- 1. import ---------------------------------------------------------------
 
 
-def _wall_s(code: str, workdir: str) -> float:
+def _wall_s(code: str, workdir: str, python: str = sys.executable) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", code],
+        [python, "-c", code],
         cwd=workdir,
         env=_env(),
         check=True,
@@ -153,10 +166,10 @@ def _wall_s(code: str, workdir: str) -> float:
     return time.perf_counter() - start
 
 
-def _importtime(code: str, workdir: str) -> dict[str, int]:
+def _importtime(code: str, workdir: str, python: str = sys.executable) -> dict[str, int]:
     """Return the cumulative µs of each top-level import of ``python -X importtime``."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code],
+        [python, "-X", "importtime", "-c", code],
         cwd=workdir,
         env=_env(),
         check=True,
@@ -173,10 +186,10 @@ def _importtime(code: str, workdir: str) -> dict[str, int]:
     return top
 
 
-def _inproc_ms(stmt: str, workdir: str) -> float:
+def _inproc_ms(stmt: str, workdir: str, python: str = sys.executable) -> float:
     """Time ``stmt`` inside a fresh interpreter, in ms."""
     code = f"import time\n_t = time.perf_counter()\n{stmt}\n_t = time.perf_counter() - _t\n"
-    return run_child(code + _report("ms=_t * 1e3"), workdir)["ms"]
+    return run_child(code + _report("ms=_t * 1e3"), workdir, python)["ms"]
 
 
 def measure_import(tools: list[Tool], runs: int, workdir: str) -> dict[str, dict[str, list[float]]]:
@@ -186,29 +199,37 @@ def measure_import(tools: list[Tool], runs: int, workdir: str) -> dict[str, dict
     (wattprint's lazy ``__getattr__``), only what that module imports: for the
     ``from`` statement the import is timed inside the child instead.
     """
-    stmts = [t.import_stmt for t in tools] + [t.from_stmt for t in tools]
-    for code in stmts:  # warm the bytecode caches
-        _wall_s(code, workdir)
-    walls: dict[str, list[float]] = {"pass": []}
-    other: dict[str, list[float]] = {}
+    for tool in tools:  # warm the bytecode caches
+        for code in ("pass", tool.import_stmt, tool.from_stmt):
+            _wall_s(code, workdir, tool.python)
+    # Each interpreter's own bare start is subtracted (a venv's differs from the system's).
+    walls: dict[tuple[str, str], list[float]] = {}
+    other: dict[tuple[str, str], list[float]] = {}
+    pythons = sorted({t.python for t in tools})
     for _ in range(runs):  # interleaved so that drift hits every statement alike
-        walls["pass"].append(_wall_s("pass", workdir))
-        bare = set(_importtime("pass", workdir))
+        bare: dict[str, set[str]] = {}
+        for python in pythons:
+            walls.setdefault(("pass", python), []).append(_wall_s("pass", workdir, python))
+            bare[python] = set(_importtime("pass", workdir, python))
         for tool in tools:
+            py = tool.python
             for code in (tool.import_stmt, tool.from_stmt):
-                walls.setdefault(code, []).append(_wall_s(code, workdir))
-            added = _importtime(tool.import_stmt, workdir)
-            us = sum(v for k, v in added.items() if k not in bare)
-            other.setdefault(tool.import_stmt, []).append(us / 1000)
-            other.setdefault(tool.from_stmt, []).append(_inproc_ms(tool.from_stmt, workdir))
-    bare_s = statistics.median(walls["pass"])
+                walls.setdefault((code, py), []).append(_wall_s(code, workdir, py))
+            added = _importtime(tool.import_stmt, workdir, py)
+            us = sum(v for k, v in added.items() if k not in bare[py])
+            other.setdefault((tool.import_stmt, py), []).append(us / 1000)
+            other.setdefault((tool.from_stmt, py), []).append(
+                _inproc_ms(tool.from_stmt, workdir, py)
+            )
     out: dict[str, dict[str, list[float]]] = {}
     for tool in tools:
+        py = tool.python
+        bare_s = statistics.median(walls[("pass", py)])
         out[tool.label] = {
-            "import_wall_ms": [(w - bare_s) * 1000 for w in walls[tool.import_stmt]],
-            "import_importtime_ms": other[tool.import_stmt],
-            "from_wall_ms": [(w - bare_s) * 1000 for w in walls[tool.from_stmt]],
-            "from_inproc_ms": other[tool.from_stmt],
+            "import_wall_ms": [(w - bare_s) * 1000 for w in walls[(tool.import_stmt, py)]],
+            "import_importtime_ms": other[(tool.import_stmt, py)],
+            "from_wall_ms": [(w - bare_s) * 1000 for w in walls[(tool.from_stmt, py)]],
+            "from_inproc_ms": other[(tool.from_stmt, py)],
         }
     return out
 
@@ -249,7 +270,8 @@ def measure_lifecycle(
     out: dict[str, dict[str, list[float]]] = {t.label: {} for t in tools}
     for _ in range(runs):
         for tool in tools:
-            for key, value in run_child(_lifecycle_code(tool, 1, workdir, 2.5), workdir).items():
+            code = _lifecycle_code(tool, 1, workdir, 2.5)
+            for key, value in run_child(code, workdir, tool.python).items():
                 out[tool.label].setdefault(key, []).append(value)
     return out
 
@@ -302,7 +324,9 @@ def measure_cpu(
                     file=sys.stderr,
                     flush=True,
                 )
-                tracked = _child(_cpu_code(tool, interval, workdir, seconds), workdir)
+                tracked = _child(
+                    _cpu_code(tool, interval, workdir, seconds), workdir, python=tool.python
+                )
                 idle = _child(_cpu_code(None, interval, workdir, seconds), workdir)
                 r, b = _result(tracked), _result(idle)
                 for suffix, prefix in (("", ""), ("_steady", "steady_")):
@@ -431,17 +455,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", default="process", help="wattprint's mode (process, machine)")
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
     parser.add_argument("--no-codecarbon", action="store_true", help="measure wattprint only")
+    parser.add_argument(
+        "--codecarbon", metavar="PYTHON", help="a Python that has codecarbon (default: this one)"
+    )
     parser.add_argument("--profile-start", action="store_true", help="cProfile each start()")
     args = parser.parse_args(argv)
     seconds = 10.0 if args.quick else args.seconds
     if seconds <= WARMUP_S:
         parser.error(f"--seconds must be more than {WARMUP_S:g}, not {seconds:g}")
-    has_cc = not args.no_codecarbon and importlib.util.find_spec("codecarbon") is not None
-    tools = make_tools(args.mode, has_cc)
+    cc_python = args.codecarbon or sys.executable
+    cc_version = None if args.no_codecarbon else codecarbon_version(cc_python)
+    has_cc = cc_version is not None
+    tools = make_tools(args.mode, has_cc, cc_python)
     labels = [t.label for t in tools]
     versions = {"wattprint": importlib.metadata.version("wattprint")}
-    if has_cc:
-        versions["CodeCarbon"] = importlib.metadata.version("codecarbon")
+    if cc_version is not None:
+        versions["CodeCarbon"] = cc_version
 
     with tempfile.TemporaryDirectory(prefix="wattprint-overhead-") as workdir:
         log = sys.stderr

@@ -212,3 +212,15 @@ def test_recover_command(tmp_path: Path) -> None:
     second = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert second.returncode == 0 and "nothing to recover" in second.stdout
     assert _rows(out / "emissions.csv")[0]["status"] == "crashed"
+
+
+def test_exit_on_an_uncaught_exception_is_interrupted(tmp_path: Path) -> None:
+    """A framework with no error hook (Keras) leaves the run going when training fails."""
+    child = _child(tmp_path, """
+        tracker.start()
+        time.sleep(0.2)
+        raise RuntimeError("training failed")
+    """)  # fmt: skip
+    assert child.wait(10) == 1
+    (row,) = _rows(tmp_path / "out" / "emissions.csv")
+    assert row["status"] == "interrupted" and float(row["cpu_energy"]) > 0

@@ -172,3 +172,38 @@ def test_child_and_parent_ending_together_keep_the_child_time(tmp_path: Path) ->
     proc.gone(101)
     proc.gone(100)
     assert tree.sample().cpu_s == (10 + 300) / TICKS
+
+
+def test_idle_process_is_skipped_and_found_again_when_it_forks() -> None:
+    """A sleeping parent reads the same ``stat`` bytes and is skipped; its fork is still found.
+
+    The child is started from a thread other than the main one, so only the
+    periodic walk of every thread's children files can find it.
+    """
+    script = (
+        "import subprocess, sys, threading, time\n"
+        "sys.stdin.readline()\n"  # idle until told
+        f"code = {BURN.format(s=0.6)!r}\n"
+        "t = threading.Thread(target=lambda: subprocess.run([sys.executable, '-c', code]))\n"
+        "t.start(); t.join()\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE)
+    assert child.stdin is not None
+    try:
+        time.sleep(0.3)  # the interpreter settles
+        tree = ProcessTree(child.pid, rescan_s=0.1, children_rescan_s=0.1, root_is_new=True)
+        tree.start()
+        first = tree.sample()
+        idle = [tree.sample() for _ in range(3)]
+        assert [s.cpu_s for s in idle] == [first.cpu_s] * 3
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        seen = 1
+        while child.poll() is None:
+            seen = max(seen, tree.sample().processes)
+            time.sleep(0.05)
+        counted = tree.sample().cpu_s - first.cpu_s
+    finally:
+        child.kill()
+    assert seen == 2
+    assert counted >= 0.6 - 0.15

@@ -97,3 +97,30 @@ def test_latex_snippet_compiles(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stdout[-2000:]
         assert (tmp_path / f"paper-{name}.pdf").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        (0.0, "0"),
+        (30000.0, "30,000"),
+        (1500.0, "1,500"),
+        (12.5, "12.5"),
+        (0.25, "0.25"),
+        (0.00002, "2.0e-05"),
+    ],
+)
+def test_axis_labels_are_read_at_once(value: float, label: str) -> None:
+    from wattprint.report.render.svg import tick_label
+
+    assert tick_label(value) == label
+
+
+def test_long_run_axis_has_no_exponent() -> None:
+    from wattprint.report.render.svg import Line, line_chart
+
+    svg = line_chart(
+        [Line("cpu", [(0.0, 10.0), (40000.0, 12.0)])], title="t", x_label="s", y_label="W"
+    )
+    assert "e+0" not in svg
+    assert ",000</text>" in svg

@@ -100,3 +100,18 @@ def test_predict_warns_of_a_likely_overrun_and_checks_its_input(
 def test_bad_budgets_name_the_value(tmp_path: Path, kwargs: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError, match=key):
         _tracker(tmp_path, FakeClock(), **kwargs)
+
+
+def test_kg_budget_counts_each_hour_at_the_intensity_the_result_uses(tmp_path: Path) -> None:
+    """Across a month boundary the monthly tables differ: the budget sees what the row says."""
+    clock = FakeClock(wall_s=1_714_518_000.0)  # 2024-04-30 23:00 UTC
+    seen: list[float] = []
+    tracker = _tracker(tmp_path, clock, budget_kg=1e-9, on_budget=lambda b, v: seen.append(v))
+    tracker.start()
+    with tracker.task("two hours"):
+        for _ in range(72):
+            clock.advance(100.0)
+    result = tracker.stop()
+    assert seen and seen[0] == pytest.approx(result.tasks[0].emissions_kg, rel=1e-6)
+    annual = result.tasks[0].energy_kwh * tracker.grid.intensity.intensity_g_per_kwh / 1000
+    assert abs(seen[0] - annual) > 0.01 * annual  # not the plan's single figure

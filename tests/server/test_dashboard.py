@@ -20,6 +20,7 @@ import pytest
 from tests.server.conftest import LiveServer, Setup, make_setup
 
 from wattprint.impact.equivalents import equivalents, say
+from wattprint.server.run_figures import energy_range, mass_range
 from wattprint.units_format import energy_text, mass_text, water_text
 
 httpx = pytest.importorskip("httpx", reason="needs wattprint[server-test]")
@@ -97,6 +98,9 @@ METHODOLOGY = {
     "notes": ["a note for the reader"],
 }  # fmt: skip
 TASKS = [{"name": "train-epoch-1", "duration_s": 30.0, "energy_kwh": 0.25, "emissions_kg": 0.1}]
+RANGE_B = {"energy_kwh_low": 0.45, "energy_kwh_high": 0.56, "emissions_kg_low": 0.13,
+           "emissions_kg_high": 0.27}  # fmt: skip
+"""RUN_B's bounds as its client sends them (RUN_A, like an older record, sends none)."""
 
 
 def make_world(client: Any) -> World:
@@ -117,7 +121,7 @@ def make_world(client: Any) -> World:
     runs = [
         _ingest(client, mine.token, experiment="small", minutes_ago=120, figures=RUN_A),
         _ingest(client, mine.token, experiment="big", minutes_ago=60, figures=RUN_B,
-                extra={"methodology": METHODOLOGY, "tasks": TASKS,
+                extra={"methodology": METHODOLOGY, "tasks": TASKS, **RANGE_B,
                        "intensity_source": "Ember yearly electricity data"}),
     ]  # fmt: skip
     other_run = _ingest(client, other.token, experiment="x", minutes_ago=30, figures=RUN_A)
@@ -150,6 +154,12 @@ def _sum(name: str) -> float:
     return RUN_A[name] + RUN_B[name]
 
 
+def _range(html: str, name: str) -> tuple[float, float]:
+    found = re.search(rf'data-range="{name}" data-low="([^"]+)" data-high="([^"]+)"', html)
+    assert found, name
+    return float(found.group(1)), float(found.group(2))
+
+
 def test_pages_show_the_ingested_runs(live: LiveServer, world: World) -> None:
     with httpx.Client(base_url=live.url) as browser:
         assert browser.get("/ui").headers["location"] == "/signin"
@@ -167,6 +177,16 @@ def test_pages_show_the_ingested_runs(live: LiveServer, world: World) -> None:
         for name in ("energy_kwh", "emissions_kg", "water_l", "embodied_kg"):
             assert shown[name] == pytest.approx(_sum(name)), name
         assert shown["runs"] == 2
+        low, high = _range(org.text, "emissions_kg")  # B's bounds, A (no range) at its value
+        assert low == pytest.approx(RUN_A["emissions_kg"] + RANGE_B["emissions_kg_low"])
+        assert high == pytest.approx(RUN_A["emissions_kg"] + RANGE_B["emissions_kg_high"])
+        assert _range(org.text, "energy_kwh") == (
+            pytest.approx(RUN_A["energy_kwh"] + RANGE_B["energy_kwh_low"]),
+            pytest.approx(RUN_A["energy_kwh"] + RANGE_B["energy_kwh_high"]),
+        )
+        total = _sum("emissions_kg")
+        assert mass_range(total, low, high) in org.text
+        assert "1 run with no range, counted at its value" in org.text
         assert energy_text(_sum("energy_kwh")) in org.text
         assert mass_text(_sum("emissions_kg")) in org.text
         assert water_text(_sum("water_l")) in org.text
@@ -187,6 +207,13 @@ def test_pages_show_the_ingested_runs(live: LiveServer, world: World) -> None:
         places = project.text.split('id="places"', 1)[1].split("</table>", 1)[0]
         assert "unknown" in places and '<td class="num">2</td>' in places
         assert "Energy of the newest 2 runs shown" in project.text
+        assert _range(project.text, "emissions_kg")[1] == pytest.approx(
+            RUN_A["emissions_kg"] + RANGE_B["emissions_kg_high"])  # fmt: skip
+        runs_table = project.text.split('id="runs"', 1)[1].split("</table>", 1)[0]
+        b_range = mass_range(RUN_B["emissions_kg"], RANGE_B["emissions_kg_low"],
+                             RANGE_B["emissions_kg_high"])  # fmt: skip
+        assert b_range in runs_table and "(no range)" in runs_table
+        assert f'href="/ui/projects/{world.mine.project}/regions"' in project.text
         filtered = browser.get(f"/ui/projects/{world.mine.project}", params={"status": "crashed"})
         assert re.findall(r'data-run="([0-9a-f-]+)"', filtered.text) == []
 
@@ -196,6 +223,11 @@ def test_pages_show_the_ingested_runs(live: LiveServer, world: World) -> None:
         for name in ("energy_kwh", "emissions_kg", "water_l", "embodied_kg"):
             assert shown[name] == pytest.approx(RUN_B[name]), name
         assert "<svg" in run.text and 'data-series="cpu"' in run.text
+        assert f'id="emissions-range">{b_range}<' in run.text
+        energy_bounds = energy_range(RUN_B["energy_kwh"], RANGE_B["energy_kwh_low"],
+                                     RANGE_B["energy_kwh_high"])  # fmt: skip
+        assert f'id="energy-range">{energy_bounds}<' in run.text
+        assert "no range" in browser.get(f"/ui/runs/{world.runs[0]}").text
         assert run.text.count("<svg") == 4  # power stacked; energy, emissions, intensity so far
         series = run.text.split('id="series"', 1)[1].split("</table>", 1)[0]
         powers = re.findall(r"<tr><td class=\"num\">([\d.]+)</td><td class=\"num\">([\d.]+)</td>"
@@ -267,6 +299,10 @@ def test_exports_give_the_runs(live: LiveServer, world: World) -> None:
                 assert float(rows[run_id][name]) == pytest.approx(fig[name])
                 assert items[run_id][name] == pytest.approx(fig[name])
             assert items[run_id]["status"] == "completed"
+        sent_low = RANGE_B["emissions_kg_low"]
+        assert items[world.runs[1]]["emissions_kg_low"] == pytest.approx(sent_low)
+        assert items[world.runs[1]]["range"] == "sent" and items[world.runs[0]]["range"] == "none"
+        assert rows[world.runs[0]]["emissions_kg_low"] == ""
         assert {r["experiment"] for r in items.values()} == {"small", "big"}
         small = browser.get(f"/ui/projects/{world.mine.project}/runs.json",
                             params={"experiment": _experiment_id(page, "small")})  # fmt: skip

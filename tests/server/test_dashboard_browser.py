@@ -1,7 +1,9 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright.
 
-Signs in with the form, opens the organisation, project, compare and run pages at
-desktop and phone widths, checks the figures and the chart are there and
+Signs in with the form, opens the organisation, project, compare, run and regions
+pages at desktop and phone (390 px) widths, checks the figures, the charts and the
+map are there, downloads the run's signed report and verifies it, watches a running
+run's page take a new checkpoint in place (no navigation), and checks
 that the browser logged no console error (a blocked style or a script the
 CSP refused would show up here), and keeps screenshots in the test's tmp dir.
 """
@@ -9,14 +11,20 @@ CSP refused would show up here), and keeps screenshots in the test's tmp dir.
 from __future__ import annotations
 
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.server.conftest import LiveServer
 from tests.server.test_dashboard import PASSWORD, RUN_A, RUN_B, World, make_world
+from tests.server.test_dashboard_live import checkpoint
 
+from wattprint.server.regions import TOP
+from wattprint.server.worldmap import colour_of
 from wattprint.units_format import energy_text, mass_text
+
+httpx = pytest.importorskip("httpx", reason="needs wattprint[server-test]")
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -88,8 +96,92 @@ def test_pages_in_chromium(chromium: Any, live: LiveServer, world: World, tmp_pa
         # Nothing wider than the screen at phone width (the tables scroll inside their box).
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, f"{label}: page is {overflow}px wide"
+        if label == "desktop":
+            _download_and_verify(page, tmp_path)
+
+        page.goto(live.url + f"/ui/projects/{world.mine.project}")
+        page.click("#regions-link")
+        page.wait_for_url(f"**/ui/projects/{world.mine.project}/regions")
+        world_map = page.locator("#world-map svg")
+        assert world_map.is_visible()
+        box = world_map.bounding_box()
+        assert box is not None and 0 < box["width"] <= width and box["height"] > 100
+        assert page.locator("#world-map path").count() > 170
+        france = page.locator("#world-map path[data-iso3=FRA]")
+        fill = france.get_attribute("fill")
+        assert fill == colour_of(float(france.get_attribute("data-intensity") or "nan"))
+        assert page.locator("table#best-countries tbody tr").count() == TOP
+        page.screenshot(path=str(tmp_path / f"regions-{label}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width, f"regions, {label}: page is {overflow}px wide"
         context.close()
     assert errors == []
     assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(
-        f"{n}-{w}.png" for n in ("org", "project", "compare", "run") for w in ("desktop", "phone")
+        f"{n}-{w}.png" for n in ("org", "project", "compare", "run", "regions")
+        for w in ("desktop", "phone")
     )
+
+
+def _download_and_verify(page: Any, tmp_path: Path) -> None:
+    """Download the run's signed report and the server's key by the page's links; verify."""
+    from click.testing import CliRunner
+
+    from wattprint.cli.report_commands import verify
+
+    with page.expect_download() as report:
+        page.click("#report-download")
+    with page.expect_download() as key:
+        page.click("#signing-key")
+    report.value.save_as(tmp_path / "report.json")
+    key.value.save_as(tmp_path / "server.pub")
+    checked = CliRunner().invoke(verify, [str(tmp_path / "report.json"), "--key",
+                                          str(tmp_path / "server.pub")])  # fmt: skip
+    assert checked.exit_code == 0, checked.output
+
+
+def test_a_running_runs_page_updates_in_place(
+    chromium: Any, live: LiveServer, world: World, tmp_path: Path
+) -> None:
+    run_id = str(uuid.uuid4())
+    h = {"Authorization": f"Bearer {world.mine.token}"}
+    assert httpx.post(live.url + "/v1/ingest", json=checkpoint(run_id, 1, 0.01), headers=h,
+                      timeout=10).is_success  # fmt: skip
+    errors: list[str] = []
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(live.url + "/signin")
+    page.fill("input[name=email]", world.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live.url + "/ui")
+    page.goto(live.url + f"/ui/runs/{run_id}")
+    assert page.inner_text("[data-figure=energy_kwh]") == energy_text(0.01)
+    assert page.locator("table#series tbody tr").count() == 1
+    page.evaluate("window.samePage = 'not reloaded'")
+    expect = pytest.importorskip("playwright.sync_api").expect  # polls without eval (CSP)
+    expect(page.locator("#live")).to_contain_text("in place")
+
+    assert httpx.post(live.url + "/v1/ingest", json=checkpoint(run_id, 2, 0.01), headers=h,
+                      timeout=10).is_success  # fmt: skip
+    expect(page.locator("[data-figure=energy_kwh]")).to_have_attribute(
+        "data-value", "0.02", timeout=30_000
+    )
+    assert page.inner_text("[data-figure=energy_kwh]") == energy_text(0.02)
+    assert page.locator("table#series tbody tr").count() == 2
+    assert page.evaluate("window.samePage") == "not reloaded"  # no navigation happened
+    assert page.locator("#power-chart svg polygon").count() == 1  # cpu only
+    page.screenshot(path=str(tmp_path / "live-phone.png"), full_page=True)
+
+    done = {**checkpoint(run_id, 3, 0.01), "kind": "result"}
+    done["run"]["status"] = "completed"
+    assert httpx.post(live.url + "/v1/ingest", json=done, headers=h, timeout=10).is_success
+    expect(page.locator("#run-status")).to_have_text("completed", timeout=30_000)
+    assert page.inner_text("[data-figure=energy_kwh]") == energy_text(0.03)
+    assert "has ended" in page.inner_text("#live")
+    assert page.evaluate("window.samePage") == "not reloaded"
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= 390, f"live run page is {overflow}px wide"
+    context.close()
+    assert errors == []

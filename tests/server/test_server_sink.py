@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.server.conftest import ADMIN, LiveServer, make_setup
 
 
@@ -40,5 +41,30 @@ def test_tracker_sends_start_checkpoints_and_result(live: LiveServer, tmp_path: 
             "kind": "result", "seq": 1, "run_id": result.run_id, "experiment": "sink",
             "started_at": result.started_at.isoformat(), "run": {"energy_kwh": 99.0}})
         assert again.json()["stored"] is False
+        _check_ranges_and_report(client, result, tmp_path)
     finally:
         sink.close()  # its thread must not outlive the test
+
+
+def _check_ranges_and_report(client: Any, result: Any, tmp_path: Path) -> None:
+    """The run's bounds arrived as the tracker made them; its signed report verifies."""
+    from wattprint.report.signing import load_public_key, verify_report
+    from wattprint.server import models as m
+
+    with client.app.state.sessions() as db:
+        run = db.get(m.Run, result.run_id)
+        assert run is not None and result.emissions_kg_low is not None
+        assert run.emissions_kg_low == result.emissions_kg_low
+        assert run.emissions_kg_high == result.emissions_kg_high
+        assert run.energy_kwh_low == result.energy_kwh_low
+        assert run.energy_kwh_high == result.energy_kwh_high
+    h = {"Authorization": f"Bearer {ADMIN}"}
+    report = client.get(f"/ui/runs/{result.run_id}/report.json", headers=h)
+    assert report.status_code == 200, report.text
+    key = client.get("/signing-key.pub")
+    assert key.status_code == 200 and key.content.startswith(b"-----BEGIN PUBLIC KEY-----")
+    (tmp_path / "server.pub").write_bytes(key.content)
+    checked = verify_report(report.json(), public_key=load_public_key(tmp_path / "server.pub"))
+    assert checked.ok, [c for c in checked.checks if c.passed is False]
+    (line,) = report.json()["runs"]
+    assert line["emissions_kg_low"] == pytest.approx(result.emissions_kg_low, rel=1e-6)

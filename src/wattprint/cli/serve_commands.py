@@ -8,11 +8,38 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from wattprint.errors import WattprintError
+
+OIDC_OPTIONS = (
+    ("issuer", "URL", "OIDC sign-in: the provider's issuer URL (its discovery document is "
+     "{URL}/.well-known/openid-configuration)."),
+    ("client_id", "ID", "OIDC: this server's client id at the provider."),
+    ("client_secret", "SECRET", "OIDC: the client secret (prefer the variable: a command line "
+     "is visible to other users of the machine)."),
+    ("name", "TEXT", "OIDC: the provider's name on the sign-in button."),
+    ("org", "ID", "OIDC: the organisation a new account joins [default: none, until an owner "
+     "adds it]."),
+    ("role", "ROLE", "OIDC: the role a new account gets there: viewer, member or owner "
+     "[default: viewer]."),
+    ("redirect_url", "URL", "OIDC: the callback URL registered at the provider "
+     "(https://host/oidc/callback) [default: from the request]."),
+)  # fmt: skip
+"""The OIDC options of ``serve``: each sets ``WATTPRINT_SERVER_OIDC_<NAME>``."""
+
+
+def _oidc_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for name, metavar, text in reversed(OIDC_OPTIONS):
+        env = "WATTPRINT_SERVER_OIDC_" + name.upper()
+        flag = "--oidc-" + name.replace("_", "-")
+        command = click.option(flag, "oidc_" + name, default=None, metavar=metavar,
+                               help=f"{text} [env: {env}]")(command)  # fmt: skip
+    return command
 
 
 @click.command("serve")
@@ -24,8 +51,14 @@ from wattprint.errors import WattprintError
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (they share only the database).")
 @click.option("--migrate-only", is_flag=True, help="Apply the migrations and exit.")
-def serve(db_url: str | None, host: str, port: int, workers: int, migrate_only: bool) -> None:
+@_oidc_options
+def serve(
+    db_url: str | None, host: str, port: int, workers: int, migrate_only: bool, **oidc: str | None
+) -> None:
     """Run the team server and dashboard (needs wattprint[server])."""  # noqa: D401
+    for key, value in oidc.items():  # the workers read the settings from the environment
+        if value is not None:
+            os.environ["WATTPRINT_SERVER_" + key.upper()] = value
     try:
         from wattprint.server import require_server_extra
 
@@ -55,6 +88,9 @@ def serve(db_url: str | None, host: str, port: int, workers: int, migrate_only: 
     os.environ["WATTPRINT_SERVER_DB"] = settings.db_url
     if settings.db_schema:
         os.environ["WATTPRINT_SERVER_DB_SCHEMA"] = settings.db_schema
+    if settings.oidc is not None:
+        click.echo(f"sign-in with {settings.oidc.display_name} (OIDC, {settings.oidc.issuer}) "
+                   f"at {where}signin", err=True)  # fmt: skip
     click.echo(f"wattprint server on {where} ({workers} worker(s))", err=True)
     uvicorn.run("wattprint.server.app:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="warning", proxy_headers=False)  # fmt: skip

@@ -177,6 +177,14 @@ class IntensityTimeline:
             )
         return self._table_value(hour)
 
+    def known_g_per_kwh(self, hour: int) -> float:
+        """Return the intensity of ``hour`` from what is known now, never asking the network.
+
+        A live value already fetched, else the tables' (monthly where they have
+        it, else the plan's). Budgets use it at every task boundary. Units: gCO2e/kWh.
+        """
+        return self._value(hour).intensity_g_per_kwh
+
     def resolve(self, hourly_j: Sequence[tuple[int, float]]) -> Resolved:
         """Return each hour's intensity for energy given per hour, and their summary.
 

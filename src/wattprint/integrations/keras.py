@@ -11,6 +11,11 @@ Each epoch is a task; its figures (``wattprint/epoch_energy_kwh`` ...) and the
 totals so far (``wattprint/energy_kwh`` ...) are added to the epoch's
 ``logs``, so ``History``, ``CSVLogger`` and ``TensorBoard`` record them.
 Works with every Keras 3 backend (JAX, TensorFlow, PyTorch).
+
+Keras has no hook for a failure inside ``fit``: an exception nobody catches
+ends the run as ``interrupted`` when the program exits (the figures so far
+are written); a program that catches it and goes on calls
+``callback.monitor.fail(err)`` to close the run at once.
 """
 
 from __future__ import annotations

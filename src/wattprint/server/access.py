@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from wattprint.server import models as m
+from wattprint.server.config import ROLES
 from wattprint.server.security import (
     READ,
     SESSION_COOKIE,
@@ -25,7 +26,6 @@ from wattprint.server.security import (
 
 FORBIDDEN = "Not allowed to perform this action"
 LAST_USED_EVERY_S = 300.0  # last_used is written at most this often per token. Units: s.
-ROLES = ("viewer", "member", "owner")
 
 
 @dataclass(frozen=True, slots=True)

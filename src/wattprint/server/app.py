@@ -36,7 +36,14 @@ DB_RETRY_AFTER_S = 2  # what a 503 asks a client to wait while the database is a
 
 def create_app(settings: ServerSettings, *, migrate_db: bool = True) -> FastAPI:
     """Return the server's app for ``settings`` (migrating the database first by default)."""
-    from wattprint.server import api_codecarbon, api_native, api_orgs, dashboard, metrics
+    from wattprint.server import (
+        api_codecarbon,
+        api_members,
+        api_native,
+        api_orgs,
+        dashboard,
+        metrics,
+    )
 
     engine = make_engine(settings.db_url, schema=settings.db_schema, pool_size=settings.pool_size)
     if migrate_db:
@@ -49,11 +56,15 @@ def create_app(settings: ServerSettings, *, migrate_db: bool = True) -> FastAPI:
     app.state.sessions = sessions
     app.state.session_key = _session_key(sessions)
     app.state.rate_limiter = RateLimiter(settings.rate_per_s, settings.rate_burst)
-    for router in (api_codecarbon.router, api_orgs.router, api_native.router):
+    for router in (api_codecarbon.router, api_orgs.router, api_members.router, api_native.router):
         app.include_router(router)
         app.include_router(router, prefix="/api", include_in_schema=False)
     app.include_router(metrics.router)
     dashboard.install(app)
+    if settings.oidc is not None:
+        from wattprint.server import oidc
+
+        oidc.install(app, settings.oidc)
     _install_errors(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

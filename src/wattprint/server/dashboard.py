@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from wattprint.errors import MissingDependencyError
 from wattprint.server import models as m
 from wattprint.server import pages
 from wattprint.server.access import Principal, check_csrf
 from wattprint.server.deps import Caller, Db
+from wattprint.server.live import live_state
+from wattprint.server.regions import regions_page
+from wattprint.server.run_figures import energy_range, mass_range, number_text
 from wattprint.server.security import (
     SESSION_COOKIE,
     SESSION_MAX_AGE_S,
@@ -36,24 +40,16 @@ from wattprint.units_format import duration_text, energy_text, mass_text, si, wa
 HERE = Path(__file__).parent
 SIGNIN_COOKIE = "wattprint_signin"  # the sign-in form's CSRF token (double submit)
 SIGNIN_MAX_AGE_S = 3600
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")  # fmt: skip
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 router = APIRouter(include_in_schema=False)
 
 
 def _power(watts: float | None) -> str:
     return "—" if watts is None else si(watts, "W")
-
-
-def _number(value: float | None, digits: int = 3) -> str:
-    """Return ``value`` to ``digits`` significant digits, never in e-notation."""
-    if value is None:
-        return "—"
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        text = f"{value:.0f}" if abs(value) >= 1 else f"{value:.{digits + 6}f}".rstrip("0")
-    return text
 
 
 def install(app: FastAPI) -> None:
@@ -64,7 +60,7 @@ def install(app: FastAPI) -> None:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters.update(
         energy=energy_text, mass=mass_text, water=water_text, duration=duration_text,
-        power=_power, number=_number,
+        power=_power, number=number_text, mass_range=mass_range, energy_range=energy_range,
     )  # fmt: skip
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -88,12 +84,17 @@ def _page(request: Request, who: Principal, name: str,
     try:
         context = build()
     except HTTPException as err:
-        if err.status_code not in (401, 403):
-            raise
-        if who.kind == "anonymous":
-            return RedirectResponse("/signin", status_code=303)
-        return _render(request, who, "error.html", {"message": err.detail}, status_code=403)
+        return _refused(request, who, err)
     return _render(request, who, name, context)
+
+
+def _refused(request: Request, who: Principal, err: HTTPException) -> Response:
+    """Return the sign-in redirect (anonymous) or the 403 page for a refusal; re-raise others."""
+    if err.status_code not in (401, 403):
+        raise err
+    if who.kind == "anonymous":
+        return RedirectResponse("/signin", status_code=303)
+    return _render(request, who, "error.html", {"message": err.detail}, status_code=403)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -105,12 +106,15 @@ def root() -> Response:
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request, who: Caller) -> Response:
     """Show the sign-in form, with a fresh CSRF token."""
-    return _signin(request, who, "", 200)
+    return signin_page(request, who, "", 200)
 
 
-def _signin(request: Request, who: Principal, message: str, status_code: int) -> Response:
+def signin_page(request: Request, who: Principal, message: str, status_code: int) -> Response:
+    """Return the sign-in page showing ``message`` (its form gets a fresh CSRF token)."""
     token = secrets.token_urlsafe(24)
-    page = _render(request, who, "signin.html", {"csrf": token, "message": message},
+    oidc = request.app.state.settings.oidc
+    page = _render(request, who, "signin.html", {"csrf": token, "message": message,
+                   "oidc_name": oidc.display_name if oidc else None},
                    status_code=status_code)  # fmt: skip
     page.set_cookie(SIGNIN_COOKIE, token, max_age=SIGNIN_MAX_AGE_S, httponly=True,
                     samesite="strict", secure=request.app.state.settings.secure_cookies,
@@ -130,16 +134,22 @@ def signin(
     """Check the password and set the session cookie; refuse a form that came from elsewhere."""
     expected = request.cookies.get(SIGNIN_COOKIE, "")
     if not expected or not same_secret(csrf, expected):
-        return _signin(request, who, "The form expired or came from elsewhere; try again.", 403)
+        return signin_page(request, who, "The form expired or came from elsewhere; try again.",
+                           403)
     user = db.execute(select(m.User).where(m.User.email == email.strip())).scalar_one_or_none()
     if user is None or not check_password(user.password_hash, password):
-        return _signin(request, who, "Wrong email or password.", 401)
-    answer = RedirectResponse("/ui", status_code=303)
-    settings = request.app.state.settings
-    answer.set_cookie(SESSION_COOKIE, sign_session(request.app.state.session_key, user.id),
-                      max_age=SESSION_MAX_AGE_S, httponly=True, samesite="lax",
-                      secure=settings.secure_cookies, path="/")  # fmt: skip
+        return signin_page(request, who, "Wrong email or password.", 401)
+    answer = start_session(request, user.id)
     answer.delete_cookie(SIGNIN_COOKIE, path="/signin")
+    return answer
+
+
+def start_session(request: Request, user_id: str) -> Response:
+    """Return the redirect to the dashboard that sets ``user_id``'s session cookie."""
+    answer = RedirectResponse("/ui", status_code=303)
+    answer.set_cookie(SESSION_COOKIE, sign_session(request.app.state.session_key, user_id),
+                      max_age=SESSION_MAX_AGE_S, httponly=True, samesite="lax",
+                      secure=request.app.state.settings.secure_cookies, path="/")  # fmt: skip
     return answer
 
 
@@ -226,3 +236,62 @@ def compare(
         "compare.html",
         lambda: pages.compare_page(db, who, run or [], lost_after_s=lost_after_s),
     )
+
+
+@router.get("/ui/projects/{project_id}/regions", response_class=HTMLResponse)
+def regions(request: Request, who: Caller, db: Db, project_id: str) -> Response:
+    """Show the project's energy as it would have emitted in every country and cloud region."""
+    return _page(request, who, "regions.html", lambda: regions_page(db, who, project_id))
+
+
+@router.get("/ui/runs/{run_id}/live.json")
+def run_live(
+    request: Request,
+    who: Caller,
+    db: Db,
+    run_id: str,
+    v: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Return a run's news since version ``v``, for its page's live view (JSON)."""
+    news = live_state(db, who, run_id, lost_after_s=_lost_after_s(request), known=v)
+    return JSONResponse(news, headers={"Cache-Control": "no-store"})
+
+
+def _signing_key(request: Request, db: Any) -> Any:
+    from wattprint.server.signed_reports import signing_key
+
+    state = request.app.state
+    if getattr(state, "signing_key", None) is None:
+        state.signing_key = signing_key(db, state.settings.signing_key)
+    return state.signing_key
+
+
+@router.get("/ui/runs/{run_id}/report.json")
+def run_report(request: Request, who: Caller, db: Db, run_id: str) -> Response:
+    """Download the run's report, signed by this server (``wattprint verify`` checks it)."""
+    from wattprint.server.signed_reports import run_report as build
+
+    try:
+        key = _signing_key(request, db)
+    except MissingDependencyError as err:
+        raise HTTPException(status_code=501, detail=str(err)) from err
+    try:
+        text, name = build(db, who, run_id, lost_after_s=_lost_after_s(request), private_key=key)
+    except HTTPException as err:
+        return _refused(request, who, err)
+    return Response(text, media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})  # fmt: skip
+
+
+@router.get("/signing-key.pub")
+def signing_key_pub(request: Request, db: Db) -> Response:
+    """Return the public key that checks the reports this server signs (PEM)."""
+    from wattprint.server.signed_reports import public_pem
+
+    try:
+        key = _signing_key(request, db)
+    except MissingDependencyError as err:
+        raise HTTPException(status_code=501, detail=str(err)) from err
+    return Response(public_pem(key), media_type="application/x-pem-file",
+                    headers={"Content-Disposition": 'attachment; filename="wattprint-server.pub"'})

@@ -52,8 +52,11 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(_TS)
 
 
+NO_PASSWORD = "!none"  # password_hash of an account that signs in only through OIDC
+
+
 class User(Base):
-    """A person with a local account."""
+    """A person: a local account, or one made by an OIDC sign-in (``password_hash`` ``!none``)."""
 
     __tablename__ = "users"
     id: Mapped[str] = mapped_column(_ID, primary_key=True, default=new_id)
@@ -61,6 +64,20 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(_TS)
+
+
+class OidcIdentity(Base):
+    """A person's account at an OpenID Connect provider: (issuer, ``sub``) names one user."""
+
+    __tablename__ = "oidc_identities"
+    issuer: Mapped[str] = mapped_column(String(500), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))  # as the provider last sent it
+    created_at: Mapped[datetime] = mapped_column(_TS)
+    last_signed_in_at: Mapped[datetime] = mapped_column(_TS)
 
 
 class Membership(Base):
@@ -173,6 +190,11 @@ class Run(Base):
     emissions_kg: Mapped[float] = mapped_column(Float, default=0.0)
     water_l: Mapped[float] = mapped_column(Float, default=0.0)
     embodied_kg: Mapped[float] = mapped_column(Float, default=0.0)
+    # The bounds the client sent (None when it sent none: CodeCarbon's, older records).
+    energy_kwh_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    energy_kwh_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    emissions_kg_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    emissions_kg_high: Mapped[float | None] = mapped_column(Float, nullable=True)
     samples_count: Mapped[int] = mapped_column(Integer, default=0)
     last_seq: Mapped[int] = mapped_column(Integer, default=-1)
 

@@ -24,9 +24,18 @@ from wattprint.server import models as m
 from wattprint.server import queries as q
 from wattprint.server.access import Principal, aware, check_org, check_project, forbidden
 from wattprint.server.charts import stacked_power_chart
+from wattprint.server.ranges import IMPLIED_NOTE, bound_columns, range_kind, range_totals
+from wattprint.server.run_figures import (
+    LIVE_STATUSES,
+    run_figures,
+    run_texts,
+    series_cells,
+    version_of,
+)
 from wattprint.units_format import energy_text, mass_text, water_text
 
-LIVE_REFRESH_S = 10  # a running run's page reloads this often. Units: s.
+LIVE_REFRESH_S = 10  # without JavaScript, a running run's page reloads this often. Units: s.
+LIVE_POLL_S = 5  # with it, the page asks for news this often (and backs off on errors). Units: s.
 STATUSES = ("running", "completed", "interrupted", "crashed", "budget_exceeded", "lost")
 
 
@@ -59,6 +68,8 @@ def org_page(db: Session, who: Principal, organisation_id: str) -> dict[str, Any
     return {
         "org": org,
         "totals": totals,
+        "ranges": range_totals(db, in_org),
+        "implied_note": IMPLIED_NOTE,
         "equivalents": equivalents_of(totals),
         "projects": projects,
         "projects_chart": bar_chart(
@@ -115,6 +126,8 @@ def project_page(
         "project": project,
         "org": db.get(m.Organisation, project.organisation_id),
         "totals": totals,
+        "ranges": range_totals(db, m.Run.project_id == project.id),
+        "implied_note": IMPLIED_NOTE,
         "equivalents": equivalents_of(totals),
         "last": last[0] if last else None,
         "places": q.places(db, project.id),
@@ -148,7 +161,10 @@ def run_page(db: Session, who: Principal, run_id: str, *, lost_after_s: float) -
     if run is None:
         raise forbidden()
     project = check_project(who, db, run.project_id)
-    status = db.execute(select(q.status_expr(lost_after_s)).where(m.Run.id == run.id)).scalar_one()
+    status, *bounds = db.execute(
+        select(q.status_expr(lost_after_s), range_kind(), *bound_columns())
+        .where(m.Run.id == run.id)
+    ).one()
     series = q.run_series(db, run.id)
     start = aware(run.timestamp)
     rows: list[dict[str, Any]] = [
@@ -176,9 +192,18 @@ def run_page(db: Session, who: Principal, run_id: str, *, lost_after_s: float) -
                    title="Grid intensity used (g/kWh)", x_label=seconds, y_label="g/kWh"),
     ] if rows else []  # fmt: skip
     methodology = run.methodology if isinstance(run.methodology, dict) else {}
+    named = dict(zip(("range", "energy_kwh_low", "energy_kwh_high", "emissions_kg_low",
+                      "emissions_kg_high"), bounds, strict=True))  # fmt: skip
     return {
         "run": run,
         "status": status,
+        "live": status in LIVE_STATUSES,
+        "version": version_of(run, status),
+        "poll_s": LIVE_POLL_S,
+        "bounds": named,
+        "texts": run_texts(run, named, series.samples, len(rows), IMPLIED_NOTE),
+        "figures": run_figures(run),
+        "cells": [series_cells(r) for r in rows],
         "project": project,
         "org": db.get(m.Organisation, project.organisation_id),
         "experiment": db.get(m.Experiment, run.experiment_id),

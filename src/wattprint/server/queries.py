@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from wattprint.server import models as m
+from wattprint.server.ranges import bound_columns, range_kind
 from wattprint.server.store import now_utc
 
 DEFAULT_POINTS = 600  # the most points a chart of one run shows; more are averaged.
@@ -218,6 +219,7 @@ RUN_COLUMNS = (
     "id", "experiment", "source", "timestamp", "status", "hostname", "duration_s",
     "energy_kwh", "cpu_energy_kwh", "gpu_energy_kwh", "ram_energy_kwh", "emissions_kg",
     "water_l", "embodied_kg", "intensity_g_per_kwh", "country_iso_code", "run_group", "rank",
+    "energy_kwh_low", "energy_kwh_high", "emissions_kg_low", "emissions_kg_high", "range",
 )  # fmt: skip
 """The columns of a runs table, as shown and exported."""
 
@@ -239,7 +241,8 @@ def project_runs(
             r.id, e.name.label("experiment"), r.source, r.timestamp, state.label("status"),
             r.hostname, r.duration_s, r.energy_kwh, r.cpu_energy_kwh, r.gpu_energy_kwh,
             r.ram_energy_kwh, r.emissions_kg, r.water_l, r.embodied_kg, r.intensity_g_per_kwh,
-            r.country_iso_code, r.run_group, r.rank,
+            r.country_iso_code, r.run_group, r.rank, *bound_columns(),
+            range_kind().label("range"),
         )
         .join(e, e.id == r.experiment_id)
         .where(r.project_id == project_id)

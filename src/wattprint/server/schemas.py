@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 OptNonNegative = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
@@ -226,6 +226,10 @@ class RunSummary(_Model):
     emissions_kg: NonNegative = 0.0
     water_l: NonNegative = 0.0
     embodied_kg: NonNegative = 0.0
+    energy_kwh_low: OptNonNegative = None
+    energy_kwh_high: OptNonNegative = None
+    emissions_kg_low: OptNonNegative = None
+    emissions_kg_high: OptNonNegative = None
     intensity_g_per_kwh: OptNonNegative = None
     intensity_source: Text | None = None
     country_iso_code: str | None = Field(default=None, max_length=3)
@@ -245,6 +249,22 @@ class RunSummary(_Model):
     methodology: dict[str, Any] | None = None
     tasks: list[dict[str, Any]] = Field(default_factory=list, max_length=10_000)
     series: list[SeriesPointIn] = Field(default_factory=list, max_length=100_000)
+
+    @model_validator(mode="after")
+    def _ranges_hold_their_figures(self) -> RunSummary:
+        """Refuse a range sent half, or one that does not hold its figure."""
+        for name in ("energy_kwh", "emissions_kg"):
+            value = getattr(self, name)
+            low, high = getattr(self, f"{name}_low"), getattr(self, f"{name}_high")
+            if (low is None) != (high is None):
+                raise ValueError(f"{name}_low and {name}_high: send both bounds or neither")
+            slack = 1e-9 * max(abs(value), 1e-12)
+            if low is not None and high is not None and not low - slack <= value <= high + slack:
+                raise ValueError(
+                    f"{name}_low {low!r} .. {name}_high {high!r} does not hold {name} {value!r}: "
+                    "a range is low <= value <= high"
+                )
+        return self
 
 
 class IngestMessage(_Model):

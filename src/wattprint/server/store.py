@@ -212,7 +212,7 @@ _RUN_FIGURES = (
 )  # fmt: skip
 """Run columns a newer message always sets."""
 _RUN_DETAILS = (
-    "ended_at", "tracking_mode", "intensity_g_per_kwh", "intensity_source", "country_iso_code",
+    "energy_kwh_low", "energy_kwh_high", "emissions_kg_low", "emissions_kg_high", "ended_at", "tracking_mode", "intensity_g_per_kwh", "intensity_source", "country_iso_code",
     "region", "provider", "run_group", "rank", "hostname", "os", "python_version", "cpu_model",
     "cpu_count", "gpu_model", "gpu_count", "ram_total_size", "methodology", "tasks",
     "codecarbon_version",
@@ -236,6 +236,10 @@ def _run_values(msg: s.IngestMessage) -> dict[str, Any]:
         "water_l": run.water_l,
         "embodied_kg": run.embodied_kg,
         "last_seq": msg.seq,
+        "energy_kwh_low": run.energy_kwh_low,
+        "energy_kwh_high": run.energy_kwh_high,
+        "emissions_kg_low": run.emissions_kg_low,
+        "emissions_kg_high": run.emissions_kg_high,
         "ended_at": run.ended_at and utc(run.ended_at),
         "tracking_mode": run.mode,
         "intensity_g_per_kwh": run.intensity_g_per_kwh,

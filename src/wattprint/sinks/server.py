@@ -40,7 +40,11 @@ def _figures(r: RunResult) -> tuple[float, float, float, float, float, float]:
 
 
 def summary_of(result: RunResult) -> dict[str, Any]:
-    """Return the ``run`` part of a message: the run's figures so far and their provenance."""
+    """Return the ``run`` part of a message: the run's figures so far and their provenance.
+
+    The bounds of the energy and the emissions travel with them (None in a
+    result made before ranges existed: the server then shows no range).
+    """
     intensity = result.methodology.intensity
     return {
         "status": result.status, "tool": "wattprint", "mode": result.mode,
@@ -49,6 +53,8 @@ def summary_of(result: RunResult) -> dict[str, Any]:
         "gpu_energy_kwh": result.gpu_energy_kwh, "ram_energy_kwh": result.ram_energy_kwh,
         "emissions_kg": result.emissions_kg, "water_l": result.water_l,
         "embodied_kg": result.embodied_kg, "intensity_g_per_kwh": result.intensity_g_per_kwh,
+        "energy_kwh_low": result.energy_kwh_low, "energy_kwh_high": result.energy_kwh_high,
+        "emissions_kg_low": result.emissions_kg_low, "emissions_kg_high": result.emissions_kg_high,
         "intensity_source": intensity.source or None,
         "country_iso_code": result.location.country_iso3 or None,
         "region": result.location.region or None,

@@ -9,8 +9,10 @@ While a tracker runs, an :class:`ExitGuard` makes sure its run is written:
 * SIGINT (Ctrl-C): noted, then handed to the previous handler (Python's
   raises KeyboardInterrupt), so ``with Tracker()`` ends the run as
   ``interrupted``, and a program that catches it carries on;
-* normal interpreter exit with the run still going (``atexit``): the run is
-  stopped, ``interrupted`` if a SIGINT was seen, else ``completed``.
+* interpreter exit with the run still going (``atexit``): the run is
+  stopped, ``interrupted`` if a SIGINT was seen or the program ended on an
+  exception nobody caught (a training loop whose framework has no error hook,
+  as Keras's), else ``completed``.
 
 Signal handlers can only be set from the main thread; elsewhere only the
 exit hook is used.
@@ -22,6 +24,7 @@ import atexit
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,6 +56,7 @@ class ExitGuard:
         self._previous: dict[int, Any] = {}
         self.interrupted = False
         self._installed = False
+        self._last_seen: object = None
 
     def install(self) -> None:
         """Set the signal handlers (main thread only) and the exit hook."""
@@ -60,6 +64,9 @@ class ExitGuard:
             return
         self._installed = True
         self.interrupted = False
+        # The interpreter keeps the exception that ended the program in
+        # sys.last_value before the exit hooks run; one already there is older.
+        self._last_seen = getattr(sys, "last_value", None)
         atexit.register(self._at_exit)
         if threading.current_thread() is not threading.main_thread():
             return
@@ -102,7 +109,9 @@ class ExitGuard:
             os.kill(os.getpid(), signum)
 
     def _at_exit(self) -> None:
-        self._finish("interrupted" if self.interrupted else "completed")
+        uncaught = getattr(sys, "last_value", None)
+        failed = uncaught is not None and uncaught is not self._last_seen
+        self._finish("interrupted" if self.interrupted or failed else "completed")
 
 
 class RunSafety:

@@ -18,7 +18,10 @@ methods, best first (the methodology names the one used):
   are read, at most every ``rescan_s`` seconds (10 s by default).
 
 With the last two, the known processes' own ``stat`` files are read at every
-sample (opened once, re-read with ``pread``). A descendant found late still
+sample (opened once, re-read with ``pread``); a process whose ``stat`` reads
+the same bytes as before was not scheduled since (a running or forking process
+moves its CPU or page-fault counters), so it is neither parsed nor searched for
+new children. A descendant found late still
 has all of its CPU time counted, because a process that started after
 tracking began is counted from zero. A process that exits is reaped by its
 parent, whose ``cutime``/``cstime`` then include it; its own entry is dropped
@@ -36,7 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from wattprint.power.cpu.procfs import ProcFile, ProcfsReader, ProcStat, make_reader
+from wattprint.power.cpu.procfs import ProcFile, ProcfsReader, ProcStat, make_reader, parse_stat
 
 MAX_OPEN_FILES = 512
 """Tracked processes whose ``stat`` file stays open; more are re-opened at each read."""
@@ -59,7 +62,8 @@ class TreeSample(NamedTuple):
 
 class _Tracked:
     __slots__ = (
-        "start_ticks", "baseline_ticks", "last_ticks", "ppid", "rss_bytes", "file", "children"
+        "start_ticks", "baseline_ticks", "last_ticks", "ppid", "rss_bytes", "file", "children",
+        "raw", "moved", "moved_since_walk",
     )  # fmt: skip
 
     def __init__(
@@ -76,6 +80,11 @@ class _Tracked:
         self.rss_bytes = st.rss_bytes
         self.file = file
         self.children = children  # the main thread's children file, read at every sample
+        self.raw = b""  # the stat file's last content
+        # Whether the stat file changed at the last read, and since the last walk of
+        # the children files: a process that was never scheduled has forked nothing.
+        self.moved = True
+        self.moved_since_walk = True
 
 
 class ProcessTree:
@@ -196,8 +205,24 @@ class ProcessTree:
 
     def _refresh(self) -> None:
         gone: list[int] = []
+        procfs = isinstance(self._reader, ProcfsReader)
         for pid, t in self._tracked.items():
-            st = self._read(pid, t)
+            if procfs and t.file is not None:
+                # Unchanged bytes: the process was not scheduled (a running or
+                # forking process moves its CPU or fault counters), so skip it.
+                try:
+                    raw = t.file.read()
+                except OSError:
+                    gone.append(pid)
+                    continue
+                if raw == t.raw:
+                    t.moved = False
+                    continue
+                t.raw = raw
+                t.moved = t.moved_since_walk = True
+                st = parse_stat(raw, self._reader.page_bytes)  # type: ignore[union-attr]
+            else:
+                st = self._read(pid, t)
             if st is None or st.start_ticks != t.start_ticks:
                 gone.append(pid)
                 continue
@@ -251,7 +276,7 @@ class ProcessTree:
         """Find new children of the tracked processes' main threads (at every sample)."""
         found: list[int] = []
         for t in self._tracked.values():
-            if t.children is None:
+            if t.children is None or not t.moved:
                 continue
             try:
                 raw = t.children.read()
@@ -264,7 +289,10 @@ class ProcessTree:
 
     def _walk_children(self, start: list[int] | None = None) -> None:
         """Find new descendants through the children files (of ``start`` and below)."""
-        stack = list(self._tracked) if start is None else []
+        stack = [p for p, t in self._tracked.items() if t.moved_since_walk] if start is None else []
+        if start is None:
+            for t in self._tracked.values():
+                t.moved_since_walk = False
         for pid in start or ():
             st = self._reader.stat(pid)
             if st is not None and pid not in self._tracked:

@@ -136,11 +136,21 @@ class RunApi:
         return f"budget {budget.text} exceeded: {budget.describe(value)}"
 
     def _so_far(self, active: ActiveRun, end: Totals) -> tuple[float, float]:
-        """Return the run's facility energy (kWh) and emissions (kg) so far, cheaply."""
-        it_kwh = (end.cpu_j + end.gpu_j + end.ram_j - active.window.totals.cpu_j
-                  - active.window.totals.gpu_j - active.window.totals.ram_j) / 3.6e6  # fmt: skip
-        energy = it_kwh * self.grid.pue
-        return energy, energy * self.grid.intensity.intensity_g_per_kwh / 1000.0
+        """Return the run's facility energy (kWh) and emissions (kg) so far, cheaply.
+
+        Emissions take each hour's intensity as the result will (the monthly
+        table's, or a live value already fetched), never asking the network.
+        """
+        start = active.window.totals
+        pue = self.grid.pue
+        it_j = end.cpu_j + end.gpu_j + end.ram_j - start.cpu_j - start.gpu_j - start.ram_j
+        before = dict(start.hourly_j)
+        grams_j = 0.0  # g/kWh x J
+        for hour, joules in end.hourly_j:
+            delta = joules - before.get(hour, 0.0)
+            if delta > 0:
+                grams_j += delta * active.timeline.known_g_per_kwh(hour)
+        return it_j / 3.6e6 * pue, grams_j / 3.6e6 * pue / 1000.0
 
     def _check_budget(self, active: ActiveRun, end: Totals) -> None:
         if self._budgets is None:

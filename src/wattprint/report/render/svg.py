@@ -110,6 +110,17 @@ def _ticks(low: float, high: float) -> list[float]:
     return [low + (high - low) * k / 3 for k in range(4)]
 
 
+def tick_label(value: float) -> str:
+    """Return an axis label a reader takes in at once: ``30,000`` and ``0.25``, never ``3e+04``."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:.4g}"
+    return f"{value:.3g}" if abs(value) >= 1e-4 else f"{value:.1e}"
+
+
 def line_chart(
     lines: Sequence[Line],
     *,
@@ -148,14 +159,15 @@ def line_chart(
     )
     for value in _ticks(0.0, y1):
         parts.append(
-            f'<text x="{left - 4}" y="{py(value) + 4:.2f}" text-anchor="end">{value:.3g}</text>'
+            f'<text x="{left - 4}" y="{py(value) + 4:.2f}" text-anchor="end">'
+            f"{tick_label(value)}</text>"
             f'<line x1="{left}" y1="{py(value):.2f}" x2="{left + plot_w}" y2="{py(value):.2f}" '
             'stroke="#ddd"/>'
         )
     for value in _ticks(x0, x1):
         parts.append(
             f'<text x="{px(value):.2f}" y="{top + plot_h + 16}" text-anchor="middle">'
-            f"{value:.3g}</text>"
+            f"{tick_label(value)}</text>"
         )
     parts.append(
         f'<text x="{left + plot_w / 2:.2f}" y="{height - 4}" text-anchor="middle">'
