@@ -337,8 +337,12 @@ def run_load(args: argparse.Namespace, base: str, proc: Any, template: dict[str,
     start_at = time.monotonic() + 0.5
     measured_from = start_at + args.warmup
     stop_at = measured_from + args.seconds
-    threads = [threading.Thread(target=report, args=(base, r, template, args.interval, start_at,
-                                                     stop_at, times)) for r in reporters]  # fmt: skip
+    threads = [
+        threading.Thread(
+            target=report, args=(base, r, template, args.interval, start_at, stop_at, times)
+        )
+        for r in reporters
+    ]
     for t in threads:
         t.start()
     time.sleep(max(0.0, measured_from - time.monotonic()))

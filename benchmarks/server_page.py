@@ -29,7 +29,6 @@ project page in under 300 ms on PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import time
@@ -43,8 +42,10 @@ from sqlalchemy import Engine, event, text
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ADMIN = "bench-admin-" + uuid.uuid4().hex
 EXPERIMENTS = 20
-PLACES = (("FRA", None, None), ("DEU", None, None), ("USA", "us-east-1", "aws"),
-          ("IRL", "europe-west1", "gcp"), ("SWE", None, None), ("IND", "ap-south-1", "aws"))  # fmt: skip
+PLACES = (
+    ("FRA", None, None), ("DEU", None, None), ("USA", "us-east-1", "aws"),
+    ("IRL", "europe-west1", "gcp"), ("SWE", None, None), ("IND", "ap-south-1", "aws"),
+)  # fmt: skip
 """(country, cloud region, provider) of the runs, in turn."""
 
 

@@ -93,7 +93,7 @@ def test_the_ranges_migration_keeps_the_runs_stored_before_it(tmp_path: Path) ->
             "emissions_kg, water_l, embodied_kg, samples_count, last_seq) VALUES ('r', 'e', 'p', "
             "'wattprint', '2026-01-01', '2026-01-01', 'completed', 1, 2, 1, 1, 0, 0.5, 0, 0, 0, 1)"
         ))  # fmt: skip
-        command.upgrade(config, "head")
+        command.upgrade(config, "0003_run_ranges")
         revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         row = conn.execute(text("SELECT emissions_kg, emissions_kg_low, energy_kwh_high "
                                 "FROM runs WHERE id = 'r'")).one()  # fmt: skip

@@ -189,13 +189,11 @@ def experiment_runs_sums(
     """Return CodeCarbon's report of each run of an experiment."""
     e = _experiment_for_read(who, db, experiment_id)
     start, end = q.window(start_date, end_date)
+    query = q.sums_query(start, end).join(m.Run, m.Run.id == m.Sample.run_id)
+    by_run = q.sums_by(db, query.where(m.Run.experiment_id == e.id), m.Sample.run_id)
     runs = db.execute(select(m.Run).where(m.Run.experiment_id == e.id).order_by(m.Run.timestamp))
-    out = []
-    for run in runs.scalars():
-        sums = q.sums_of(db, q.sums_query(start, end).where(m.Sample.run_id == run.id))
-        if sums["emissions_count"]:
-            out.append({"run_id": run.id, **cc_run(run), **sums})
-    return out
+    return [{"run_id": run.id, **cc_run(run), **by_run[run.id]}
+            for run in runs.scalars() if run.id in by_run]  # fmt: skip
 
 
 @router.get("/projects/{project_id}/experiments", response_model=list[s.Experiment])
@@ -218,10 +216,12 @@ def project_experiments_sums(
     project = check_project(who, db, project_id.lower())
     start, end = q.window(start_date, end_date)
     out = []
+    query = q.sums_query(start, end).join(m.Run, m.Run.id == m.Sample.run_id)
+    by_experiment = q.sums_by(db, query.where(m.Run.project_id == project.id),
+                              m.Run.experiment_id)  # fmt: skip
     experiments = select(m.Experiment).where(m.Experiment.project_id == project.id)
     for e in db.execute(experiments).scalars():
-        query = q.sums_query(start, end).join(m.Run, m.Run.id == m.Sample.run_id)
-        sums = q.sums_of(db, query.where(m.Run.experiment_id == e.id))
+        sums = by_experiment.get(e.id) or q.no_sums()
         sums["duration"] = int(sums["duration"])
         out.append({"experiment_id": e.id, **cc_experiment(e), **sums})
     return out

@@ -149,12 +149,13 @@ class Run(Base):
     """One run: its host, method, place, status and totals so far."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_experiment_time", "experiment_id", "timestamp"),)
+    __table_args__ = (
+        Index("ix_runs_experiment_time", "experiment_id", "timestamp"),
+        Index("ix_runs_project_time", "project_id", "timestamp"),
+    )
     id: Mapped[str] = mapped_column(_ID, primary_key=True, default=new_id)
     experiment_id: Mapped[str] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(String(16))  # wattprint or codecarbon
     timestamp: Mapped[datetime] = mapped_column(_TS)  # when it started
     ended_at: Mapped[datetime | None] = mapped_column(_TS, nullable=True)

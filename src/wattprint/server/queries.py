@@ -54,6 +54,23 @@ def sums_of(db: Session, query: Any) -> dict[str, Any]:
     return dict(db.execute(query).one()._mapping)
 
 
+def sums_by(db: Session, query: Any, key: Any) -> dict[str, dict[str, Any]]:
+    """Run a :func:`sums_query` grouped by ``key`` (one query); return the sums of each key.
+
+    A key with no sample in the window is absent (see :func:`no_sums`).
+    """
+    rows = db.execute(query.add_columns(key.label("sums_key")).group_by(key))
+    return {row.sums_key: {k: v for k, v in row._mapping.items() if k != "sums_key"}
+            for row in rows}  # fmt: skip
+
+
+def no_sums() -> dict[str, Any]:
+    """Return the sums of no sample (what :func:`sums_query` answers for an empty window)."""
+    names = [c.name for c in sums_query(now_utc(), now_utc()).selected_columns]
+    return {n: (0 if n == "emissions_count" else None if n.endswith("_percent") else 0.0)
+            for n in names}  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Totals:
     """Totals over runs. Units: kWh, kg CO2e, L, s."""

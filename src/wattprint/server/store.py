@@ -11,11 +11,11 @@ totals alone.
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from datetime import datetime, timezone
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -117,8 +117,9 @@ def codecarbon_methodology(body: s.RunCreate) -> dict[str, Any]:
 
 
 _RUN_PROJECT = select(m.Run.project_id).where(m.Run.id == bindparam("rid"))
-_SAMPLE_INSERT = insert(m.Sample.__table__)
-_RUNS = m.Run.__table__
+_SAMPLES = cast(Table, m.Sample.__table__)
+_RUNS = cast(Table, m.Run.__table__)
+_SAMPLE_INSERT = insert(_SAMPLES)
 _CC_ADD = (
     update(_RUNS)
     .where(_RUNS.c.id == bindparam("rid"))
@@ -212,8 +213,9 @@ _RUN_FIGURES = (
 )  # fmt: skip
 """Run columns a newer message always sets."""
 _RUN_DETAILS = (
-    "energy_kwh_low", "energy_kwh_high", "emissions_kg_low", "emissions_kg_high", "ended_at", "tracking_mode", "intensity_g_per_kwh", "intensity_source", "country_iso_code",
-    "region", "provider", "run_group", "rank", "hostname", "os", "python_version", "cpu_model",
+    "energy_kwh_low", "energy_kwh_high", "emissions_kg_low", "emissions_kg_high", "ended_at",
+    "tracking_mode", "intensity_g_per_kwh", "intensity_source", "country_iso_code", "region",
+    "provider", "run_group", "rank", "hostname", "os", "python_version", "cpu_model",
     "cpu_count", "gpu_model", "gpu_count", "ram_total_size", "methodology", "tasks",
     "codecarbon_version",
 )  # fmt: skip
@@ -287,9 +289,7 @@ def _run_upsert(dialect: str) -> Any:
 @lru_cache(maxsize=4)
 def _sample_insert_ignore(dialect: str) -> Any:
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(m.Sample.__table__).on_conflict_do_nothing().returning(
-        m.Sample.__table__.c.id
-    )
+    return module.insert(_SAMPLES).on_conflict_do_nothing().returning(_SAMPLES.c.id)
 
 
 _COUNT_SAMPLE = (
