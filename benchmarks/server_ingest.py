@@ -114,9 +114,7 @@ def checkpoint_template() -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as tmp:
         sink = Capture("http://127.0.0.1:9", "unused", outbox_dir=Path(tmp))
-        tracker = Tracker(save_to_file=False, interval_s=0.1, checkpoint_s=0.3,
-                          force_cpu_power_w=20.0, force_ram_power_w=5.0,
-                          force_intensity_g_per_kwh=56.0, country="FRA",
+        tracker = Tracker(save_to_file=False, interval_s=0.1, checkpoint_s=0.3, country="FRA",
                           observers=[sink], env={"HOME": tmp}, handle_signals=False)  # fmt: skip
         tracker.start()
         time.sleep(1.0)
@@ -175,13 +173,25 @@ def emission(run_id: str, n: int) -> dict[str, Any]:
             "ram_utilization_percent": 30.0, "wue": 0.0}  # fmt: skip
 
 
+def _scaled(figures: dict[str, Any], factor: float) -> dict[str, Any]:
+    """Return ``figures`` with every energy, emissions and water figure times ``factor``."""
+    return {k: v * factor if isinstance(v, float) and k.endswith(("_kwh", "_kg", "_l", "_low",
+                                                                   "_high")) else v
+            for k, v in figures.items()}  # fmt: skip
+
+
 def checkpoint(template: dict[str, Any], r: Reporter, seq: int, started: str) -> dict[str, Any]:
-    """Return the template checkpoint, re-stamped as checkpoint ``seq`` of ``r``'s run."""
+    """Return the template checkpoint as checkpoint ``seq`` of ``r``'s run.
+
+    Its figures are scaled as a whole (bounds and components with them, so
+    the body stays valid): the run's to ``seq`` x 6e-6 kWh, the interval's
+    to 2e-6 to 1e-5 kWh.
+    """
     now = dt.datetime.now(dt.timezone.utc).isoformat()
-    energy = 2e-6 * (1 + seq % 5)
-    run = {**template["run"], "ended_at": now, "duration_s": float(seq),
-           "energy_kwh": seq * 6e-6}  # fmt: skip
-    sample = {**template["sample"], "timestamp": now, "duration_s": 1.0, "energy_kwh": energy}
+    run = _scaled(template["run"], seq * 6e-6 / template["run"]["energy_kwh"])
+    run.update(ended_at=now, duration_s=float(seq))
+    sample = _scaled(template["sample"], 2e-6 * (1 + seq % 5) / template["sample"]["energy_kwh"])
+    sample.update(timestamp=now, duration_s=1.0)
     return {**template, "seq": seq, "run_id": r.native_run, "experiment": "native",
             "started_at": started, "run": run, "sample": sample}  # fmt: skip
 
