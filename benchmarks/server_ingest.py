@@ -85,7 +85,7 @@ def start_server(db: str, schema: str | None, workers: int, log: Path) -> tuple[
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    proc.kill()
+    stop_server(proc)
     raise SystemExit(f"the server did not answer in 60 s:\n{log.read_text()}")
 
 
