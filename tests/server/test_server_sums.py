@@ -50,3 +50,18 @@ def test_experiment_and_run_sums_group_in_one_query(client: Any) -> None:
     alone = client.get(f"/api/projects/{s.project}/sums", headers=h).json()
     assert alone["emissions_count"] == 3
     assert abs(alone["energy_consumed"] - busy["energy_consumed"]) < 1e-12
+
+
+def test_metrics_count_the_samples_from_the_runs(client: Any, app: Any) -> None:
+    from sqlalchemy import text
+
+    s = make_setup(client)
+    run = client.post("/runs", headers={"x-api-token": s.token}, json={
+        "timestamp": datetime.now().astimezone().isoformat(), "experiment_id": s.experiment})
+    for kwh in (0.001, 0.002):
+        _emit(client, s.token, run.json()["id"], kwh, 10.0)
+    lines = client.get("/metrics").text.splitlines()
+    shown = next(int(float(line.split()[-1])) for line in lines
+                 if line.startswith("wattprint_server_samples_total "))  # fmt: skip
+    with app.state.engine.connect() as conn:
+        assert shown == conn.execute(text("SELECT count(*) FROM samples")).scalar_one() >= 2
