@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from wattprint.grid.timeline import IntensityTimeline
 from wattprint.results import RunResult, Status, TaskResult
@@ -21,6 +22,13 @@ from wattprint.tracking.observers import Observers, RunStart
 from wattprint.tracking.sampler import Sampler
 from wattprint.tracking.tasks import Tasks, Window
 
+if TYPE_CHECKING:
+    from wattprint.grid.live.base import LiveProvider
+    from wattprint.grid.plan import GridPlan
+    from wattprint.power.discovery import Discovery
+    from wattprint.tracking.cgroup import CgroupTree
+    from wattprint.tracking.process_tree import ProcessTree
+
 
 def _uuid4() -> str:
     """Return a random (version 4) UUID string, without importing ``uuid``."""
@@ -28,6 +36,48 @@ def _uuid4() -> str:
     b[6], b[8] = (b[6] & 0x0F) | 0x40, (b[8] & 0x3F) | 0x80
     h = b.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def begin_run(
+    discovery: Discovery,
+    tree: ProcessTree | CgroupTree | None,
+    clock: Clock,
+    *,
+    builder: Callable[[str, Meter, IntensityTimeline], ResultBuilder],
+    plan: GridPlan,
+    live: tuple[LiveProvider | None, str | None],
+    interval_s: float,
+    checkpoint_s: float,
+    on_checkpoint: Callable[[ActiveRun], None],
+) -> ActiveRun:
+    """Make a run's meter over ``discovery`` and ``tree`` (None: the machine) and start it.
+
+    Args:
+        discovery: the power sources.
+        tree: the tracked process tree or cgroup, or None in machine mode.
+        clock: the clocks.
+        builder: makes the run's :class:`ResultBuilder` (see :class:`ActiveRun`).
+        plan: the place and its grid figures.
+        live: the live intensity provider and its zone, or (None, None).
+        interval_s: time between samples. Units: s.
+        checkpoint_s: time between checkpoints. Units: s.
+        on_checkpoint: called with the run in the sampling thread when a checkpoint is due.
+    """
+    from wattprint.grid.tables import default_tables
+
+    meter = Meter(
+        discovery, tree=tree, clock_s=clock.monotonic_s(), wall_s=clock.wall_s(),
+        defer_baseline=True,
+    )  # fmt: skip
+    return ActiveRun(
+        meter,
+        clock,
+        builder=builder,
+        timeline=IntensityTimeline(plan, default_tables(), *live),
+        interval_s=interval_s,
+        checkpoint_s=checkpoint_s,
+        on_checkpoint=on_checkpoint,
+    )
 
 
 def now_utc(clock: Clock) -> datetime:

@@ -17,7 +17,7 @@ other PMIx launchers), ``OMPI_MCA_orte_hnp_uri``'s job family, or
 
 from __future__ import annotations
 
-import socket
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -66,6 +66,15 @@ class RunGroup:
     def measures_host(self) -> bool:
         """True for the one process per host that measures shared devices in machine mode."""
         return self.local_rank == 0
+
+
+def host_name() -> str:
+    """Return this machine's host name (``os.uname``; ``socket`` only where there is none)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket  # pragma: no cover - Windows
+
+    return socket.gethostname()  # pragma: no cover - Windows
 
 
 def _int(env: Mapping[str, str], name: str) -> int | None:
@@ -136,7 +145,7 @@ def detect_group(env: Mapping[str, str], *, host: str | None = None) -> RunGroup
         rank=rank,
         local_rank=local_rank,
         world_size=world,
-        host=host or socket.gethostname(),
+        host=host or host_name(),
         allocated_cpus=cpus,
         allocated_memory_bytes=memory,
     )

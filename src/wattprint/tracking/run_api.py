@@ -21,17 +21,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from wattprint.advice.prediction import Prediction, Progress, predict
 from wattprint.errors import ConfigError, WattprintError
-from wattprint.impact.uncertainty import INTENSITY_BANDS
-from wattprint.results import TaskResult
-from wattprint.tracking.budgets import BudgetWatch
-from wattprint.tracking.observers import Observers
 
 if TYPE_CHECKING:
+    from wattprint.advice.prediction import Prediction, Progress
     from wattprint.grid.plan import GridPlan
+    from wattprint.results import TaskResult
     from wattprint.tracking.active_run import ActiveRun
+    from wattprint.tracking.budgets import BudgetWatch
     from wattprint.tracking.meter import Totals
+    from wattprint.tracking.observers import Observers
 
 
 class RunApi:
@@ -164,6 +163,9 @@ class RunApi:
             ConfigError: ``done`` or ``total`` out of order or not numbers.
             WattprintError: the tracker is not running.
         """
+        from wattprint.advice.prediction import Progress, predict
+        from wattprint.impact.uncertainty import INTENSITY_BANDS
+
         with self._lock:
             active = self._active
             if active is None:

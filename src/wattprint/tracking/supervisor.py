@@ -35,12 +35,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from wattprint.errors import WattprintError
-from wattprint.results import RunResult
 from wattprint.tracking.cgroup import CgroupTree, RunCgroup, create_run_cgroup
-from wattprint.tracking.tracker import Tracker
 from wattprint.tracking.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from wattprint.results import RunResult
+    from wattprint.tracking.tracker import Tracker
 
 SI_KERNEL = 0x80
 """``si_code`` of a signal raised by the kernel (e.g. the terminal's Ctrl-C)."""
