@@ -20,7 +20,7 @@ from wattprint.tracking.clock import Clock
 from wattprint.tracking.meter import Meter, Totals, difference
 from wattprint.tracking.observers import Observers, RunStart
 from wattprint.tracking.sampler import Sampler
-from wattprint.tracking.tasks import Tasks, Window
+from wattprint.tracking.tasks import Tasks, Window, pack_ended, unpack_ended
 
 if TYPE_CHECKING:
     from wattprint.grid.live.base import LiveProvider
@@ -165,22 +165,22 @@ class ActiveRun:
             units=(self.units, self.unit),
         )
 
-    def open_task(self, name: str) -> None:
-        """Open the task ``name`` now.
+    def open_task(self, name: str, at: Totals | None = None) -> None:
+        """Open the task ``name`` at the reading ``at`` (default: a reading now).
 
         Raises:
             ConfigError: a task of that name is already open.
         """
         self.tasks.check_new(name)
-        self.tasks.open(name, Window(self.reading(), self.clock.wall_s()))
+        self.tasks.open(name, Window(at or self.reading(), self.clock.wall_s()))
 
     def end_task(self, name: str, end: Totals, observers: Observers | None = None) -> None:
-        """Close the task ``name`` at ``end``, keeping only its two readings.
+        """Close the task ``name`` at ``end``, keeping only what its two readings measured.
 
         Its result is built now only if an observer listens to task ends.
         """
         opened = self.tasks.close(name)
-        self.tasks.done.append((name, opened, end))
+        self.tasks.done.append((name, pack_ended(opened, end)))
         if observers is not None and observers.want_checkpoints:
             observers.task_end(self.task_result(len(self.tasks.done) - 1))
 
@@ -194,9 +194,9 @@ class ActiveRun:
         done = self.tasks.done[index]
         if isinstance(done, TaskResult):
             return done
-        name, opened, end = done
-        started = datetime.fromtimestamp(opened.started_wall_s, timezone.utc)
-        diff = difference(end, opened.totals)
+        name, packed = done
+        started_wall_s, diff = unpack_ended(packed)
+        started = datetime.fromtimestamp(started_wall_s, timezone.utc)
         footprint = self.results().fields(diff, started, "completed")
         task = self.tasks.done[index] = TaskResult(name=name, **footprint_kwargs(footprint))
         return task

@@ -62,8 +62,9 @@ class RunApi:
             active = self._active
             if active is None:
                 raise WattprintError("start_task() needs a running tracker")
-            self._check_budget(active, active.reading())
-            active.open_task(name)
+            now = active.reading()  # one reading: the budget's, and the task's start
+            self._check_budget(active, now)
+            active.open_task(name, now)
 
     def stop_task(self, name: str) -> TaskResult:
         """Close the task ``name`` and return what it cost.
