@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -62,8 +61,7 @@ def apply_budget(options: dict[str, Any]) -> None:
     options[key] = budget.limit
 
 
-@dataclass(frozen=True, slots=True)
-class Waited:
+class Waited(NamedTuple):  # a named tuple: cheaper to define than a dataclass
     """What a carbon-aware start did: when, and the intensity it avoided."""
 
     start: datetime

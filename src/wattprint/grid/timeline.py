@@ -16,16 +16,18 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from wattprint.errors import ConfigError, ProviderError
 from wattprint.grid.basis import basis_label
-from wattprint.grid.live.base import LiveProvider, hourly_means
 from wattprint.grid.plan import GridPlan
 from wattprint.grid.request import live_for as live_for  # re-exported: it was here first
 from wattprint.grid.tables import GridTables
 from wattprint.provenance import Intensity, IntensityBasis
 from wattprint.units import j_to_kwh
+
+if TYPE_CHECKING:  # the live providers' module loads with a provider
+    from wattprint.grid.live.base import LiveProvider
 
 logger = logging.getLogger("wattprint")
 
@@ -117,6 +119,8 @@ class IntensityTimeline:
         missing = [h for h in hours if h not in self._live]
         if not missing:
             return
+        from wattprint.grid.live.base import hourly_means
+
         start, end = _utc(min(missing)), min(self._now(), _utc(max(missing)) + timedelta(hours=1))
         try:
             if end - start > timedelta(minutes=1):
