@@ -105,9 +105,17 @@ def _rss_b():
 
 
 def _env() -> dict[str, str]:
+    """The children's environment: they import the wattprint this script would import.
+
+    The children run in a temporary directory, where a relative ``PYTHONPATH``
+    (``PYTHONPATH=src``) would find nothing and an installed wattprint (another
+    checkout's, say) would be measured instead: its folder goes first, absolute.
+    """
     env = dict(os.environ)
-    if importlib.util.find_spec("wattprint") is None:  # run from a checkout, not installed
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
+    spec = importlib.util.find_spec("wattprint")
+    where = str(Path(spec.origin).resolve().parent.parent) if spec and spec.origin else str(SRC)
+    rest = [str(Path(p).resolve()) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([where, *rest]))
     return env
 
 

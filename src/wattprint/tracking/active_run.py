@@ -13,19 +13,19 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from wattprint.grid.timeline import IntensityTimeline
-from wattprint.results import RunResult, Status, TaskResult
 from wattprint.settings.parsers import add_units
-from wattprint.tracking.assemble import ResultBuilder, footprint_kwargs
 from wattprint.tracking.clock import Clock
 from wattprint.tracking.meter import Meter, Totals, difference
 from wattprint.tracking.observers import Observers, RunStart
 from wattprint.tracking.sampler import Sampler
 from wattprint.tracking.tasks import Tasks, Window, pack_ended, unpack_ended
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the result's machinery loads with the first result (or journal)
     from wattprint.grid.live.base import LiveProvider
     from wattprint.grid.plan import GridPlan
     from wattprint.power.discovery import Discovery
+    from wattprint.results import RunResult, Status, TaskResult
+    from wattprint.tracking.assemble import ResultBuilder
     from wattprint.tracking.cgroup import CgroupTree
     from wattprint.tracking.process_tree import ProcessTree
 
@@ -192,8 +192,11 @@ class ActiveRun:
     def task_result(self, index: int) -> TaskResult:
         """Return the result of the finished task at ``index``, built now if not yet."""
         done = self.tasks.done[index]
-        if isinstance(done, TaskResult):
-            return done
+        if not isinstance(done, tuple):
+            return done  # built already
+        from wattprint.results import TaskResult
+        from wattprint.tracking.assemble import footprint_kwargs
+
         name, packed = done
         started_wall_s, diff = unpack_ended(packed)
         started = datetime.fromtimestamp(started_wall_s, timezone.utc)
