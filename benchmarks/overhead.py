@@ -230,6 +230,7 @@ def _lifecycle_code(tool: Tool, interval_s: float, outdir: str, settle_s: float)
     return f"""{_RSS}
 import time
 _r0 = _rss_b()
+_ti = time.perf_counter()
 {tool.from_stmt}
 _r1 = _rss_b()
 _t0 = time.perf_counter()
@@ -245,6 +246,7 @@ _t4 = time.perf_counter()
 {
         _report(
             "ctor_ms=(_t1-_t0)*1e3, start_ms=(_t2-_t1)*1e3, stop_ms=(_t4-_t3)*1e3, "
+            "cycle_ms=(_t2-_ti+_t4-_t3)*1e3, "
             "rss_import_mb=(_r1-_r0)/1e6, rss_started_mb=(_r2-_r0)/1e6"
         )
     }
@@ -370,11 +372,16 @@ class Row:
 ROWS = [
     ("import_wall_ms", "`import <pkg>`, wall time added", "ms", 20.0),
     ("import_importtime_ms", "`import <pkg>`, -X importtime cumulative", "ms", 20.0),
-    ("from_wall_ms", "`from <pkg> import <Tracker>`, wall time added", "ms", 20.0),
-    ("from_inproc_ms", "`from <pkg> import <Tracker>`, timed in-process", "ms", 20.0),
-    ("ctor_ms", "constructor", "ms", None),
-    ("start_ms", "start()", "ms", 20.0),
-    ("stop_ms", "stop()", "ms", 20.0),
+    # Issue 12's targets: the import of the tracker at most 1/3 of CodeCarbon's, the
+    # constructor under 5 ms, and import + constructor + start() + stop() at least 20x
+    # faster than CodeCarbon's: compare the ratio column. What a run needs loads at its
+    # first start() (the result's machinery with its first result), not at import.
+    ("from_wall_ms", "`from <pkg> import <Tracker>`, wall time added", "ms", None),
+    ("from_inproc_ms", "`from <pkg> import <Tracker>`, timed in-process", "ms", None),
+    ("ctor_ms", "constructor", "ms", 5.0),
+    ("start_ms", "start()", "ms", None),
+    ("stop_ms", "stop()", "ms", None),
+    ("cycle_ms", "import + constructor + start() + stop(), in-process", "ms", None),
     ("cpu_1s_pct", "CPU at interval 1 s", "% of one core", 0.1),
     (
         "cpu_1s_steady_pct",
@@ -451,7 +458,9 @@ def main(argv: list[str] | None = None) -> None:
     has_cc = not args.no_codecarbon and importlib.util.find_spec("codecarbon") is not None
     tools = make_tools(args.mode, has_cc)
     labels = [t.label for t in tools]
-    versions = {"wattprint": importlib.metadata.version("wattprint")}
+    import wattprint  # the one measured: maybe a checkout's, not installed here
+
+    versions = {"wattprint": wattprint.__version__}
     if has_cc:
         versions["CodeCarbon"] = importlib.metadata.version("codecarbon")
 
