@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -102,14 +103,20 @@ def test_the_commands_of_other_modules_are_listed_and_run(
 ) -> None:
     from wattprint.cli import main
 
-    assert main(["--help"]) == 0
-    listed = capsys.readouterr().out
-    for name in ("advise", "card", "intensity", "keygen", "monitor", "push", "regions",
-                 "report", "serve", "verify", "run", "doctor", "recover", "config"):  # fmt: skip
-        assert f"  {name} " in listed
-    assert main(["regions", "--help"]) == 0
-    assert "Usage: wattprint regions" in capsys.readouterr().out
-    assert main(["nope"]) == 2
+    logger = logging.getLogger("wattprint")
+    handlers, level = list(logger.handlers), logger.level
+    try:  # the CLI sets the logger up: put it back as it was
+        assert main(["--help"]) == 0
+        listed = capsys.readouterr().out
+        names = ("advise", "card", "intensity", "keygen", "monitor", "push", "regions",
+                 "report", "serve", "verify", "run", "doctor", "recover", "config")  # fmt: skip
+        assert [name for name in names if f"  {name} " not in listed] == []
+        assert main(["regions", "--help"]) == 0
+        assert "Usage: wattprint regions" in capsys.readouterr().out
+        assert main(["nope"]) == 2
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
 
 
 def test_the_run_summary_is_bold_only_where_it_can_be(monkeypatch: pytest.MonkeyPatch) -> None:
