@@ -22,6 +22,7 @@ It asserts nothing. The machine's load changes every figure: close other work.
 from __future__ import annotations
 
 import argparse
+import compileall
 import csv
 import json
 import os
@@ -226,12 +227,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--codecarbon", help="a Python with codecarbon 3.3.2 installed")
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument(
+        "--only", default="samples,tasks,run,report",
+        help="the parts to measure, comma-separated (samples, tasks, run, report)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+    # Bytecode first: PYTHONDONTWRITEBYTECODE (set in some environments) would
+    # make every child compile the package again, and its import look slower.
+    compileall.compile_dir(str(SRC), quiet=1)
     figures: dict[str, float] = {}
-    figures.update(measure_samples())
-    figures.update(measure_tasks())
-    figures.update(measure_run(args.codecarbon))
-    figures.update(measure_report(args.rows))
+    if "samples" in parts:
+        figures.update(measure_samples())
+    if "tasks" in parts:
+        figures.update(measure_tasks())
+    if "run" in parts:
+        figures.update(measure_run(args.codecarbon))
+    if "report" in parts:
+        figures.update(measure_report(args.rows))
     if args.json:
         print(json.dumps(figures, indent=1))
         return

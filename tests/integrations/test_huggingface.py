@@ -44,18 +44,19 @@ class _Tick(transformers.TrainerCallback):  # type: ignore[misc]
             raise RuntimeError("out of memory (pretend)")
 
 
-def _trainer(tmp_path: Path, clock: FakeClock, *, fail_at: int = 0) -> Any:
+def _trainer(tmp_path: Path, clock: FakeClock, *, fail_at: int = 0, **overrides: Any) -> Any:
     config = transformers.BertConfig(
         vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
         intermediate_size=37, num_labels=2,
     )  # fmt: skip
     torch.manual_seed(0)
     model = transformers.BertForSequenceClassification(config)
-    args = transformers.TrainingArguments(
+    options: dict[str, Any] = dict(
         output_dir=str(tmp_path / "out"), use_cpu=True, max_steps=STEPS, logging_steps=5,
         per_device_train_batch_size=2, report_to="none", save_strategy="no",
         disable_tqdm=True, run_name="tiny-bert",
     )  # fmt: skip
+    args = transformers.TrainingArguments(**{**options, **overrides})
     return transformers.Trainer(
         model=model, args=args, train_dataset=_Data(), callbacks=[_Tick(clock, fail_at)]
     )
@@ -127,3 +128,21 @@ def test_a_broken_tracker_is_one_warning_and_training_goes_on(
     warnings = [r for r in caplog.records if "disk on fire" in r.getMessage()]
     assert warnings and len({r.getMessage() for r in warnings}) == len(warnings)
     assert all(r.levelname == "WARNING" for r in warnings)
+
+
+def test_a_resumed_trainer_continues_its_totals(tmp_path: Path, clock: FakeClock) -> None:
+    first = _trainer(tmp_path, clock, max_steps=10, save_strategy="steps", save_steps=10)
+    callback = attach(first, **tracker_options(clock))
+    first.train()
+    saved = tmp_path / "out" / "checkpoint-10" / "wattprint_state.json"
+    assert saved.exists()
+
+    second = _trainer(tmp_path, clock)
+    resumed = attach(second, **tracker_options(clock))
+    second.train(resume_from_checkpoint=str(tmp_path / "out" / "checkpoint-10"))
+    assert callback.monitor.result is not None
+    assert resumed.monitor.carried["energy_kwh"] == pytest.approx(kwh(10))
+    assert resumed.monitor.result is not None
+    assert resumed.monitor.result.energy_kwh == pytest.approx(kwh(STEPS - 10))  # this run alone
+    final = second.state.log_history[-1]
+    assert final["wattprint/energy_kwh"] == pytest.approx(kwh(STEPS))  # both runs

@@ -29,9 +29,8 @@ _UNITS: dict[str, tuple[Quantity, float]] = {
 _ACCEPTED = (
     "an amount > 0 with a unit: kWh, Wh, MWh (energy) or kg, g, t (CO2e), e.g. 2kg or 0.5kWh"
 )
-_PATTERN = re.compile(
-    r"^\s*([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*([a-z]+?)\s*(?:co2e?)?\s*$", re.IGNORECASE
-)
+_PATTERN = r"(?i)^\s*([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*([a-z]+?)\s*(?:co2e?)?\s*$"
+"""An amount and its unit (compiled on first use)."""
 
 THRESHOLDS = (0.8, 1.0)
 """Shares of the budget at which the run is warned."""
@@ -68,7 +67,7 @@ def parse_budget(text: object, key: str = "budget") -> Budget:
     """
     if not isinstance(text, str):
         raise ConfigError(key, text, _ACCEPTED)
-    match = _PATTERN.match(text)
+    match = re.match(_PATTERN, text)
     if match is None or match.group(2).lower() not in _UNITS:
         raise ConfigError(key, text, _ACCEPTED)
     quantity, factor = _UNITS[match.group(2).lower()]

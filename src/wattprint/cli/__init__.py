@@ -11,20 +11,19 @@ from collections.abc import Sequence
 
 import click
 
-from wattprint.cli.advise_commands import advise
-from wattprint.cli.card_commands import card
-from wattprint.cli.grid_commands import intensity, regions
 from wattprint.cli.main import cli
-from wattprint.cli.monitor_commands import monitor
-from wattprint.cli.report_commands import keygen, report, verify
-from wattprint.cli.serve_commands import push, serve
 
-# The commands of other modules join the group here, so that main.py imports none of
-# them (each of them may import main.py's helpers: no import circle).
-for _command in (
-    intensity, regions, report, keygen, verify, advise, serve, push, monitor, card
-):
-    cli.add_command(_command)
+# The commands of other modules join the group here, imported when first asked
+# for, so that main.py imports none of them (each of them may import main.py's
+# helpers: no import circle) and ``wattprint run`` loads none of them.
+for _name, _module in (
+    ("intensity", "grid_commands"), ("regions", "grid_commands"),
+    ("report", "report_commands"), ("keygen", "report_commands"),
+    ("verify", "report_commands"), ("advise", "advise_commands"),
+    ("serve", "serve_commands"), ("push", "serve_commands"),
+    ("monitor", "monitor_commands"), ("card", "card_commands"),
+):  # fmt: skip
+    cli.add_elsewhere(_name, f"wattprint.cli.{_module}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from wattprint.results import RunResult
+if TYPE_CHECKING:
+    from wattprint.results import RunResult
 
 _MAX_SUMMARY_BYTES = 1 << 20
 

@@ -14,11 +14,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wattprint.errors import WattprintError
-from wattprint.results import RunResult
 
-WriteJson = Callable[[RunResult], None]
+if TYPE_CHECKING:
+    from wattprint.results import RunResult
+
+WriteJson = Callable[["RunResult"], None]
 
 
 def _document(result: RunResult) -> str:

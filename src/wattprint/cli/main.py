@@ -58,7 +58,34 @@ def _usage_error(err: ConfigError) -> click.UsageError:
     return click.UsageError(f"{err} (option {option})" if option else str(err))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; the commands of other modules are imported when asked for.
+
+    ``wattprint run`` loads its own command and nothing of ``report``,
+    ``serve`` or ``advise``; ``--help`` lists (and so imports) them all.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.elsewhere: dict[str, tuple[str, str]] = {}
+
+    def add_elsewhere(self, name: str, module: str, attribute: str | None = None) -> None:
+        """Add the command ``name``, found as ``attribute`` (default ``name``) of ``module``."""
+        self.elsewhere[name] = (module, attribute or name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.elsewhere})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.elsewhere:
+            import importlib
+
+            module, attribute = self.elsewhere[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="wattprint")
 def cli() -> None:
     """Measure what running code costs the planet: energy, carbon, and how each is known."""

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
-from wattprint.diagnose import Diagnosis
-from wattprint.results import RunResult
-from wattprint.sinks.csv_file import CsvSink
-from wattprint.sinks.jsonl import JsonLinesSink
-from wattprint.tracking.tracker import Tracker
 from wattprint.units_format import energy_range_text as e_range
 from wattprint.units_format import energy_text, mass_text, water_text
 from wattprint.units_format import mass_range_text as m_range
+
+if TYPE_CHECKING:
+    from wattprint.diagnose import Diagnosis
+    from wattprint.results import RunResult
+    from wattprint.tracking.tracker import Tracker
 
 
 def escape(text: str) -> str:
@@ -27,6 +29,21 @@ def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _bold(stream: TextIO) -> Callable[[str], str]:
+    """Return how to write bold text on ``stream``: ANSI on a terminal, else as it is.
+
+    The summary of ``wattprint run`` is written without rich (whose import
+    costs more than the rest of the summary): ``NO_COLOR`` and ``TERM=dumb``
+    turn bold off, ``FORCE_COLOR`` turns it on off a terminal, as rich does.
+    """
+    env = os.environ
+    isatty = getattr(stream, "isatty", None)
+    on = bool(env.get("FORCE_COLOR")) or (callable(isatty) and bool(isatty()))
+    if env.get("NO_COLOR") or env.get("TERM") == "dumb":
+        on = False
+    return (lambda text: f"\x1b[1m{text}\x1b[0m") if on else (lambda text: text)
 
 
 def _energy(kwh: float) -> str:
@@ -46,9 +63,22 @@ def _range(
     return f", {show(value, low, high)}"
 
 
+def _file_sink_types() -> tuple[type[Any], ...]:
+    """Return the file sink classes loaded (a sink's class is loaded, and no other is needed)."""
+    found = []
+    for module, name in (
+        ("wattprint.sinks.csv_file", "CsvSink"),
+        ("wattprint.sinks.jsonl", "JsonLinesSink"),
+    ):
+        if module in sys.modules:
+            found.append(getattr(sys.modules[module], name))
+    return tuple(found)
+
+
 def print_summary(result: RunResult, tracker: Tracker) -> None:
     """Print a short summary of a finished run to stderr."""
-    c = _console(stderr=True)
+    out = sys.stderr
+    bold = _bold(out)
     m = result.methodology
     parts = []
     for comp in m.components:
@@ -60,23 +90,23 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
     i = m.intensity
     year = f" {i.year}" if i.year else ""
     r = result
-    c.print(
-        f"[bold]wattprint[/bold] {result.status}: {result.duration_s:.1f} s, "
+    lines = [
+        f"{bold('wattprint')} {result.status}: {result.duration_s:.1f} s, "
         f"{_energy(result.energy_kwh)}"
         f"{_range(result.energy_kwh, result.energy_kwh_low, result.energy_kwh_high, e_range)}, "
-        f"[bold]{_mass(result.emissions_kg)} CO2e[/bold]"
+        f"{bold(_mass(result.emissions_kg) + ' CO2e')}"
         f"{_range(r.emissions_kg, r.emissions_kg_low, r.emissions_kg_high, m_range)} "
         f"at {i.intensity_g_per_kwh:g} g/kWh ({result.location.country_name}{year}, {i.source})"
-        + (f" + {_mass(result.embodied_kg)} embodied" if result.embodied_kg else "")
-    )
-    c.print("  " + "; ".join(parts) + f"; mode {result.mode}")
-    c.print(
-        f"  water {water_text(result.water_l)}; PUE {result.pue:g}; "
-        f"place: {escape(result.location.how)}"
-    )
+        + (f" + {_mass(result.embodied_kg)} embodied" if result.embodied_kg else ""),
+        "  " + "; ".join(parts) + f"; mode {result.mode}",
+        f"  water {water_text(result.water_l)}; PUE {result.pue:g}; place: {result.location.how}",
+    ]
+    files = _file_sink_types()
     for sink in tracker.sinks:
-        if isinstance(sink, (CsvSink, JsonLinesSink)) and sink.written_to is not None:
-            c.print(f"  row written to {sink.written_to}")
+        if isinstance(sink, files) and sink.written_to is not None:
+            lines.append(f"  row written to {sink.written_to}")
+    out.write("\n".join(lines) + "\n")
+    out.flush()
 
 
 def print_json(result: RunResult) -> None:

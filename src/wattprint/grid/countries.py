@@ -9,7 +9,8 @@ are looked up by ISO 3166 alpha-3 or alpha-2 code.
 The table is ``grid/data/country_intensity.csv``, built by
 ``scripts/build_country_intensity.py``; ``grid/data/SOURCES.md`` credits the
 sources (Ember, CC BY 4.0). It is read on first use and cached on the
-:class:`CountryTable` instance.
+:class:`CountryTable` instance; a lookup in the shipped table parses only
+the row it finds (the tests check the whole file).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from wattprint.errors import ConfigError, DataError
 from wattprint.grid.basis import checked_basis
 from wattprint.provenance import IntensityBasis
-from wattprint.tables import read_table, table_label
+from wattprint.tables import find_line, read_table, table_label
 
 WORLD_ISO3 = "WLD"
 """The code of the World row, a user-assigned alpha-3 code (as the World Bank uses)."""
@@ -60,8 +62,7 @@ class CountryIntensity:
     basis: IntensityBasis = "lifecycle"
 
 
-@dataclass(frozen=True, slots=True)
-class _Loaded:
+class _Loaded(NamedTuple):  # private: a named tuple costs a seventh of a dataclass to define
     rows: tuple[CountryIntensity, ...]
     by_code: dict[str, CountryIntensity]
 
@@ -72,12 +73,14 @@ class CountryTable:
     The file is read on first use and kept on the instance.
     """
 
-    __slots__ = ("_path", "_loaded")
+    __slots__ = ("_path", "_loaded", "_text", "_found")
 
     def __init__(self, path: Path | None = None) -> None:
         """Create a table reading ``path``, or the shipped table when ``None``."""
         self._path = path
         self._loaded: _Loaded | None = None
+        self._text: str | None = None
+        self._found: dict[str, CountryIntensity] = {}
 
     def lookup(self, code: str) -> CountryIntensity:
         """Return the row of a country given its alpha-3 or alpha-2 code.
@@ -94,12 +97,31 @@ class CountryTable:
             ConfigError: the code is not in the table; the message suggests a
                 close match when there is one.
         """
-        loaded = self._load()
         key = code.strip().upper() if isinstance(code, str) else ""
-        found = loaded.by_code.get(key)
+        found = self._found.get(key)
+        if found is None and self._loaded is None and self._path is None:
+            found = self._one_row(key)  # the shipped table: read the row asked for
         if found is None:
-            raise ConfigError("country", code, _ACCEPTED + _suggestion(code, loaded.rows))
+            loaded = self._load()
+            found = loaded.by_code.get(key)
+            if found is None:
+                raise ConfigError("country", code, _ACCEPTED + _suggestion(code, loaded.rows))
+        self._found[key] = found
         return found
+
+    def _one_row(self, key: str) -> CountryIntensity | None:
+        """Find the row of ``key`` (alpha-3 or alpha-2 code), parsing no other row."""
+        if len(key) not in (2, 3) or not key.isalnum():
+            return None
+        if self._text is None:
+            self._text = self._read_text()
+        column = 1 if len(key) == 2 else 0  # iso2, else iso3
+        line = find_line(self._text, _COLUMNS, self._label(), key, column)
+        if line is None:
+            return None
+        number, text = line
+        return _entry(dict(zip(_COLUMNS, next(csv.reader([text])), strict=False)),
+                      self._label(), number)  # fmt: skip
 
     def world(self) -> CountryIntensity:
         """Return the World row, the fallback when the country is unknown."""
@@ -115,7 +137,9 @@ class CountryTable:
 
     def _load(self) -> _Loaded:
         if self._loaded is None:
-            self._loaded = _parse(self._read_text(), self._label())
+            text = self._text if self._text is not None else self._read_text()
+            self._loaded = _parse(text, self._label())
+            self._text = None
         return self._loaded
 
     def _label(self) -> str:
@@ -133,20 +157,7 @@ def _parse(text: str, label: str) -> _Loaded:
     rows: list[CountryIntensity] = []
     by_code: dict[str, CountryIntensity] = {}
     for row in reader:
-        try:
-            entry = CountryIntensity(
-                iso3=row["iso3"].strip().upper(),
-                iso2=row["iso2"].strip().upper(),
-                name=row["name"].strip(),
-                intensity_g_per_kwh=float(row["intensity_g_per_kwh"]),
-                year=int(row["year"]),
-                source=row["source"].strip(),
-                basis=checked_basis(row["basis"]),
-            )
-        except (AttributeError, TypeError, ValueError) as err:
-            raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}") from err
-        if len(entry.iso3) != 3 or entry.iso2 and len(entry.iso2) != 2:
-            raise DataError(f"{label}, line {reader.line_num}: bad codes {row!r}")
+        entry = _entry(row, label, reader.line_num)
         for key in (entry.iso3, entry.iso2):
             if key and by_code.setdefault(key, entry) is not entry:
                 raise DataError(f"{label}: the code {key!r} appears twice")
@@ -154,6 +165,29 @@ def _parse(text: str, label: str) -> _Loaded:
     if not rows:
         raise DataError(f"{label}: the table has no rows")
     return _Loaded(rows=tuple(rows), by_code=by_code)
+
+
+def _entry(row: dict[str, str], label: str, line: int) -> CountryIntensity:
+    """Return the checked row ``row`` (its fields by column) of line ``line``.
+
+    Raises:
+        DataError: a field is missing or not of its type, or a code has the wrong length.
+    """
+    try:
+        entry = CountryIntensity(
+            iso3=row["iso3"].strip().upper(),
+            iso2=row["iso2"].strip().upper(),
+            name=row["name"].strip(),
+            intensity_g_per_kwh=float(row["intensity_g_per_kwh"]),
+            year=int(row["year"]),
+            source=row["source"].strip(),
+            basis=checked_basis(row["basis"]),
+        )
+    except (AttributeError, KeyError, TypeError, ValueError) as err:
+        raise DataError(f"{label}, line {line}: bad row {row!r}") from err
+    if len(entry.iso3) != 3 or entry.iso2 and len(entry.iso2) != 2:
+        raise DataError(f"{label}, line {line}: bad codes {row!r}")
+    return entry
 
 
 def _suggestion(code: object, rows: tuple[CountryIntensity, ...]) -> str:

@@ -27,7 +27,8 @@ from wattprint.tables import read_table, table_label
 
 _TABLE_NAME = "country_monthly.csv"
 _COLUMNS = ("iso3", "month", "intensity_g_per_kwh", "source", "basis")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_MONTH = r"(\d{4})-(\d{2})"
+"""A month, ``YYYY-MM`` (compiled on first use)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +182,7 @@ def _parse(lines: list[tuple[int, str]], label: str) -> tuple[MonthlyIntensity, 
             if len(row) != len(_COLUMNS):
                 raise ValueError(f"{len(row)} fields")
             iso3, month_text, value, source, basis = (field.strip() for field in row)
-            match = _MONTH.fullmatch(month_text)
+            match = re.fullmatch(_MONTH, month_text)
             if match is None or not 1 <= int(match.group(2)) <= 12:
                 raise ValueError(f"month {month_text!r} is not YYYY-MM")
             entry = MonthlyIntensity(

@@ -88,16 +88,30 @@ def _cloud_location(region: CloudRegion, tables: GridTables, how: str) -> Locati
     )
 
 
-@dataclass(slots=True)
 class _Finder:
-    request: GridRequest
-    tables: GridTables
-    env: Mapping[str, str]
-    detect_cloud: Callable[[], object | None]
-    guess_timezone: Callable[[], object | None]
-    lookup_geoip: Callable[[], object]
-    notes: list[str]
-    provider: str | None = None
+    """The steps that find the place, in order; ``provider`` is the cloud found on the way."""
+
+    __slots__ = ("request", "tables", "env", "detect_cloud", "guess_timezone", "lookup_geoip",
+                 "notes", "provider")  # fmt: skip
+
+    def __init__(
+        self,
+        request: GridRequest,
+        tables: GridTables,
+        env: Mapping[str, str],
+        detect_cloud: Callable[[], object | None],
+        guess_timezone: Callable[[], object | None],
+        lookup_geoip: Callable[[], object],
+        notes: list[str],
+    ) -> None:
+        self.request = request
+        self.tables = tables
+        self.env = env
+        self.detect_cloud = detect_cloud
+        self.guess_timezone = guess_timezone
+        self.lookup_geoip = lookup_geoip
+        self.notes = notes
+        self.provider: str | None = None
 
     def by_request(self) -> Location | None:
         s = self.request

@@ -9,7 +9,14 @@ WUE come from the tables, and nothing is live.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wattprint.grid.live.base import LiveProvider
+    from wattprint.provenance import Location
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,4 +59,40 @@ class GridRequest:
         return dict(self.sources).get(key, "request")
 
 
-__all__ = ["GridRequest"]
+def live_for(
+    request: GridRequest,
+    location: Location,
+    env: Mapping[str, str],
+    *,
+    cache_dir: Path | None = None,
+) -> tuple[LiveProvider | None, str | None]:
+    """Return the requested live provider and its zone for ``location``, or (None, None).
+
+    Nothing is fetched here. The provider is the request's ``live_provider``;
+    with none named, an Electricity Maps token selects Electricity Maps; with
+    neither, nothing is live. The environment is not asked which provider to
+    use (the caller's settings already did, and an explicit argument there
+    beats it): ``env`` only gives the providers' base-URL overrides and the
+    cache directory.
+
+    Raises:
+        ConfigError: an unknown provider, or a place the provider does not cover.
+    """
+    configured = request.live_provider or request.electricitymaps_token
+    if not configured or request.force_intensity_g_per_kwh is not None:
+        return None, None  # nothing to import or ask
+    from wattprint.grid.live.choose import make_provider, zone_for
+
+    provider = make_provider(
+        provider=request.live_provider,
+        token=request.electricitymaps_token,
+        env=env,
+        cache_dir=cache_dir,
+        source=request.source_of("live_provider"),
+    )
+    if provider is None or location.is_world:
+        return None, None
+    return provider, zone_for(provider.name, location.country_iso2, location.region)
+
+
+__all__ = ["GridRequest", "live_for"]

@@ -16,16 +16,18 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from wattprint.errors import ConfigError, ProviderError
 from wattprint.grid.basis import basis_label
-from wattprint.grid.live.base import LiveProvider, hourly_means
 from wattprint.grid.plan import GridPlan
-from wattprint.grid.request import GridRequest
+from wattprint.grid.request import live_for as live_for  # re-exported: it was here first
 from wattprint.grid.tables import GridTables
-from wattprint.provenance import Intensity, IntensityBasis, Location
+from wattprint.provenance import Intensity, IntensityBasis
 from wattprint.units import j_to_kwh
+
+if TYPE_CHECKING:  # the live providers' module loads with a provider
+    from wattprint.grid.live.base import LiveProvider
 
 logger = logging.getLogger("wattprint")
 
@@ -49,8 +51,7 @@ class Resolved:
     notes: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _HourValue:
+class _HourValue(NamedTuple):  # private: a named tuple costs a seventh of a dataclass
     intensity_g_per_kwh: float
     source: str
     year: int | None
@@ -118,6 +119,8 @@ class IntensityTimeline:
         missing = [h for h in hours if h not in self._live]
         if not missing:
             return
+        from wattprint.grid.live.base import hourly_means
+
         start, end = _utc(min(missing)), min(self._now(), _utc(max(missing)) + timedelta(hours=1))
         try:
             if end - start > timedelta(minutes=1):
@@ -237,39 +240,3 @@ class IntensityTimeline:
                 basis,
             )
         return Resolved(summary, energy, by_hour, tuple(self._notes))
-
-
-def live_for(
-    request: GridRequest,
-    location: Location,
-    env: Mapping[str, str],
-    *,
-    cache_dir: Path | None = None,
-) -> tuple[LiveProvider | None, str | None]:
-    """Return the requested live provider and its zone for ``location``, or (None, None).
-
-    Nothing is fetched here. The provider is the request's ``live_provider``;
-    with none named, an Electricity Maps token selects Electricity Maps; with
-    neither, nothing is live. The environment is not asked which provider to
-    use (the caller's settings already did, and an explicit argument there
-    beats it): ``env`` only gives the providers' base-URL overrides and the
-    cache directory.
-
-    Raises:
-        ConfigError: an unknown provider, or a place the provider does not cover.
-    """
-    configured = request.live_provider or request.electricitymaps_token
-    if not configured or request.force_intensity_g_per_kwh is not None:
-        return None, None  # nothing to import or ask
-    from wattprint.grid.live.choose import make_provider, zone_for
-
-    provider = make_provider(
-        provider=request.live_provider,
-        token=request.electricitymaps_token,
-        env=env,
-        cache_dir=cache_dir,
-        source=request.source_of("live_provider"),
-    )
-    if provider is None or location.is_world:
-        return None, None
-    return provider, zone_for(provider.name, location.country_iso2, location.region)

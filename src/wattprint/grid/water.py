@@ -13,7 +13,8 @@ keyed by country (ISO alpha-3, ``WLD`` for the World) or by region code
 The table is ``grid/data/water_intensity.csv``, built by
 ``scripts/build_water_intensity.py`` and credited (mixes, factors, what
 each row's ``detail`` means) in ``grid/data/SOURCES.md``. It is read on
-first use and cached on the :class:`WaterTable` instance.
+first use and cached on the :class:`WaterTable` instance; a lookup in the
+shipped table parses only the rows it finds (the tests check the whole file).
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wattprint.errors import DataError
-from wattprint.grid.regions import RegionTable
-from wattprint.tables import read_table, table_label
+from wattprint.tables import find_line, read_table, table_label
+
+if TYPE_CHECKING:
+    from wattprint.grid.regions import RegionTable
 
 WORLD_KEY = "WLD"
 """The key of the World row."""
@@ -62,7 +66,7 @@ class WaterTable:
     The file is read on first use and kept on the instance.
     """
 
-    __slots__ = ("_path", "_regions", "_by_key")
+    __slots__ = ("_path", "_regions", "_by_key", "_text", "_found")
 
     def __init__(self, path: Path | None = None, *, regions: RegionTable | None = None) -> None:
         """Create a table reading ``path``, or the shipped table when ``None``.
@@ -75,6 +79,8 @@ class WaterTable:
         self._path = path
         self._regions = regions
         self._by_key: dict[str, WaterIntensity] | None = None
+        self._text: str | None = None
+        self._found: dict[str, WaterIntensity | None] = {}
 
     def lookup(self, country_iso3: str, region: str | None = None) -> WaterIntensity | None:
         """Return the water intensity of a region, else of its country, else ``None``.
@@ -93,25 +99,41 @@ class WaterTable:
             ConfigError: the country has regional data but ``region`` is not
                 one of its regions (a misspelling would otherwise go unseen).
         """
-        by_key = self._load()
         country = country_iso3.strip().upper() if isinstance(country_iso3, str) else ""
         if region is not None and str(region).strip():
             regions = self._region_table()
             if country in regions.countries():
-                code = regions.lookup(country, region).code
-                if code in by_key:
-                    return by_key[code]
-        return by_key.get(country)
+                found = self._get(regions.lookup(country, region).code)
+                if found is not None:
+                    return found
+        return self._get(country)
 
     def world(self) -> WaterIntensity:
         """Return the World row, the fallback when the country is unknown."""
-        found = self._load().get(WORLD_KEY)
+        found = self._get(WORLD_KEY)
         if found is None:
             raise DataError(f"{self._label()}: no World row ({WORLD_KEY})")
         return found
 
+    def _get(self, key: str) -> WaterIntensity | None:
+        """Return the row of ``key``; in the shipped table, parse only that row."""
+        if self._by_key is not None or self._path is not None:
+            return self._load().get(key)
+        if key not in self._found:
+            if self._text is None:
+                self._text = self._read_text()
+            line = find_line(self._text, _COLUMNS, self._label(), key) if key else None
+            self._found[key] = None
+            if line is not None:
+                number, text = line
+                row = dict(zip(_COLUMNS, next(csv.reader([text])), strict=False))
+                self._found[key] = _entry(row, self._label(), number)
+        return self._found[key]
+
     def _region_table(self) -> RegionTable:
         if self._regions is None:
+            from wattprint.grid.regions import RegionTable
+
             self._regions = RegionTable()
         return self._regions
 
@@ -134,20 +156,30 @@ def _parse(text: str, label: str) -> dict[str, WaterIntensity]:
         raise DataError(f"{label}: expected columns {_COLUMNS}, found {reader.fieldnames}")
     by_key: dict[str, WaterIntensity] = {}
     for row in reader:
-        try:
-            entry = WaterIntensity(
-                key=row["key"].strip().upper(),
-                water_l_per_kwh=float(row["water_l_per_kwh"]),
-                year=int(row["year"]),
-                source=row["source"].strip(),
-                detail=row["detail"].strip(),
-            )
-        except (AttributeError, TypeError, ValueError) as err:
-            raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}") from err
-        if not entry.key or entry.water_l_per_kwh < 0:
-            raise DataError(f"{label}, line {reader.line_num}: bad row {row!r}")
+        entry = _entry(row, label, reader.line_num)
         if by_key.setdefault(entry.key, entry) is not entry:
             raise DataError(f"{label}: the key {entry.key!r} appears twice")
     if not by_key:
         raise DataError(f"{label}: the table has no rows")
     return by_key
+
+
+def _entry(row: dict[str, str], label: str, line: int) -> WaterIntensity:
+    """Return the checked row ``row`` (its fields by column) of line ``line``.
+
+    Raises:
+        DataError: a field is missing or not of its type, or the figure is negative.
+    """
+    try:
+        entry = WaterIntensity(
+            key=row["key"].strip().upper(),
+            water_l_per_kwh=float(row["water_l_per_kwh"]),
+            year=int(row["year"]),
+            source=row["source"].strip(),
+            detail=row["detail"].strip(),
+        )
+    except (AttributeError, KeyError, TypeError, ValueError) as err:
+        raise DataError(f"{label}, line {line}: bad row {row!r}") from err
+    if not entry.key or entry.water_l_per_kwh < 0:
+        raise DataError(f"{label}, line {line}: bad row {row!r}")
+    return entry

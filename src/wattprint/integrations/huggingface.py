@@ -19,10 +19,17 @@ but the reporters that come before it do not see its figures. At each
 epoch's end the callback asks the Trainer to log, so every epoch has a row.
 ``report_to=["wattprint"]`` cannot work: transformers' list of reporters is
 closed. :func:`model_card_metadata` gives the Hub's ``co2_eq_emissions`` block.
+
+Each checkpoint the Trainer saves gets the run's totals so far in
+``wattprint_state.json``; ``trainer.train(resume_from_checkpoint=...)`` then
+continues them: the logged ``wattprint/*`` totals cover both runs, while the
+run written (the emissions.csv row) is the resumed run alone.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any
 
 from wattprint.integrations._support import Guard, require, require_hooks
@@ -40,6 +47,14 @@ require_hooks(
 )
 
 _Base: Any = _transformers.TrainerCallback
+
+STATE_FILE = "wattprint_state.json"
+"""The file, in each checkpoint folder, that keeps the run's totals so far."""
+
+
+def _checkpoint_dir(args: Any, state: Any) -> str:
+    """Return the folder of the checkpoint at ``state.global_step`` (the Trainer's naming)."""
+    return os.path.join(str(args.output_dir), f"checkpoint-{int(state.global_step)}")
 
 
 class WattprintCallback(_Base):  # type: ignore[misc]
@@ -71,6 +86,25 @@ class WattprintCallback(_Base):  # type: ignore[misc]
         if isinstance(epochs, (int, float)) and epochs > 0:
             self.monitor.total_epochs = float(epochs)
         self.monitor.begin()
+        if int(getattr(state, "global_step", 0) or 0) > 0:  # resumed from a checkpoint
+            self._guard.call("on_train_begin", lambda: self._resume(args, state), None)
+
+    def _resume(self, args: Any, state: Any) -> None:
+        path = os.path.join(_checkpoint_dir(args, state), STATE_FILE)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                self.monitor.load_state_dict(json.load(f))
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """Keep the totals so far beside the checkpoint just saved (main process only)."""
+        if getattr(state, "is_world_process_zero", True):
+            self._guard.call("on_save", lambda: self._save(args, state), None)
+
+    def _save(self, args: Any, state: Any) -> None:
+        folder = _checkpoint_dir(args, state)
+        if os.path.isdir(folder):
+            with open(os.path.join(folder, STATE_FILE), "w", encoding="utf-8") as f:
+                json.dump(self.monitor.state_dict(), f)
 
     def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         """Open the epoch's task."""

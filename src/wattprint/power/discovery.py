@@ -18,7 +18,6 @@ from pathlib import Path
 from wattprint.errors import ConfigError
 from wattprint.paths import user_cache_dir
 from wattprint.power.base import COMPONENTS, Component, PowerSource, ProbeOutcome
-from wattprint.power.constant import ConstantPowerSource
 from wattprint.power.cpu.cloud_profiles import CloudProfileSource, CloudTables
 from wattprint.power.cpu.hardware import Hardware
 from wattprint.power.cpu.host_share import HostShare
@@ -27,7 +26,6 @@ from wattprint.power.cpu.models import CpuTable, LoadCurve
 from wattprint.power.cpu.per_thread import TdpPerThreadSource
 from wattprint.power.cpu.placement import Placement, find_placement
 from wattprint.power.cpu.procfs import MachineCpu
-from wattprint.power.cpu.rapl import probe_rapl
 from wattprint.power.cpu.tdp import TdpModelSource
 from wattprint.power.gpu.presence import amd_absent, nvidia_absent
 from wattprint.power.ram import RamModelSource
@@ -97,18 +95,22 @@ class ProbeContext:
 
 
 def _probe_forced(ctx: ProbeContext) -> ProbeOutcome:
+    components = tuple(ctx.force_power_w) or ("cpu", "ram")
+    if not ctx.force_power_w:
+        return ProbeOutcome("constant", components, reason="no power set by the user")
+    from wattprint.power.constant import ConstantPowerSource
+
     sources = tuple(
         ConstantPowerSource(component=c, power_w=w, clock=ctx.clock)
         for c, w in ctx.force_power_w.items()
     )
-    components = tuple(ctx.force_power_w) or ("cpu", "ram")
-    if not sources:
-        return ProbeOutcome("constant", components, reason="no power set by the user")
     listed = ", ".join(f"{s.component} {s.power_w:g} W" for s in sources)
     return ProbeOutcome("constant", components, sources, reason=f"set by the user: {listed}")
 
 
 def _probe_rapl(ctx: ProbeContext) -> ProbeOutcome:
+    from wattprint.power.cpu.rapl import probe_rapl  # its modules load with the probe
+
     return probe_rapl(ctx.rapl_dir, ctx.env)
 
 

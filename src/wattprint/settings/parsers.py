@@ -5,13 +5,16 @@ text (an environment variable, a CodeCarbon file, a command-line option) or
 as a typed value (an argument, a TOML file), and it describes what it
 accepts, so an error can name the key, the value, its source and the
 accepted values, and the README can list them.
+
+The parsers are made when the settings are imported, so they are plain
+slotted classes (:class:`_Frozen`: immutable, equal by type and values) and
+not dataclasses, which cost several times as much to define.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -42,6 +45,38 @@ class Parser(Protocol):
         ...
 
 
+class _Frozen:
+    """An immutable value: its ``__slots__`` are its fields, set once by ``__init__``."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def _set(self, **fields: object) -> None:
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._fields() == self._fields()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._fields()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({shown})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} of a {type(self).__name__}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r} of a {type(self).__name__}")
+
+    def __reduce__(self) -> tuple[type[_Frozen], tuple[object, ...]]:
+        return type(self), self._fields()  # ``__init__`` takes the fields in slot order
+
+
 def fail(key: str, value: object, accepted: str, source: str) -> ConfigError:
     """Return the error for ``key=value`` from ``source``."""
     return ConfigError(key, value, accepted, source)
@@ -55,11 +90,14 @@ def _odd_characters(text: str) -> bool:
     return any(c in text for c in _FORBIDDEN)
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(_Frozen):
     """A non-empty string; ``optional`` also takes None (or empty text)."""
 
-    optional: bool = False
+    __slots__ = ("optional",)
+    optional: bool
+
+    def __init__(self, optional: bool = False) -> None:
+        self._set(optional=optional)
 
     @property
     def accepted(self) -> str:  # noqa: D102
@@ -73,8 +111,7 @@ class Text:
         return value.strip()
 
 
-@dataclass(frozen=True, slots=True)
-class Number:
+class Number(_Frozen):
     """A finite number within bounds; ``optional`` also takes None (or empty text).
 
     Attributes:
@@ -85,11 +122,25 @@ class Number:
         optional: None is accepted.
     """
 
-    noun: str = ""
-    minimum: float = 0.0
-    maximum: float | None = None
-    above_minimum: bool = False
-    optional: bool = False
+    __slots__ = ("noun", "minimum", "maximum", "above_minimum", "optional")
+    noun: str
+    minimum: float
+    maximum: float | None
+    above_minimum: bool
+    optional: bool
+
+    def __init__(
+        self,
+        noun: str = "",
+        minimum: float = 0.0,
+        maximum: float | None = None,
+        above_minimum: bool = False,
+        optional: bool = False,
+    ) -> None:
+        self._set(
+            noun=noun, minimum=minimum, maximum=maximum, above_minimum=above_minimum,
+            optional=optional,
+        )  # fmt: skip
 
     @property
     def accepted(self) -> str:  # noqa: D102
@@ -122,9 +173,10 @@ class Number:
         return number
 
 
-@dataclass(frozen=True, slots=True)
-class Switch:
+class Switch(_Frozen):
     """True or False (1/0, yes/no, on/off in text)."""
+
+    __slots__ = ()
 
     @property
     def accepted(self) -> str:  # noqa: D102
@@ -142,11 +194,14 @@ class Switch:
         raise fail(key, value, self.accepted, source)
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
+class Choice(_Frozen):
     """One of a few words, in any case."""
 
+    __slots__ = ("options",)
     options: tuple[str, ...]
+
+    def __init__(self, options: tuple[str, ...]) -> None:
+        self._set(options=options)
 
     @property
     def accepted(self) -> str:  # noqa: D102
@@ -158,9 +213,10 @@ class Choice:
         raise fail(key, value, self.accepted, source)
 
 
-@dataclass(frozen=True, slots=True)
-class BudgetAction:
+class BudgetAction(_Frozen):
     """What to do at 100 % of a budget: ``warn``, ``stop``, or (as an argument) a callable."""
+
+    __slots__ = ()
 
     @property
     def accepted(self) -> str:  # noqa: D102
@@ -174,9 +230,10 @@ class BudgetAction:
         raise fail(key, value, self.accepted, source)
 
 
-@dataclass(frozen=True, slots=True)
-class LogLevel:
+class LogLevel(_Frozen):
     """A logging level name or number, or None (leave the logger alone)."""
+
+    __slots__ = ()
 
     @property
     def accepted(self) -> str:  # noqa: D102
@@ -195,9 +252,10 @@ class LogLevel:
         raise fail(key, _shorten(value), self.accepted, source)
 
 
-@dataclass(frozen=True, slots=True)
-class Directory:
+class Directory(_Frozen):
     """A directory path (``~`` expanded), short enough for the file system."""
+
+    __slots__ = ()
 
     @property
     def accepted(self) -> str:  # noqa: D102
@@ -219,9 +277,10 @@ class Directory:
         return Path(text).expanduser()
 
 
-@dataclass(frozen=True, slots=True)
-class FileName:
+class FileName(_Frozen):
     """A file name without directories, NUL or line breaks."""
+
+    __slots__ = ()
 
     @property
     def accepted(self) -> str:  # noqa: D102
@@ -244,9 +303,10 @@ class FileName:
         return name
 
 
-@dataclass(frozen=True, slots=True)
-class CloudRegion:
+class CloudRegion(_Frozen):
     """``provider:region``, or None."""
+
+    __slots__ = ()
 
     @property
     def accepted(self) -> str:  # noqa: D102
@@ -260,9 +320,10 @@ class CloudRegion:
         raise fail(key, value, self.accepted, source)
 
 
-@dataclass(frozen=True, slots=True)
-class GpuIds:
+class GpuIds(_Frozen):
     """GPU indices or UUIDs: a sequence, or comma-separated text; or None (all)."""
+
+    __slots__ = ()
 
     @property
     def accepted(self) -> str:  # noqa: D102

@@ -11,7 +11,6 @@ from :data:`SETTINGS`; a test checks that ``Tracker``'s keywords agree.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,6 +222,8 @@ def codecarbon_names() -> dict[str, str]:
 
 def closest(name: str, known: Iterable[str]) -> str | None:
     """Return the known name closest to ``name`` (a likely typo), or None."""
+    import difflib  # only on this error path, to keep the import cheap
+
     close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
     return close[0] if close else None
 

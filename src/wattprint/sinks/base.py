@@ -9,10 +9,12 @@ simplest output: it only takes the finished run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from wattprint.results import RunResult, TaskResult
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from wattprint.results import RunResult, TaskResult
 
 
 @runtime_checkable

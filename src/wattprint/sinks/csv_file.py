@@ -15,15 +15,35 @@ import csv
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from wattprint.records.columns import CODECARBON_COLUMNS, COLUMNS, WATTPRINT_COLUMNS
-from wattprint.records.csv_form import header_line, is_wattprint_header, row_line, row_of
-from wattprint.results import RunResult
 from wattprint.sinks._append import Write, append_whole
+
+if TYPE_CHECKING:
+    from wattprint.records.columns import CODECARBON_COLUMNS, COLUMNS, WATTPRINT_COLUMNS
+    from wattprint.records.csv_form import row_of
+    from wattprint.results import RunResult
 
 __all__ = ["CODECARBON_COLUMNS", "COLUMNS", "WATTPRINT_COLUMNS", "CsvSink", "row_of"]
 
 logger = logging.getLogger("wattprint")
+
+
+def __getattr__(name: str) -> Any:
+    """Give the columns and ``row_of`` of :mod:`wattprint.records`, loaded on first use.
+
+    A tracker makes its sink when it is made; the row's form is loaded when the
+    first row is written.
+    """
+    if name in ("CODECARBON_COLUMNS", "COLUMNS", "WATTPRINT_COLUMNS"):
+        from wattprint.records import columns
+
+        return getattr(columns, name)
+    if name == "row_of":
+        from wattprint.records.csv_form import row_of
+
+        return row_of
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _header_of(path: Path) -> list[str] | None:
@@ -37,6 +57,8 @@ def _header_of(path: Path) -> list[str] | None:
 
 def _target(path: Path) -> Path:
     """Return ``path``, or the first ``<stem>.wattprint-N<suffix>`` with wattprint's header."""
+    from wattprint.records.csv_form import is_wattprint_header
+
     candidate, n = path, 0
     while candidate.exists() and candidate.stat().st_size > 0:
         header = _header_of(candidate)
@@ -84,6 +106,8 @@ class CsvSink:
         Raises:
             OSError: neither the file nor the fallback could be written.
         """
+        from wattprint.records.csv_form import row_line
+
         row = row_line(result)
         try:
             self._append(_target(self.path), row)
@@ -103,6 +127,8 @@ class CsvSink:
             )
 
     def _append(self, target: Path, row: bytes) -> None:
+        from wattprint.records.csv_form import header_line
+
         target.parent.mkdir(parents=True, exist_ok=True)  # settings only check it
         if append_whole(target, row, header=header_line(), write=self._write):
             logger.warning(

@@ -10,16 +10,24 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from wattprint.grid.timeline import IntensityTimeline
-from wattprint.results import RunResult, Status, TaskResult
 from wattprint.settings.parsers import add_units
-from wattprint.tracking.assemble import ResultBuilder, footprint_kwargs
 from wattprint.tracking.clock import Clock
 from wattprint.tracking.meter import Meter, Totals, difference
 from wattprint.tracking.observers import Observers, RunStart
 from wattprint.tracking.sampler import Sampler
-from wattprint.tracking.tasks import Tasks, Window
+from wattprint.tracking.tasks import Tasks, Window, pack_ended, unpack_ended
+
+if TYPE_CHECKING:  # the result's machinery loads with the first result (or journal)
+    from wattprint.grid.live.base import LiveProvider
+    from wattprint.grid.plan import GridPlan
+    from wattprint.power.discovery import Discovery
+    from wattprint.results import RunResult, Status, TaskResult
+    from wattprint.tracking.assemble import ResultBuilder
+    from wattprint.tracking.cgroup import CgroupTree
+    from wattprint.tracking.process_tree import ProcessTree
 
 
 def _uuid4() -> str:
@@ -28,6 +36,48 @@ def _uuid4() -> str:
     b[6], b[8] = (b[6] & 0x0F) | 0x40, (b[8] & 0x3F) | 0x80
     h = b.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def begin_run(
+    discovery: Discovery,
+    tree: ProcessTree | CgroupTree | None,
+    clock: Clock,
+    *,
+    builder: Callable[[str, Meter, IntensityTimeline], ResultBuilder],
+    plan: GridPlan,
+    live: tuple[LiveProvider | None, str | None],
+    interval_s: float,
+    checkpoint_s: float,
+    on_checkpoint: Callable[[ActiveRun], None],
+) -> ActiveRun:
+    """Make a run's meter over ``discovery`` and ``tree`` (None: the machine) and start it.
+
+    Args:
+        discovery: the power sources.
+        tree: the tracked process tree or cgroup, or None in machine mode.
+        clock: the clocks.
+        builder: makes the run's :class:`ResultBuilder` (see :class:`ActiveRun`).
+        plan: the place and its grid figures.
+        live: the live intensity provider and its zone, or (None, None).
+        interval_s: time between samples. Units: s.
+        checkpoint_s: time between checkpoints. Units: s.
+        on_checkpoint: called with the run in the sampling thread when a checkpoint is due.
+    """
+    from wattprint.grid.tables import default_tables
+
+    meter = Meter(
+        discovery, tree=tree, clock_s=clock.monotonic_s(), wall_s=clock.wall_s(),
+        defer_baseline=True,
+    )  # fmt: skip
+    return ActiveRun(
+        meter,
+        clock,
+        builder=builder,
+        timeline=IntensityTimeline(plan, default_tables(), *live),
+        interval_s=interval_s,
+        checkpoint_s=checkpoint_s,
+        on_checkpoint=on_checkpoint,
+    )
 
 
 def now_utc(clock: Clock) -> datetime:
@@ -115,22 +165,22 @@ class ActiveRun:
             units=(self.units, self.unit),
         )
 
-    def open_task(self, name: str) -> None:
-        """Open the task ``name`` now.
+    def open_task(self, name: str, at: Totals | None = None) -> None:
+        """Open the task ``name`` at the reading ``at`` (default: a reading now).
 
         Raises:
             ConfigError: a task of that name is already open.
         """
         self.tasks.check_new(name)
-        self.tasks.open(name, Window(self.reading(), self.clock.wall_s()))
+        self.tasks.open(name, Window(at or self.reading(), self.clock.wall_s()))
 
     def end_task(self, name: str, end: Totals, observers: Observers | None = None) -> None:
-        """Close the task ``name`` at ``end``, keeping only its two readings.
+        """Close the task ``name`` at ``end``, keeping only what its two readings measured.
 
         Its result is built now only if an observer listens to task ends.
         """
         opened = self.tasks.close(name)
-        self.tasks.done.append((name, opened, end))
+        self.tasks.done.append((name, pack_ended(opened, end)))
         if observers is not None and observers.want_checkpoints:
             observers.task_end(self.task_result(len(self.tasks.done) - 1))
 
@@ -142,11 +192,14 @@ class ActiveRun:
     def task_result(self, index: int) -> TaskResult:
         """Return the result of the finished task at ``index``, built now if not yet."""
         done = self.tasks.done[index]
-        if isinstance(done, TaskResult):
-            return done
-        name, opened, end = done
-        started = datetime.fromtimestamp(opened.started_wall_s, timezone.utc)
-        diff = difference(end, opened.totals)
+        if not isinstance(done, tuple):
+            return done  # built already
+        from wattprint.results import TaskResult
+        from wattprint.tracking.assemble import footprint_kwargs
+
+        name, packed = done
+        started_wall_s, diff = unpack_ended(packed)
+        started = datetime.fromtimestamp(started_wall_s, timezone.utc)
         footprint = self.results().fields(diff, started, "completed")
         task = self.tasks.done[index] = TaskResult(name=name, **footprint_kwargs(footprint))
         return task

@@ -22,15 +22,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from wattprint.advice.budget import Budget, crossed, likely_overrun
 from wattprint.errors import BudgetExceeded, ConfigError
-from wattprint.settings.resolve import Settings
+
+if TYPE_CHECKING:  # advice's budgets load only for a run that has one
+    from wattprint.advice.budget import Budget
+    from wattprint.settings.resolve import Settings
 
 logger = logging.getLogger("wattprint")
 
-OnBudget = Literal["warn", "stop"] | Callable[[Budget, float], object]
+OnBudget = Literal["warn", "stop"] | Callable[["Budget", float], object]
 
 
 def check_on_budget(value: object) -> OnBudget:
@@ -70,6 +72,8 @@ class BudgetWatch:
 
     def update(self, *, energy_kwh: float, emissions_kg: float) -> None:
         """Take the run's figures so far; warn (and act) on each threshold crossed once."""
+        from wattprint.advice.budget import crossed
+
         values = {"energy_kwh": energy_kwh, "emissions_kg": emissions_kg}
         fire: list[tuple[Budget, float]] = []
         with self._lock:
@@ -94,6 +98,8 @@ class BudgetWatch:
 
     def project(self, *, energy_kwh_low: float, emissions_kg_low: float) -> None:
         """Warn once per budget when even the low end of a prediction passes it."""
+        from wattprint.advice.budget import likely_overrun
+
         values = {"energy_kwh": energy_kwh_low, "emissions_kg": emissions_kg_low}
         for budget in self.budgets:
             if budget.quantity in self._projected:
@@ -120,6 +126,8 @@ class BudgetWatch:
 
 def budget_watch(settings: Settings) -> BudgetWatch | None:
     """Return the watch of the budgets ``settings`` set, or None when none is."""
+    if settings.budget_kwh is None and settings.budget_kg is None:
+        return None
     from wattprint.advice.budget import budget_of
 
     budgets = budget_of(settings.budget_kwh, settings.budget_kg)

@@ -4,7 +4,7 @@
 doctor`` and the command line turn their resolved settings into a
 :class:`~wattprint.grid.request.GridRequest` with :func:`request_from`, and
 hand that to :func:`~wattprint.grid.plan.plan_grid` and
-:func:`~wattprint.grid.timeline.live_for`.
+:func:`~wattprint.grid.request.live_for`.
 """
 
 from __future__ import annotations

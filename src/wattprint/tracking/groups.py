@@ -17,11 +17,10 @@ other PMIx launchers), ``OMPI_MCA_orte_hnp_uri``'s job family, or
 
 from __future__ import annotations
 
-import socket
+import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from wattprint.power.base import Component
@@ -38,8 +37,7 @@ _RANKS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RunGroup:
+class RunGroup(NamedTuple):  # a named tuple: cheaper to define than a dataclass
     """The place of this process in a job of many processes.
 
     Attributes:
@@ -66,6 +64,15 @@ class RunGroup:
     def measures_host(self) -> bool:
         """True for the one process per host that measures shared devices in machine mode."""
         return self.local_rank == 0
+
+
+def host_name() -> str:
+    """Return this machine's host name (``os.uname``; ``socket`` only where there is none)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket  # pragma: no cover - Windows
+
+    return socket.gethostname()  # pragma: no cover - Windows
 
 
 def _int(env: Mapping[str, str], name: str) -> int | None:
@@ -136,7 +143,7 @@ def detect_group(env: Mapping[str, str], *, host: str | None = None) -> RunGroup
         rank=rank,
         local_rank=local_rank,
         world_size=world,
-        host=host or socket.gethostname(),
+        host=host or host_name(),
         allocated_cpus=cpus,
         allocated_memory_bytes=memory,
     )

@@ -14,20 +14,48 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from wattprint.tracking.groups import host_name
 
 JOURNAL_DIR = ".wattprint"
 SUFFIX = ".journal.json"
 
 
+def _procfs_start(pid: int) -> float | None:
+    """Return when ``pid`` started (epoch s) from procfs, as psutil computes it; None if gone.
+
+    Its 22nd ``stat`` field (clock ticks after boot) over the tick rate, plus
+    the boot time (``btime`` in ``/proc/stat``).
+
+    Raises:
+        OSError: procfs cannot be read here (not Linux).
+        ValueError: a file is not as procfs writes it.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    ticks = int(raw[raw.rindex(b")") + 2 :].split()[19])
+    with open("/proc/stat", "rb") as f:
+        for line in f:
+            if line.startswith(b"btime "):
+                return int(line.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
+    raise ValueError("no btime in /proc/stat")
+
+
 def _process_start(pid: int) -> float | None:
     """Return when process ``pid`` started (epoch s), or None if it does not exist."""
-    import psutil
+    if os.path.isdir("/proc/self"):
+        try:
+            return _procfs_start(pid)
+        except (OSError, ValueError, IndexError):
+            pass
+    import psutil  # no procfs here
 
     try:
         return float(psutil.Process(pid).create_time())
@@ -35,8 +63,7 @@ def _process_start(pid: int) -> float | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
+class JournalEntry(NamedTuple):  # a named tuple: cheaper to define than a dataclass
     """A journal found on disk.
 
     Attributes:
@@ -61,7 +88,7 @@ class JournalEntry:
 
     def process_is_alive(self) -> bool:
         """Tell whether the process that wrote the journal still runs (same host only)."""
-        if self.host != socket.gethostname():
+        if self.host != host_name():
             return True  # another host's process: it cannot be checked from here
         started = _process_start(self.pid)
         return started is not None and abs(started - self.process_start_s) < 1.0
@@ -83,7 +110,7 @@ class Journal:
         self.outputs = outputs
         self._pid = os.getpid()
         self._start = _process_start(self._pid) or time.time()
-        self._host = socket.gethostname()
+        self._host = host_name()
 
     def write(self, result: dict[str, Any]) -> None:
         """Write the run so far, atomically.

@@ -29,11 +29,11 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from wattprint.results import Status
-from wattprint.tracking.journal import JOURNAL_DIR, Journal
-from wattprint.tracking.recovery import recover
+if TYPE_CHECKING:
+    from wattprint.results import Status
+    from wattprint.tracking.journal import Journal
 
 logger = logging.getLogger("wattprint")
 
@@ -139,6 +139,9 @@ class RunSafety:
         self._journal = None
         self._warned = False
         if outputs:
+            from wattprint.tracking.journal import JOURNAL_DIR, Journal
+            from wattprint.tracking.recovery import recover
+
             try:
                 recover(output_dir)
             except Exception as err:  # recovering old runs must never stop a new one

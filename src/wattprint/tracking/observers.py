@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from wattprint.errors import ConfigError
-from wattprint.results import RunResult, TaskResult
 from wattprint.sinks.base import Observer, RunStart, Sink
+
+if TYPE_CHECKING:
+    from wattprint.results import RunResult, TaskResult
 
 logger = logging.getLogger("wattprint")
 

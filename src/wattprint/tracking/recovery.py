@@ -13,18 +13,19 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wattprint.errors import DataError
-from wattprint.records.read import read_records
-from wattprint.records.run_dict import run_from_dict
-from wattprint.results import RunResult
-from wattprint.sinks.base import Sink
 from wattprint.tracking.journal import (
     JOURNAL_DIR,
     JournalEntry,
     read_journals,
     remove_stale_temporaries,
 )
+
+if TYPE_CHECKING:  # the record's machinery loads only when there is a run to recover
+    from wattprint.results import RunResult
+    from wattprint.sinks.base import Sink
 
 logger = logging.getLogger("wattprint")
 
@@ -43,6 +44,8 @@ def _file_sink(name: str, path: Path) -> Sink | None:
 
 def _holds(path: Path, run_id: str) -> bool:
     """Tell whether an output file (or a file written beside it) already has the run."""
+    from wattprint.records.read import read_records
+
     candidates = [path, *path.parent.glob(f"{path.stem}.wattprint-*{path.suffix}")]
     for candidate in candidates:
         if not candidate.is_file():
@@ -85,6 +88,8 @@ def _claimed(path: Path) -> Iterator[bool]:
 
 def _recover_one(entry: JournalEntry) -> RunResult | None:
     """Write one killed run to its outputs as ``crashed``; return it, or None if it failed."""
+    from wattprint.records.run_dict import run_from_dict
+
     data = dict(entry.result)
     data["status"] = "crashed"
     try:

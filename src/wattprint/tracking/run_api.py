@@ -21,17 +21,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from wattprint.advice.prediction import Prediction, Progress, predict
 from wattprint.errors import ConfigError, WattprintError
-from wattprint.impact.uncertainty import INTENSITY_BANDS
-from wattprint.results import TaskResult
-from wattprint.tracking.budgets import BudgetWatch
-from wattprint.tracking.observers import Observers
 
 if TYPE_CHECKING:
+    from wattprint.advice.prediction import Prediction, Progress
     from wattprint.grid.plan import GridPlan
+    from wattprint.results import TaskResult
     from wattprint.tracking.active_run import ActiveRun
+    from wattprint.tracking.budgets import BudgetWatch
     from wattprint.tracking.meter import Totals
+    from wattprint.tracking.observers import Observers
 
 
 class RunApi:
@@ -63,8 +62,9 @@ class RunApi:
             active = self._active
             if active is None:
                 raise WattprintError("start_task() needs a running tracker")
-            self._check_budget(active, active.reading())
-            active.open_task(name)
+            now = active.reading()  # one reading: the budget's, and the task's start
+            self._check_budget(active, now)
+            active.open_task(name, now)
 
     def stop_task(self, name: str) -> TaskResult:
         """Close the task ``name`` and return what it cost.
@@ -174,6 +174,9 @@ class RunApi:
             ConfigError: ``done`` or ``total`` out of order or not numbers.
             WattprintError: the tracker is not running.
         """
+        from wattprint.advice.prediction import Progress, predict
+        from wattprint.impact.uncertainty import INTENSITY_BANDS
+
         with self._lock:
             active = self._active
             if active is None:

@@ -35,12 +35,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from wattprint.errors import WattprintError
-from wattprint.results import RunResult
 from wattprint.tracking.cgroup import CgroupTree, RunCgroup, create_run_cgroup
-from wattprint.tracking.tracker import Tracker
 from wattprint.tracking.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from wattprint.results import RunResult
+    from wattprint.tracking.tracker import Tracker
 
 SI_KERNEL = 0x80
 """``si_code`` of a signal raised by the kernel (e.g. the terminal's Ctrl-C)."""
@@ -64,18 +67,26 @@ PR_SET_PDEATHSIG = 1
 """prctl(2) option: the signal a process gets when its parent dies (Linux)."""
 
 
-def _own_group_dying_with_parent() -> None:  # pragma: no cover - runs in the child
-    """In the child: take a process group of its own, and end with wattprint.
+def _own_group_dying_with_parent() -> Callable[[], None]:
+    """Return the child's step that takes a process group of its own and ends with wattprint.
 
     Out of wattprint's group, a supervisor's kill of that group would miss the
-    command; SIGTERM on wattprint's death keeps it from being left behind.
+    command; SIGTERM on wattprint's death keeps it from being left behind. The
+    ``prctl`` call is found here, in the parent: the child only calls it
+    between its fork and its exec.
     """
-    os.setpgrp()
+    prctl: Callable[[int, int], object] | None = None
     if sys.platform.startswith("linux"):
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def step() -> None:  # pragma: no cover - runs in the child
+        os.setpgrp()
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return step
 
 
 def _spawn(
@@ -86,7 +97,7 @@ def _spawn(
     if cgroup is not None:
         steps.append(cgroup.join_from_child)
     if own_group:
-        steps.append(_own_group_dying_with_parent)
+        steps.append(_own_group_dying_with_parent())
     if not steps:
         return subprocess.Popen(list(command))
 

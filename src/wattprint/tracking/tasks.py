@@ -7,12 +7,14 @@ twice. This module keeps the open windows and the finished tasks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
+import struct
+from typing import TYPE_CHECKING, NamedTuple
 
 from wattprint.errors import ConfigError
-from wattprint.results import TaskResult
-from wattprint.tracking.meter import Totals
+from wattprint.tracking.totals import Totals, difference
+
+if TYPE_CHECKING:
+    from wattprint.results import TaskResult
 
 
 class Window(NamedTuple):
@@ -22,16 +24,51 @@ class Window(NamedTuple):
     started_wall_s: float
 
 
-Ended = tuple[str, Window, Totals]
-"""A finished task whose result was not asked for yet: its name and two readings."""
+Ended = tuple[str, bytes]
+"""A finished task whose result was not asked for yet: its name and its two readings,
+reduced to what they measured (see :func:`pack_ended`)."""
+
+_FIGURES = struct.Struct("<10d")
+"""When the task started (wall clock), then its totals' nine figures, as 8-byte floats."""
+_HOUR = struct.Struct("<2d")
 
 
-@dataclass(slots=True)
+def pack_ended(opened: Window, end: Totals) -> bytes:
+    """Return the figures of the task ``opened`` ... ``end``, packed (about 130 bytes).
+
+    A task may run for a long time in a long run: it keeps its energy, times
+    and hourly energy between its two readings (their difference, in
+    :func:`unpack_ended`), not the readings nor a result, until asked for.
+    """
+    d = difference(end, opened.totals)
+    hours = d.hourly_j
+    return _FIGURES.pack(
+        opened.started_wall_s, d.monotonic_s, d.cpu_j, d.gpu_j, d.ram_j, d.busy_s,
+        d.cpu_total_s, d.ram_used_byte_s, d.ram_machine_byte_s, d.cpu_idle_unattributed_j,
+    ) + b"".join(_HOUR.pack(hour, energy) for hour, energy in hours)  # fmt: skip
+
+
+def unpack_ended(packed: bytes) -> tuple[float, Totals]:
+    """Return when a task packed by :func:`pack_ended` started (epoch s) and what it measured."""
+    started, *figures = _FIGURES.unpack_from(packed)
+    hours = tuple(
+        (int(hour), energy) for hour, energy in _HOUR.iter_unpack(packed[_FIGURES.size :])
+    )
+    duration, cpu_j, gpu_j, ram_j, busy_s, total_s, ram_byte_s, machine_byte_s, idle_j = figures
+    return started, Totals(
+        duration, cpu_j, gpu_j, ram_j, busy_s, total_s, ram_byte_s, machine_byte_s,
+        hourly_j=hours, cpu_idle_unattributed_j=idle_j,
+    )  # fmt: skip
+
+
 class Tasks:
     """The open task windows by name, and the finished tasks in order."""
 
-    open_windows: dict[str, Window] = field(default_factory=dict)
-    done: list[TaskResult | Ended] = field(default_factory=list)
+    __slots__ = ("open_windows", "done")
+
+    def __init__(self) -> None:
+        self.open_windows: dict[str, Window] = {}
+        self.done: list[TaskResult | Ended] = []
 
     def names(self) -> list[str]:
         """Return the names of the open tasks, oldest first."""

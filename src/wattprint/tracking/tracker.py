@@ -17,32 +17,31 @@ import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from wattprint.advice.prediction import Progress
 from wattprint.errors import ConfigError, WattprintError
-from wattprint.grid.plan import GridPlan, default_tables, plan_grid
-from wattprint.grid.timeline import IntensityTimeline, live_for
-from wattprint.power.discovery import Discovery
-from wattprint.records.run_dict import run_to_dict
-from wattprint.results import RunResult, Status
+from wattprint.grid.plan import GridPlan, plan_grid
+from wattprint.grid.request import live_for
 from wattprint.settings.resolve import UNSET, Settings, Unset, resolve_settings
-from wattprint.sinks.base import Sink
-from wattprint.sinks.csv_file import CsvSink
-from wattprint.sinks.server import server_sinks
-from wattprint.tracking.active_run import ActiveRun, now_utc
-from wattprint.tracking.assemble import ResultBuilder
-from wattprint.tracking.budgets import BudgetWatch, OnBudget, budget_watch
-from wattprint.tracking.cgroup import CgroupTree
 from wattprint.tracking.clock import Clock, SystemClock
 from wattprint.tracking.grid_request import request_from
-from wattprint.tracking.groups import RunGroup, detect_group, discover_for_run
+from wattprint.tracking.groups import RunGroup, detect_group
 from wattprint.tracking.lifecycle import RunSafety
-from wattprint.tracking.meter import Meter
 from wattprint.tracking.observers import Observer, Observers, RunStart
-from wattprint.tracking.process_tree import ProcessTree
 from wattprint.tracking.run_api import RunApi
+
+if TYPE_CHECKING:  # what a run needs is loaded at its first start
+    from wattprint.advice.prediction import Progress
+    from wattprint.grid.timeline import IntensityTimeline
+    from wattprint.power.discovery import Discovery
+    from wattprint.results import RunResult, Status
+    from wattprint.sinks.base import Sink
+    from wattprint.tracking.active_run import ActiveRun
+    from wattprint.tracking.assemble import ResultBuilder
+    from wattprint.tracking.budgets import BudgetWatch, OnBudget
+    from wattprint.tracking.cgroup import CgroupTree
+    from wattprint.tracking.meter import Meter
 
 logger = logging.getLogger("wattprint")
 
@@ -166,8 +165,14 @@ class Tracker(RunApi):
         self._cgroup_tree: CgroupTree | None = None
         self.group: RunGroup | None = detect_group(self._env)
         self.clock: Clock = clock if clock is not None else SystemClock()
-        out: list[Sink] = [*server_sinks(self.settings)]
+        out: list[Sink] = []
+        if self.settings.server_url:
+            from wattprint.sinks.server import server_sinks
+
+            out += server_sinks(self.settings)
         if self.settings.save_to_file:
+            from wattprint.sinks.csv_file import CsvSink
+
             out.append(CsvSink(self.settings.output_dir / self.settings.output_file))
         self._observers = Observers([*out, *sinks, *observers])
         self._discovery: Discovery | None = discovery
@@ -221,6 +226,8 @@ class Tracker(RunApi):
     def discovery(self) -> Discovery:
         """The power sources of this machine, probed on first use."""
         if self._discovery is None:
+            from wattprint.tracking.groups import discover_for_run
+
             self._discovery = discover_for_run(
                 self.settings,
                 self._env,
@@ -243,6 +250,10 @@ class Tracker(RunApi):
 
     def start(self) -> Tracker:
         """Start a new run (a stopped tracker starts a fresh one) and return self."""
+        from wattprint.tracking.active_run import begin_run
+        from wattprint.tracking.budgets import budget_watch
+        from wattprint.tracking.process_tree import ProcessTree
+
         with self._lock:
             if self._active is not None:
                 self._warn_once("start", "start() called on a running tracker; ignored")
@@ -252,30 +263,21 @@ class Tracker(RunApi):
             tree = None
             if self.settings.mode == "process":
                 tree = self._cgroup_tree or ProcessTree(self.pid, root_is_new=self._root_is_new)
-            clock = self.clock
-            meter = Meter(
-                self.discovery,
-                tree=tree,
-                clock_s=clock.monotonic_s(),
-                wall_s=clock.wall_s(),
-                defer_baseline=True,
-            )
-            active = self._active = ActiveRun(
-                meter,
-                clock,
-                builder=self._builder,
-                timeline=IntensityTimeline(self.grid, default_tables(), *self._live),
-                interval_s=self.settings.interval_s,
-                checkpoint_s=self.settings.checkpoint_s,
-                on_checkpoint=self._checkpoint,
-            )
+            active = self._active = begin_run(
+                self.discovery, tree, self.clock, builder=self._builder, plan=self.grid,
+                live=self._live, interval_s=self.settings.interval_s,
+                checkpoint_s=self.settings.checkpoint_s, on_checkpoint=self._checkpoint,
+            )  # fmt: skip
             self._run_id = active.run_id
             self._progress = []
             self._budgets = budget_watch(self.settings)
             self._safety.begin(active.run_id, self.settings.output_dir, self.sinks)
-            # Journaled at once: a run killed before its first checkpoint is recovered too.
-            first = run_to_dict(active.result(active.window.totals, "running"))
-            self._safety.checkpoint(first, run_id=active.run_id)
+            if self._safety.journaling:
+                # Journaled at once: a run killed before its first checkpoint is recovered too.
+                from wattprint.records.run_dict import run_to_dict
+
+                first = run_to_dict(active.result(active.window.totals, "running"))
+                self._safety.checkpoint(first, run_id=active.run_id)
             self._observers.start(self._start_info(active))
             return self
 
@@ -298,6 +300,8 @@ class Tracker(RunApi):
             return  # nothing would be written: build nothing
         if self._active is not active:
             return
+        from wattprint.records.run_dict import run_to_dict
+
         interim = active.result(active.sampler.latest, "running")
         self._safety.checkpoint(run_to_dict(interim), run_id=active.run_id)
         if self._active is active:
@@ -362,6 +366,8 @@ class Tracker(RunApi):
                 self._observers.task_end(active.close_task(name, end))
             result = active.result(end, status)
             if self._notes:
+                from dataclasses import replace
+
                 notes = (*result.methodology.notes, *self._notes)
                 result = replace(result, methodology=replace(result.methodology, notes=notes))
             self._active = None
@@ -392,6 +398,9 @@ class Tracker(RunApi):
         self.stop("completed" if exc_type is None else "interrupted")
 
     def _builder(self, run_id: str, meter: Meter, timeline: IntensityTimeline) -> ResultBuilder:
+        from wattprint.tracking.active_run import now_utc
+        from wattprint.tracking.assemble import ResultBuilder
+
         return ResultBuilder(
             settings=self.settings, plan=self.grid, timeline=timeline, meter=meter, pid=self.pid,
             run_id=run_id, group=self.group, counts_host=self.counts_host,

@@ -10,7 +10,6 @@ its cgroup CPU quota (``cpu.max`` in cgroup v2, ``cpu.cfs_quota_us`` /
 from __future__ import annotations
 
 import os
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +90,9 @@ def _brand_and_sockets(cpuinfo: Path) -> tuple[str, int, int]:
             packages.add(value.strip())
         elif key in ("Hardware", "Model") and not brand:
             brand = value.strip()
-    if not brand:
+    if not brand:  # no brand in /proc/cpuinfo: ask the platform (may run ``uname -p``)
+        import platform
+
         brand = platform.processor() or platform.machine() or "unknown CPU"
     return brand, max(1, len(packages)), processors
 

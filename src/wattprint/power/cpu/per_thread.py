@@ -39,7 +39,8 @@ from wattprint.power.cpu.tdp import TdpModelSource
 from wattprint.power.cpu.virtual import CpuIds
 from wattprint.tables import read_table
 
-_N_CORE = re.compile(r"\b(\d+)[- ]core\b", re.IGNORECASE)
+_N_CORE = r"(?i)\b(\d+)[- ]core\b"
+"""A core count in a brand string (compiled on first use)."""
 DEFAULT_THREADS_PER_CORE = 2
 """Threads per core assumed when cpuinfo does not say (2-way SMT, the server norm)."""
 
@@ -53,7 +54,7 @@ def default_chip_threads() -> int:
 
 def brand_cores(brand: str) -> int | None:
     """Return the core count a brand string states (``... 64-Core Processor``), or None."""
-    found = _N_CORE.search(brand)
+    found = re.search(_N_CORE, brand)
     return int(found.group(1)) if found and int(found.group(1)) > 0 else None
 
 
