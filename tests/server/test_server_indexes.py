@@ -14,6 +14,7 @@ def _indexes(engine: Any, schema: str | None) -> set[str]:
 def test_runs_are_indexed_by_project_and_start(app: Any, db_target: tuple[str, str | None]) -> None:
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     from wattprint.server.db import MIGRATIONS_DIR
 
@@ -24,10 +25,11 @@ def test_runs_are_indexed_by_project_and_start(app: Any, db_target: tuple[str, s
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["schema"] = schema
+    before = ScriptDirectory.from_config(config).get_revision("0004_page_indexes").down_revision
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.downgrade(config, "0003_run_ranges")
+            command.downgrade(config, str(before))
         down = _indexes(engine, schema)
     finally:
         with engine.begin() as conn:
