@@ -26,9 +26,9 @@ import json
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 from wattprint.errors import DataError
 from wattprint.records.codecarbon import TASK_MARKER, codecarbon_record, codecarbon_task
@@ -37,11 +37,17 @@ from wattprint.records.csv_form import wattprint_record
 from wattprint.records.fields import Fields
 from wattprint.records.jsonl_form import json_record
 from wattprint.records.record import RunRecord, TaskRecord
+from wattprint.records.rows import RunRow, row_reader
 from wattprint.records.run_dict import SCHEMA
 
 logger = logging.getLogger("wattprint")
 
 _T = TypeVar("_T")
+_Convert = Callable[[Sequence[str], str], dict[str, object]]
+_Make = Callable[[list[str], str], _T]
+"""Makes what a row of a CSV file is read into, from its cells and origin (``path:line``)."""
+_Maker = Callable[[Path, list[str], _Convert], _Make[_T]]
+"""Returns how the rows of a CSV file with this header are read (or raises DataError)."""
 
 OnDamaged = Callable[[DataError], None]
 """Called with the error of each damaged record that is skipped."""
@@ -131,6 +137,27 @@ def read_records(path: Path, *, on_damaged: OnDamaged | None = None) -> Iterator
             format, or (without ``on_damaged``) has a damaged record; the
             message names the file and, for a record, its line.
     """
+    return cast("Iterator[RunRecord]", _read(path, on_damaged, _run_maker))
+
+
+def read_runs(path: Path, *, on_damaged: OnDamaged | None = None) -> Iterator[RunRecord | RunRow]:
+    """Yield the runs of one file as :func:`read_records` does; wattprint CSV rows as RunRows.
+
+    A :class:`~wattprint.records.rows.RunRow` carries the figures that
+    differ from run to run and a key for the rest, and builds its whole
+    record when asked (:meth:`~wattprint.records.rows.RunRow.record`): a
+    report counts most runs of a large file without building their records.
+    The same rows are damaged, with the same errors, as for :func:`read_records`.
+
+    Raises:
+        DataError: as :func:`read_records`.
+    """
+    return _read(path, on_damaged, _row_maker)
+
+
+def _read(
+    path: Path, on_damaged: OnDamaged | None, maker: _Maker[RunRecord | RunRow]
+) -> Iterator[RunRecord | RunRow]:
     damaged = on_damaged or _raise
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below, around the generator's life
@@ -146,7 +173,7 @@ def read_records(path: Path, *, on_damaged: OnDamaged | None = None) -> Iterator
                 lines.push_back(lines.taken[-1:])
                 yield from _jsonl_records(path, lines, damaged)
             else:
-                yield from _csv_records(path, lines, damaged, _run_maker)
+                yield from _csv_records(path, lines, damaged, maker)
         except OSError as err:
             raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
 
@@ -158,16 +185,27 @@ def _first_line(path: Path, lines: _Lines) -> str:
     raise DataError(f"{path}: the file is empty; expected an emissions.csv or JSON lines")
 
 
-def _run_maker(path: Path, header: list[str]) -> Callable[[Fields], RunRecord]:
+def _run_maker(path: Path, header: list[str], convert: _Convert) -> _Make[RunRecord]:
     """Return how a row of this CSV file becomes a run record."""
     if MARKER in header:
-        return wattprint_record
+        return lambda cells, origin: wattprint_record(_Converted(origin, convert(cells, origin)))
     if TASK_MARKER in header:
         raise DataError(
             f"{path}: a CodeCarbon task file (its rows are tasks of a run, not runs): read "
             "the folder that holds it with its emissions.csv, e.g. wattprint report DIR"
         )
-    return lambda f: codecarbon_record(f, len(header))
+    columns = len(header)
+    return lambda cells, origin: codecarbon_record(
+        _Converted(origin, convert(cells, origin)), columns
+    )
+
+
+def _row_maker(path: Path, header: list[str], convert: _Convert) -> _Make[RunRecord | RunRow]:
+    """Return how a row of this CSV file becomes a RunRow (wattprint's CSV) or a run record."""
+    make = _run_maker(path, header, convert)
+    if MARKER in header and len(set(header)) == len(header):
+        return row_reader(header, make)
+    return make
 
 
 def read_codecarbon_tasks(
@@ -194,11 +232,13 @@ def read_codecarbon_tasks(
         yield from _csv_records(path, lines, damaged, _task_maker)
 
 
-def _task_maker(path: Path, header: list[str]) -> Callable[[Fields], tuple[str | None, TaskRecord]]:
+def _task_maker(
+    path: Path, header: list[str], convert: _Convert
+) -> _Make[tuple[str | None, TaskRecord]]:
     """Return how a row of CodeCarbon's task file becomes ``(run id, task)``."""
     if TASK_MARKER not in header or MARKER in header:
         raise DataError(f"{path}: not a CodeCarbon task file (no {TASK_MARKER} column)")
-    return codecarbon_task
+    return lambda cells, origin: codecarbon_task(_Converted(origin, convert(cells, origin)))
 
 
 def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[RunRecord]:
@@ -232,12 +272,7 @@ def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[Ru
         yield record
 
 
-def _csv_records(
-    path: Path,
-    lines: _Lines,
-    damaged: OnDamaged,
-    maker: Callable[[Path, list[str]], Callable[[Fields], _T]],
-) -> Iterator[_T]:
+def _csv_records(path: Path, lines: _Lines, damaged: OnDamaged, maker: _Maker[_T]) -> Iterator[_T]:
     try:
         header = [h.strip() for h in next(csv.reader([lines.taken[-1][1]]))]
     except csv.Error as err:
@@ -248,37 +283,38 @@ def _csv_records(
             f"{path}:{lines.taken[-1][0]}: not an emissions.csv: the header lacks "
             f"{', '.join(missing)} (expected wattprint's or CodeCarbon's columns, or JSON lines)"
         )
-    make = maker(path, header)
-    convert = row_converter(header)
+    make = maker(path, header, row_converter(header))
+    fields = len(header)
+    at = f"{path}:"
+    taken = lines.taken
     reader = csv.reader(lines)
     while True:
-        lines.taken.clear()
+        taken.clear()
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as err:
-            origin = f"{path}:{lines.taken[0][0]}" if lines.taken else str(path)
-            lines.push_back(lines.taken[1:])
+            origin = f"{at}{taken[0][0]}" if taken else str(path)
+            lines.push_back(taken[1:])
             damaged(DataError(f"{origin}: damaged CSV ({err})"))
             continue
-        if not any(cell.strip() for cell in row):
-            continue
-        taken = list(lines.taken)
-        origin = f"{path}:{taken[0][0]}"
-        if any(number in lines.bad for number, _ in taken):
+        if not "".join(row).strip():
+            continue  # no cell holds anything but white space
+        origin = f"{at}{taken[0][0]}"
+        if lines.bad and any(number in lines.bad for number, _ in taken):
             continue  # already reported as not UTF-8
-        if len(row) != len(header):
+        if len(row) != fields:
             lines.push_back(taken[1:])  # a cut-off row may have swallowed the lines after it
             damaged(
                 DataError(
-                    f"{origin}: the row has {len(row)} fields, the header {len(header)} "
+                    f"{origin}: the row has {len(row)} fields, the header {fields} "
                     "(a damaged or cut-off row)"
                 )
             )
             continue
         try:
-            record = make(_Converted(origin, convert(row, origin)))
+            record = make(row, origin)
         except DataError as err:
             damaged(err)
             continue

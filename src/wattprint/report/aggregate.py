@@ -21,6 +21,8 @@ from wattprint.impact.carbon import emissions_kg
 from wattprint.impact.equivalents import equivalents
 from wattprint.impact.sci import Sci, sci
 from wattprint.records.record import COMPONENTS, RunRecord
+from wattprint.records.rows import RunRow
+from wattprint.report.counting import Figures, Profile, figures_of, profile_of, row_figures
 from wattprint.report.model import (
     REPORT_SCHEMA,
     RUNS_LISTED,
@@ -38,6 +40,9 @@ _SUMS = ("duration", "it_energy", "energy", "emissions", *(f"{c}_energy" for c i
 _KNOWN = ("water", "embodied", "units")
 _BOUNDS = ("energy_kwh_low", "energy_kwh_high", "emissions_kg_low", "emissions_kg_high")
 
+PROFILES_KEPT = 10_000
+"""The most row keys a report keeps the profile of; a run of another is counted from its record."""
+
 
 class _Component:
     __slots__ = ("details", "flags", "methods")
@@ -48,8 +53,24 @@ class _Component:
         self.details: set[str] = set()
 
 
+class _Alike:
+    """The profile of a row key, and how many of its runs are counted but not yet added."""
+
+    __slots__ = ("pending", "profile")
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.pending = 0
+
+
 class Aggregate:
     """The report's figures over the runs added so far.
+
+    Each run adds its profile and its figures (:mod:`wattprint.report.counting`).
+    The profile of runs read as rows of one key is added once for all of
+    them, when the report is made or a run is next added from its record:
+    each value is still kept where it was first seen, so the report is the
+    one adding run after run from their records would make.
 
     Args:
         listed: the most runs kept for the runs table (and their tasks).
@@ -73,73 +94,109 @@ class Aggregate:
         self._places: dict[tuple[object, ...], RunLine] = {}
         self._training: RunFigures | None = None
         self._inference: RunFigures | None = None
+        self._alike: dict[object, _Alike] = {}
+        self._waiting: list[_Alike] = []
+        s = self._sums
+        self._totals = tuple(s[n].append for n in ("duration", "it_energy", "energy", "emissions"))
+        self._energies = tuple(s[f"{name}_energy"].append for name in COMPONENTS)
 
     def add(self, record: RunRecord) -> None:
-        """Count one run."""
+        """Count one run, from its record."""
+        if self._waiting:
+            self._add_waiting()
         line = run_line(record)
         self.runs += 1
         if len(self.lines) < self.listed:
             self.records.append(record)
             self.lines.append(line)
-        self.tally.add(record, line)
-        self._add_figures(record)
-        if line.counted:
-            self._add_counted(record, line)
+        profile = profile_of(record, line)
+        self._add_profile(profile, 1)
+        self._count(profile, figures_of(record, line))
 
-    def _add_figures(self, r: RunRecord) -> None:
-        """Keep the runs the parity advice compares: the largest training and inference runs."""
-        figures = RunFigures(
-            r.energy_kwh or 0.0, r.emissions_kg or 0.0, r.units or 0.0, r.unit or ""
-        )
-        if figures.energy_kwh > 0 and figures.units > 0:
-            if self._inference is None or figures.units > self._inference.units:
-                self._inference = figures
-        elif figures.energy_kwh > 0 and (
-            self._training is None or figures.energy_kwh > self._training.energy_kwh
+    def add_row(self, row: RunRow) -> None:
+        """Count one run from its row: from its record when it is listed, else from the row."""
+        if len(self.lines) < self.listed or (row.duration_s is not None and row.duration_s < 0):
+            self.add(row.record())  # a negative duration: no embodied share, unlike its key's
+            return
+        alike = self._alike.get(row.key)
+        if alike is None:
+            if len(self._alike) >= PROFILES_KEPT:
+                self.add(row.record())
+                return
+            record = row.record()
+            line = run_line(record)
+            alike = self._alike[row.key] = _Alike(profile_of(record, line))
+            figures = figures_of(record, line)
+        else:
+            figures = row_figures(row, alike.profile)
+        self.runs += 1
+        if not alike.pending:
+            self._waiting.append(alike)
+        alike.pending += 1
+        self._count(alike.profile, figures)
+
+    def _add_waiting(self) -> None:
+        for alike in self._waiting:
+            self._add_profile(alike.profile, alike.pending)
+            alike.pending = 0
+        self._waiting.clear()
+
+    def _add_profile(self, p: Profile, runs: int) -> None:
+        """Add what ``runs`` runs of profile ``p`` add beside their figures."""
+        self.tally.add(p.entries, runs)
+        if not p.entries.counted:
+            return
+        for tally, (method, flagged, flag, detail) in zip(
+            self._components.values(), p.components, strict=True
         ):
-            self._training = figures
+            tally.methods.add(method)
+            if flagged:
+                tally.flags.add(flag)
+            if detail:
+                tally.details.add(detail)
+        self._declared[p.declared] = None
+        if p.declared is not None:
+            self._with_units += runs
+        self._places.setdefault(p.place_key, p.line)
 
-    def _add_counted(self, record: RunRecord, line: RunLine) -> None:
+    def _count(self, p: Profile, f: Figures) -> None:
+        """Add one run's figures (in the order the runs are counted)."""
+        energy, units = f.recorded_energy_kwh or 0.0, f.units or 0.0
+        if energy > 0 and units > 0:  # the runs the parity advice compares
+            if self._inference is None or units > self._inference.units:
+                self._inference = RunFigures(energy, f.recorded_emissions_kg or 0.0, units, p.unit)
+        elif energy > 0 and (self._training is None or energy > self._training.energy_kwh):
+            self._training = RunFigures(energy, f.recorded_emissions_kg or 0.0, units, p.unit)
+        if not p.entries.counted:
+            return
         self.counted += 1
-        sums = self._sums
-        sums["duration"].append(line.duration_s or 0.0)
-        sums["it_energy"].append(line.it_energy_kwh or 0.0)
-        sums["energy"].append(line.energy_kwh or 0.0)
-        sums["emissions"].append(line.emissions_kg or 0.0)
-        for known, value in (
-            ("water", line.water_l),
-            ("embodied", line.embodied.embodied_kg if line.embodied else None),
+        self.tally.count(p.entries, f.parts, f.it_energy_kwh)
+        duration, it_energy, energy_sum, emissions = self._totals
+        duration(f.duration_s or 0.0)
+        it_energy(f.it_energy_kwh or 0.0)
+        energy_sum(f.energy_kwh or 0.0)
+        emissions(f.emissions_kg or 0.0)
+        if f.water_l is not None:
+            self._sums["water"].append(f.water_l)
+        if f.embodied_kg is not None:
+            self._sums["embodied"].append(f.embodied_kg)
+        for bound, value in zip(
+            self._bounds.values(),
+            (f.energy_kwh_low, f.energy_kwh_high, f.emissions_kg_low, f.emissions_kg_high),
+            strict=True,
         ):
-            if value is not None:
-                sums[known].append(value)
-        for bound in _BOUNDS:
-            value = getattr(line, bound)
             if value is None:
                 self._bound_unknown = True
             else:
-                self._bounds[bound].append(value)
-        if line.started_at and (self._first is None or line.started_at < self._first):
-            self._first = line.started_at
-        if line.ended_at and (self._last is None or line.ended_at > self._last):
-            self._last = line.ended_at
-        for name, tally in self._components.items():
-            sums[f"{name}_energy"].append(getattr(line.inputs, f"{name}_energy_kwh") or 0.0)
-            c = record.component(name)
-            tally.methods.add(c.method if c and c.method else "unknown")
-            if not (c and c.method == "none"):
-                tally.flags.add(c.measured if c else None)
-            if c and c.detail:
-                tally.details.add(c.detail)
-        self._declared[line.inputs.unit if line.inputs.units else None] = None
-        if line.inputs.units:
-            self._with_units += 1
-            sums["units"].append(line.inputs.units)
-        place = line.place
-        key = (
-            place.country_iso3, place.country_name, place.region,
-            place.cloud_provider, place.cloud_region,
-        )  # fmt: skip
-        self._places.setdefault(key, line)
+                bound.append(value)
+        if f.started_at and (self._first is None or f.started_at < self._first):
+            self._first = f.started_at
+        if f.ended_at and (self._last is None or f.ended_at > self._last):
+            self._last = f.ended_at
+        for append, value in zip(self._energies, f.inputs, strict=True):
+            append(value or 0.0)
+        if f.units:
+            self._sums["units"].append(f.units)
 
     def _known(self, name: str) -> float | None:
         values = self._sums[name]
@@ -257,6 +314,8 @@ class Aggregate:
         top: int,
     ) -> Report:
         """Return the report over the runs added (as :func:`build_report` describes it)."""
+        if self._waiting:
+            self._add_waiting()
         totals = self.totals()
         per_unit, per_unit_note = self.per_unit(totals)
         what_if = what_if_of(tuple(self._places.values()), totals, top=top)

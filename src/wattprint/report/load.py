@@ -14,8 +14,9 @@ from pathlib import Path
 
 from wattprint.errors import DataError
 from wattprint.records.folder import attach_tasks, read_task_files, split_inputs
-from wattprint.records.read import OnDamaged, read_records
+from wattprint.records.read import OnDamaged, read_records, read_runs
 from wattprint.records.record import RunRecord
+from wattprint.records.rows import RunRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +173,12 @@ class RepeatedRun(Exception):
 class RunStream:
     """The runs of some files that match the filters, read one at a time and not kept.
 
-    Iterate once; then :meth:`check` raises what :func:`select` would when no
-    run matches. A run id found twice raises :class:`RepeatedRun` while
-    iterating (which record to keep is known only once every file is read:
-    :func:`load_runs` and :func:`select` then do the work).
+    Each run is a record, or a row of wattprint's CSV
+    (:func:`~wattprint.records.read.read_runs`). Iterate once; then
+    :meth:`check` raises what :func:`select` would when no run matches. A
+    run id found twice raises :class:`RepeatedRun` while iterating (which
+    record to keep is known only once every file is read: :func:`load_runs`
+    and :func:`select` then do the work).
 
     Args:
         run_files: the emissions files (not CodeCarbon's task files).
@@ -203,7 +206,7 @@ class RunStream:
         self._projects: set[str] = set()
         self._groups: set[str] = set()
 
-    def __iter__(self) -> Iterator[RunRecord]:
+    def __iter__(self) -> Iterator[RunRecord | RunRow]:
         seen: set[str] = set()
         project, group = self._project, self._group
         for path in self.paths:
@@ -216,7 +219,7 @@ class RunStream:
                     self._on_damaged(err)
 
             read = 0
-            for run in read_records(Path(path), on_damaged=note):
+            for run in read_runs(Path(path), on_damaged=note):
                 read += 1
                 if run.run_id is not None:
                     if run.run_id in seen:
