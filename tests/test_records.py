@@ -13,6 +13,7 @@ import errno
 import inspect
 import logging
 import os
+import random
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -31,7 +32,7 @@ from wattprint.records.columns import (
 )
 from wattprint.records.csv_form import row_of
 from wattprint.records.jsonl_form import json_record, water_source_of
-from wattprint.records.read import read_records
+from wattprint.records.read import plain_row, read_records
 from wattprint.records.run_dict import run_to_dict
 from wattprint.report.build import report_from_files
 from wattprint.results import RunResult
@@ -263,3 +264,22 @@ def test_a_real_full_disk_leaves_only_whole_rows(
     assert path.read_bytes().endswith(b"\n")
     assert [r.run_id for r in read_records(path)] == [f"r{i}" for i in range(kept)]
     assert [r.run_id for r in read_records(spare / path.name)] == [f"r{kept}"]
+
+
+def test_a_plain_line_splits_as_the_csv_module_reads_it() -> None:
+    rng = random.Random(11)
+    alphabet = ["a", "7", ",", " ", '"', "\r", "\n", "\0", "é", "\t", ";"]
+    plain = 0
+    for _ in range(20_000):
+        line = "".join(rng.choices(alphabet, k=rng.randint(0, 12))) + rng.choice(("\n", "\r\n", ""))
+        cells = plain_row(line, 8)
+        try:
+            expected = next(csv.reader([line]), [])
+        except csv.Error:
+            assert cells is None, repr(line)
+            continue
+        if cells is not None:
+            plain += 1
+            assert (cells if cells != [""] else []) == expected, repr(line)
+            assert len(line.rstrip("\r\n")) <= 8
+    assert plain > 2000

@@ -334,6 +334,7 @@ def test_bounds_as_plain_numbers_are_the_interval_arithmetic() -> None:
         interval = it_energy_interval(parts).scaled(pue)
         interval = Interval(interval.low, energy, interval.high)
         expected = emissions_interval(interval, average, emissions)
-        bands = [(e, b.low_factor, b.high_factor) for e, b in parts]
-        got = ranges_from(energy, emissions, pue, (None,) * 6, bands)
+        energies = [e for e, _ in parts] + [None]
+        bands = [(b.low_factor, b.high_factor) for _, b in parts] + [(9.0, 9.0)]
+        got = ranges_from(energy, emissions, pue, (None,) * 6, energies, bands)
         assert got == (interval.low, interval.high, expected.low, expected.high)

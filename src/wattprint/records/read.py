@@ -272,6 +272,20 @@ def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[Ru
         yield record
 
 
+def plain_row(line: str, longest: int) -> list[str] | None:
+    """Return the cells of a CSV line that has no quote, no NUL and no line break inside.
+
+    Such a line is its cells joined by commas, so splitting it gives what
+    :func:`csv.reader` gives (with the default dialect), many times faster;
+    None for any other line (quoted cells, a cell longer than ``longest``,
+    :func:`csv.field_size_limit`), which is the csv module's to read.
+    """
+    plain = line.rstrip("\r\n")
+    if '"' in plain or "\r" in plain or "\n" in plain or "\0" in plain or len(plain) > longest:
+        return None
+    return plain.split(",")
+
+
 def _csv_records(path: Path, lines: _Lines, damaged: OnDamaged, maker: _Maker[_T]) -> Iterator[_T]:
     try:
         header = [h.strip() for h in next(csv.reader([lines.taken[-1][1]]))]
@@ -288,18 +302,27 @@ def _csv_records(path: Path, lines: _Lines, damaged: OnDamaged, maker: _Maker[_T
     at = f"{path}:"
     taken = lines.taken
     reader = csv.reader(lines)
+    longest = csv.field_size_limit()
     while True:
         taken.clear()
         try:
-            row = next(reader)
+            line = next(lines)
         except StopIteration:
             return
-        except csv.Error as err:
-            origin = f"{at}{taken[0][0]}" if taken else str(path)
-            lines.push_back(taken[1:])
-            damaged(DataError(f"{origin}: damaged CSV ({err})"))
-            continue
-        if not "".join(row).strip():
+        row = plain_row(line, longest)
+        if row is None:
+            lines.push_back(taken[:])  # the csv module's work
+            taken.clear()
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                origin = f"{at}{taken[0][0]}" if taken else str(path)
+                lines.push_back(taken[1:])
+                damaged(DataError(f"{origin}: damaged CSV ({err})"))
+                continue
+        if not (row and (row[0].strip() or "".join(row).strip())):
             continue  # no cell holds anything but white space
         origin = f"{at}{taken[0][0]}"
         if lines.bad and any(number in lines.bad for number, _ in taken):

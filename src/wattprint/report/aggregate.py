@@ -99,6 +99,9 @@ class Aggregate:
         s = self._sums
         self._totals = tuple(s[n].append for n in ("duration", "it_energy", "energy", "emissions"))
         self._energies = tuple(s[f"{name}_energy"].append for name in COMPONENTS)
+        self._add_water, self._add_embodied = s["water"].append, s["embodied"].append
+        self._add_units = s["units"].append
+        self._add_bounds = tuple(b.append for b in self._bounds.values())
 
     def add(self, record: RunRecord) -> None:
         """Count one run, from its record."""
@@ -161,42 +164,43 @@ class Aggregate:
 
     def _count(self, p: Profile, f: Figures) -> None:
         """Add one run's figures (in the order the runs are counted)."""
-        energy, units = f.recorded_energy_kwh or 0.0, f.units or 0.0
-        if energy > 0 and units > 0:  # the runs the parity advice compares
-            if self._inference is None or units > self._inference.units:
-                self._inference = RunFigures(energy, f.recorded_emissions_kg or 0.0, units, p.unit)
-        elif energy > 0 and (self._training is None or energy > self._training.energy_kwh):
-            self._training = RunFigures(energy, f.recorded_emissions_kg or 0.0, units, p.unit)
+        (duration, it_energy, energy, emissions, water, embodied, *bounds, started, ended,
+         parts, inputs, units, recorded_energy, recorded_emissions) = f  # fmt: skip
+        recorded, declared = recorded_energy or 0.0, units or 0.0
+        if recorded > 0:  # the runs the parity advice compares: largest inference and training
+            if declared > 0:
+                if self._inference is None or declared > self._inference.units:
+                    kg = recorded_emissions or 0.0
+                    self._inference = RunFigures(recorded, kg, declared, p.unit)
+            elif self._training is None or recorded > self._training.energy_kwh:
+                kg = recorded_emissions or 0.0
+                self._training = RunFigures(recorded, kg, declared, p.unit)
         if not p.entries.counted:
             return
         self.counted += 1
-        self.tally.count(p.entries, f.parts, f.it_energy_kwh)
-        duration, it_energy, energy_sum, emissions = self._totals
-        duration(f.duration_s or 0.0)
-        it_energy(f.it_energy_kwh or 0.0)
-        energy_sum(f.energy_kwh or 0.0)
-        emissions(f.emissions_kg or 0.0)
-        if f.water_l is not None:
-            self._sums["water"].append(f.water_l)
-        if f.embodied_kg is not None:
-            self._sums["embodied"].append(f.embodied_kg)
-        for bound, value in zip(
-            self._bounds.values(),
-            (f.energy_kwh_low, f.energy_kwh_high, f.emissions_kg_low, f.emissions_kg_high),
-            strict=True,
-        ):
+        self.tally.count(p.entries, parts, it_energy)
+        add_duration, add_it_energy, add_energy, add_emissions = self._totals
+        add_duration(duration or 0.0)
+        add_it_energy(it_energy or 0.0)
+        add_energy(energy or 0.0)
+        add_emissions(emissions or 0.0)
+        if water is not None:
+            self._add_water(water)
+        if embodied is not None:
+            self._add_embodied(embodied)
+        for add, value in zip(self._add_bounds, bounds, strict=True):
             if value is None:
                 self._bound_unknown = True
             else:
-                bound.append(value)
-        if f.started_at and (self._first is None or f.started_at < self._first):
-            self._first = f.started_at
-        if f.ended_at and (self._last is None or f.ended_at > self._last):
-            self._last = f.ended_at
-        for append, value in zip(self._energies, f.inputs, strict=True):
-            append(value or 0.0)
-        if f.units:
-            self._sums["units"].append(f.units)
+                add(value)
+        if started and (self._first is None or started < self._first):
+            self._first = started
+        if ended and (self._last is None or ended > self._last):
+            self._last = ended
+        for add, value in zip(self._energies, inputs, strict=True):
+            add(value or 0.0)
+        if units:
+            self._add_units(units)
 
     def _known(self, name: str) -> float | None:
         values = self._sums[name]

@@ -23,9 +23,8 @@ from its row adds exactly what its record would.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from wattprint.impact.embodied import embodied_share_kg
 from wattprint.impact.uncertainty import POLLED_INTERVAL_S, band_of
@@ -54,6 +53,7 @@ class Profile:
         band_methods: per component (the record's order), the method its band is of.
         bands: per component, its band's low and high factors; None when
             the band depends on the run's duration (a polled method).
+        fixed_bands: ``bands`` when none depends on the duration, else None.
         embodied_recorded: True when its embodied share is recorded, False
             when the report estimates it, None when it has none.
         embodied_total: of an estimate: the machine's total (kg CO2e), its
@@ -71,6 +71,7 @@ class Profile:
     water_implied: bool
     band_methods: tuple[str, ...]
     bands: tuple[tuple[float, float] | None, ...]
+    fixed_bands: tuple[tuple[float, float], ...] | None
     embodied_recorded: bool | None
     embodied_total: tuple[float, float, float] | None
     line: RunLine = field(compare=False)
@@ -118,6 +119,9 @@ class Figures(NamedTuple):
     recorded_emissions_kg: float | None
 
 
+_new = tuple.__new__
+
+
 def _band(method: str) -> tuple[float, float] | None:
     if any(part in POLLED_INTERVAL_S for part in method.split("+")):
         return None  # widened by the sampling over the run's duration
@@ -140,6 +144,7 @@ def profile_of(record: RunRecord, line: RunLine) -> Profile:
         )
     place = line.place
     methods = tuple(c.method or "unknown" for c in record.components)
+    bands = tuple(_band(m) for m in methods)
     embodied = line.embodied
     total = None
     if embodied is not None and not embodied.recorded:
@@ -166,7 +171,8 @@ def profile_of(record: RunRecord, line: RunLine) -> Profile:
         wue_l_per_kwh=record.wue_l_per_kwh,
         water_implied=record.format != "codecarbon-csv",
         band_methods=methods,
-        bands=tuple(_band(m) for m in methods),
+        bands=bands,
+        fixed_bands=None if None in bands else cast("tuple[tuple[float, float], ...]", bands),
         embodied_recorded=None if embodied is None else embodied.recorded,
         embodied_total=total,
         line=line,
@@ -197,16 +203,15 @@ def figures_of(record: RunRecord, line: RunLine) -> Figures:
     )
 
 
-def _parts(
-    energies: Sequence[float | None], p: Profile, duration_s: float | None
-) -> Iterator[tuple[float, float, float]]:
-    for energy, method, band in zip(energies, p.band_methods, p.bands, strict=True):
-        if energy is None:
-            continue
+def _polled(p: Profile, duration_s: float | None) -> tuple[tuple[float, float], ...]:
+    """Return the bands of a profile some of whose bands depend on the run's duration."""
+    bands = []
+    for method, band in zip(p.band_methods, p.bands, strict=True):
         if band is None:
             polled = band_of(method, duration_s or 0.0)
             band = (polled.low_factor, polled.high_factor)
-        yield energy, band[0], band[1]
+        bands.append(band)
+    return tuple(bands)
 
 
 def row_figures(row: RunRow, p: Profile) -> Figures:
@@ -227,7 +232,8 @@ def row_figures(row: RunRow, p: Profile) -> Figures:
         row.emissions_kg_low,
         row.emissions_kg_high,
     )
-    bounds = ranges_from(energy, emissions, p.pue, recorded, _parts(energies, p, row.duration_s))
+    bands = p.fixed_bands or _polled(p, row.duration_s)
+    bounds = ranges_from(energy, emissions, p.pue, recorded, energies, bands)
     embodied = row.embodied_kg if p.embodied_recorded else None
     if p.embodied_total is not None and row.duration_s is not None:
         total, lifetime, share = p.embodied_total
@@ -238,7 +244,7 @@ def row_figures(row: RunRow, p: Profile) -> Figures:
             reserved_share=share,
         )
     started, ended = row.started_at, row.ended_at
-    return Figures(
+    return _new(Figures, (
         row.duration_s,
         it_kwh,
         energy,
@@ -253,4 +259,4 @@ def row_figures(row: RunRow, p: Profile) -> Figures:
         row.units,
         row.energy_kwh,
         row.emissions_kg,
-    )
+    ))  # fmt: skip

@@ -11,7 +11,7 @@ the run's water figure, WUE and PUE.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -184,7 +184,8 @@ def ranges_from(
     emissions: float | None,
     pue: float,
     recorded: Sequence[float | None],
-    parts: Iterable[tuple[float, float, float]],
+    energies: Sequence[float | None],
+    bands: Sequence[tuple[float, float]],
 ) -> tuple[float | None, float | None, float | None, float | None]:
     """Return the low and high bounds of a run's energy and emissions.
 
@@ -202,8 +203,8 @@ def ranges_from(
         pue: the PUE applied.
         recorded: the file's energy, its low and high bounds, emissions and
             their low and high bounds (kWh, kg CO2e); None where not recorded.
-        parts: ``(IT energy, low factor, high factor)`` of each component
-            with a known energy: its energy and its method's band.
+        energies: IT energy of each component; None when unknown. Units: kWh.
+        bands: the low and high factors of each component's band (its method's).
 
     Returns:
         Energy low and high (kWh), emissions low and high (kg CO2e); None
@@ -215,10 +216,11 @@ def ranges_from(
     low = _scaled(energy_kwh, energy_rec, energy_low_rec)
     high = _scaled(energy_kwh, energy_rec, energy_high_rec)
     if low is None or high is None:
-        low = high = 0.0  # Interval.exact(0.0), then + band.of(energy) for each part
-        for energy, low_factor, high_factor in parts:
-            low = low + energy * low_factor
-            high = high + energy * high_factor
+        low = high = 0.0  # Interval.exact(0.0), then + band.of(energy) for each known one
+        for energy, (low_factor, high_factor) in zip(energies, bands, strict=True):
+            if energy is not None:
+                low = low + energy * low_factor
+                high = high + energy * high_factor
         low, high = low * pue, high * pue
     if emissions is None:
         return low, high, None, None
@@ -237,18 +239,14 @@ def ranges_from(
     )
 
 
-def band_parts(record: RunRecord) -> list[tuple[float, float, float]]:
-    """Return ``(IT energy, low factor, high factor)`` of each component with an energy.
+def bands_of(record: RunRecord) -> tuple[tuple[float, float], ...]:
+    """Return the low and high factors of the band of each component's energy (the record's order).
 
     The band is the component's method's (a method the file does not name:
     the widest band), over the run's duration (:func:`wattprint.impact.uncertainty.band_of`).
     """
-    parts = []
-    for c in record.components:
-        if c.it_energy_kwh is not None:
-            band = band_of(c.method or "unknown", record.duration_s or 0.0)
-            parts.append((c.it_energy_kwh, band.low_factor, band.high_factor))
-    return parts
+    bands = (band_of(c.method or "unknown", record.duration_s or 0.0) for c in record.components)
+    return tuple((b.low_factor, b.high_factor) for b in bands)
 
 
 def recorded_bounds(record: RunRecord) -> tuple[float | None, ...]:
@@ -294,7 +292,12 @@ def run_line(record: RunRecord) -> RunLine:
     )
     embodied = embodied_of(record)
     energy_low, energy_high, emissions_low, emissions_high = ranges_from(
-        energy, emissions, pue, recorded_bounds(record), band_parts(record)
+        energy,
+        emissions,
+        pue,
+        recorded_bounds(record),
+        tuple(c.it_energy_kwh for c in record.components),
+        bands_of(record),
     )
     score = None
     if inputs.units and energy is not None and intensity is not None:
