@@ -338,3 +338,31 @@ def test_bounds_as_plain_numbers_are_the_interval_arithmetic() -> None:
         bands = [(b.low_factor, b.high_factor) for _, b in parts] + [(9.0, 9.0)]
         got = ranges_from(energy, emissions, pue, (None,) * 6, energies, bands)
         assert got == (interval.low, interval.high, expected.low, expected.high)
+
+
+def test_the_first_start_and_last_end_are_the_least_and_greatest_written_times(
+    varied: list[Path],
+) -> None:
+    runs = load_runs(varied, skip_damaged=True).runs
+    tz = timezone(timedelta(hours=2))
+    moments = [  # one tzinfo or another, naive, with and without microseconds
+        datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc),
+        datetime(2026, 3, 1, 12, 0, 0, 1, tzinfo=timezone.utc),
+        datetime(2026, 3, 1, 14, 0, 0, tzinfo=tz),  # the same instant, written later
+        datetime(2026, 3, 1, 14, 0, 0, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 3, 1, 11, 59, 59, 999999),
+        datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone(timedelta(hours=-5))),
+    ]
+    rng = random.Random(8)
+    for _ in range(30):
+        picked = rng.sample(moments, k=rng.randint(1, len(moments)))
+        times = (picked * 20)[:20]
+        some = [replace(r, started_at=t, ended_at=t) for r, t in zip(runs, times, strict=False)]
+        report = build_report(some, SCOPE, now=NOW)
+        written = [line.started_at for line in report.runs if line.counted and line.started_at]
+        assert report.totals.first_started_at == min(written)
+        assert report.totals.last_ended_at == max(written)
+    report = build_report(runs, SCOPE, now=NOW, listed=len(runs))
+    counted = [line for line in report.runs if line.counted]
+    assert report.totals.first_started_at == min(r.started_at for r in counted if r.started_at)
+    assert report.totals.last_ended_at == max(r.ended_at for r in counted if r.ended_at)

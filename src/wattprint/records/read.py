@@ -106,7 +106,11 @@ class _Lines:
             item = self.pending.popleft()
         else:
             number, raw = next(self._numbered)
-            item = (number, self._decode(number, raw))
+            try:
+                text = raw.decode("utf-8" if number > 1 else "utf-8-sig")
+            except UnicodeDecodeError:
+                text = self._decode(number, raw)
+            item = (number, text)
         self.taken.append(item)
         return item[1]
 

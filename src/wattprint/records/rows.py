@@ -163,12 +163,13 @@ class _Plan:
     def __init__(self, at: dict[str, int], typed: list[str], filled: tuple[bool, ...]) -> None:
         numbers = [n for n, name in enumerate(typed) if filled[n] and _KINDS[name] != "time"]
         times = [n for n, name in enumerate(typed) if filled[n] and _KINDS[name] == "time"]
-        self.numbers = _tuple_getter(numbers)
+        # the getters take the cells of the whole row
+        self.numbers = _tuple_getter([at[typed[n]] for n in numbers])
         self.whole = _tuple_getter(
             [k for k, n in enumerate(numbers) if _KINDS[typed[n]] == "integer"]
         )
-        self.times = _tuple_getter(times)
-        self.blanks = _tuple_getter([n for n in range(len(typed)) if not filled[n]])
+        self.times = _tuple_getter([at[typed[n]] for n in times])
+        self.blanks = _tuple_getter([at[name] for n, name in enumerate(typed) if not filled[n]])
         blank = len(numbers)
 
         def number(name: str) -> int:
@@ -245,8 +246,8 @@ def row_reader(
             kept[0] += 1
         return key
 
-    def plan_of(run_cells: tuple[str, ...]) -> _Plan:
-        filled = tuple(map(bool, run_cells))
+    def plan_of(cells: list[str]) -> _Plan:
+        filled = tuple(map(bool, per_run(cells)))
         plan = plans.get(filled)
         if plan is None:
             plan = _Plan(at, typed, filled)
@@ -258,18 +259,17 @@ def row_reader(
     last = [_Plan(at, typed, (False,) * len(typed))]
 
     def read(cells: list[str], origin: str) -> RunRow | RunRecord:
-        run_cells = per_run(cells)
         plan = last[0]  # most rows leave the same cells empty as the row before
-        if any(plan.blanks(run_cells)):
-            plan = plan_of(run_cells)
+        if any(plan.blanks(cells)):
+            plan = plan_of(cells)
         try:
-            numbers = list(map(float, plan.numbers(run_cells)))
-            times = list(map(fromisoformat, plan.times(run_cells)))
+            numbers = list(map(float, plan.numbers(cells)))
+            times = list(map(fromisoformat, plan.times(cells)))
         except ValueError:  # a cell is empty that was not in the row before, or is bad
-            plan = plan_of(run_cells)
+            plan = plan_of(cells)
             try:
-                numbers = list(map(float, plan.numbers(run_cells)))
-                times = list(map(fromisoformat, plan.times(run_cells)))
+                numbers = list(map(float, plan.numbers(cells)))
+                times = list(map(fromisoformat, plan.times(cells)))
             except ValueError:
                 return build(cells, origin)
         if not isfinite(sum(numbers)) or not all(map(is_integer, plan.whole(numbers))):

@@ -36,9 +36,13 @@ from wattprint.report.runs import RunLine, run_line
 from wattprint.report.tally import Tally
 from wattprint.units import G_PER_KG
 
-_SUMS = ("duration", "it_energy", "energy", "emissions", *(f"{c}_energy" for c in COMPONENTS))
-_KNOWN = ("water", "embodied", "units")
 _BOUNDS = ("energy_kwh_low", "energy_kwh_high", "emissions_kg_low", "emissions_kg_high")
+_EACH = (
+    "duration", "it_energy", "energy", "emissions", *(f"{c}_energy" for c in COMPONENTS), *_BOUNDS
+)  # fmt: skip
+"""The figures every counted run adds (0.0 where unknown; bounds only used when all are known)."""
+_KNOWN = ("water", "embodied", "units")
+"""The figures only the runs that know them add."""
 
 PROFILES_KEPT = 10_000
 """The most row keys a report keeps the profile of; a run of another is counted from its record."""
@@ -83,11 +87,11 @@ class Aggregate:
         self.runs = 0
         self.counted = 0
         self.tally = Tally()
-        self._sums = {name: array("d") for name in (*_SUMS, *_KNOWN)}
-        self._bounds = {name: array("d") for name in _BOUNDS}
+        self._each = array("d")  # the figures of _EACH of each counted run, one run after another
+        self._sums = {name: array("d") for name in _KNOWN}
         self._bound_unknown = False
-        self._first: str | None = None
-        self._last: str | None = None
+        self._first_at: datetime | None = None
+        self._last_at: datetime | None = None
         self._components = {name: _Component() for name in COMPONENTS}
         self._declared: dict[str | None, None] = {}
         self._with_units = 0
@@ -96,12 +100,9 @@ class Aggregate:
         self._inference: RunFigures | None = None
         self._alike: dict[object, _Alike] = {}
         self._waiting: list[_Alike] = []
-        s = self._sums
-        self._totals = tuple(s[n].append for n in ("duration", "it_energy", "energy", "emissions"))
-        self._energies = tuple(s[f"{name}_energy"].append for name in COMPONENTS)
-        self._add_water, self._add_embodied = s["water"].append, s["embodied"].append
-        self._add_units = s["units"].append
-        self._add_bounds = tuple(b.append for b in self._bounds.values())
+        self._add_water = self._sums["water"].append
+        self._add_embodied = self._sums["embodied"].append
+        self._add_units = self._sums["units"].append
 
     def add(self, record: RunRecord) -> None:
         """Count one run, from its record."""
@@ -118,17 +119,22 @@ class Aggregate:
 
     def add_row(self, row: RunRow) -> None:
         """Count one run from its row: from its record when it is listed, else from the row."""
-        if len(self.lines) < self.listed or (row.duration_s is not None and row.duration_s < 0):
-            self.add(row.record())  # a negative duration: no embodied share, unlike its key's
+        if row.duration_s is not None and row.duration_s < 0:
+            self.add(row.record())  # no embodied share, unlike the other runs of its key
             return
         alike = self._alike.get(row.key)
-        if alike is None:
-            if len(self._alike) >= PROFILES_KEPT:
+        listed = len(self.lines) < self.listed
+        if alike is None or listed:
+            if alike is None and len(self._alike) >= PROFILES_KEPT:
                 self.add(row.record())
                 return
             record = row.record()
             line = run_line(record)
-            alike = self._alike[row.key] = _Alike(profile_of(record, line))
+            if alike is None:
+                alike = self._alike[row.key] = _Alike(profile_of(record, line))
+            if listed:
+                self.records.append(record)
+                self.lines.append(line)
             figures = figures_of(record, line)
         else:
             figures = row_figures(row, alike.profile)
@@ -164,8 +170,9 @@ class Aggregate:
 
     def _count(self, p: Profile, f: Figures) -> None:
         """Add one run's figures (in the order the runs are counted)."""
-        (duration, it_energy, energy, emissions, water, embodied, *bounds, started, ended,
-         parts, inputs, units, recorded_energy, recorded_emissions) = f  # fmt: skip
+        (duration, it_energy, energy, emissions, water, embodied, energy_low, energy_high,
+         emissions_low, emissions_high, started, ended, parts, inputs, units, recorded_energy,
+         recorded_emissions) = f  # fmt: skip
         recorded, declared = recorded_energy or 0.0, units or 0.0
         if recorded > 0:  # the runs the parity advice compares: largest inference and training
             if declared > 0:
@@ -179,26 +186,49 @@ class Aggregate:
             return
         self.counted += 1
         self.tally.count(p.entries, parts, it_energy)
-        add_duration, add_it_energy, add_energy, add_emissions = self._totals
-        add_duration(duration or 0.0)
-        add_it_energy(it_energy or 0.0)
-        add_energy(energy or 0.0)
-        add_emissions(emissions or 0.0)
+        if (
+            energy_low is None
+            or energy_high is None
+            or emissions_low is None
+            or emissions_high is None
+        ):
+            self._bound_unknown = True  # the totals' bounds are unknown: these go unused
+            energy_low = energy_high = emissions_low = emissions_high = 0.0
+        cpu, gpu, ram = inputs  # RunInputs' components
+        self._each.extend((
+            duration or 0.0, it_energy or 0.0, energy or 0.0, emissions or 0.0,
+            cpu or 0.0, gpu or 0.0, ram or 0.0,
+            energy_low, energy_high, emissions_low, emissions_high,
+        ))  # fmt: skip
         if water is not None:
             self._add_water(water)
         if embodied is not None:
             self._add_embodied(embodied)
-        for add, value in zip(self._add_bounds, bounds, strict=True):
-            if value is None:
-                self._bound_unknown = True
+        # The report line writes the times as isoformat(), and the first and last are the
+        # least and greatest of those strings. Two times of one tzinfo (or both naive) are in
+        # the order of their strings (fixed-width fields, then ".ffffff" after "+", "-" or
+        # nothing), so the first and last are kept as times, and written out only to be
+        # compared with a time of another tzinfo, and at the end.
+        if started is not None:
+            first = self._first_at
+            if first is None:
+                earlier = True
+            elif started.tzinfo is first.tzinfo:
+                earlier = started < first
             else:
-                add(value)
-        if started and (self._first is None or started < self._first):
-            self._first = started
-        if ended and (self._last is None or ended > self._last):
-            self._last = ended
-        for add, value in zip(self._energies, inputs, strict=True):
-            add(value or 0.0)
+                earlier = started.isoformat() < first.isoformat()
+            if earlier:
+                self._first_at = started
+        if ended is not None:
+            last = self._last_at
+            if last is None:
+                later = True
+            elif ended.tzinfo is last.tzinfo:
+                later = ended > last
+            else:
+                later = ended.isoformat() > last.isoformat()
+            if later:
+                self._last_at = ended
         if units:
             self._add_units(units)
 
@@ -206,37 +236,41 @@ class Aggregate:
         values = self._sums[name]
         return math.fsum(values) if values else None
 
+    def _sum(self, name: str) -> float:
+        """Return the exact sum of figure ``name`` of _EACH over the counted runs."""
+        return math.fsum(self._each[_EACH.index(name) :: len(_EACH)])
+
     def totals(self) -> Totals:
         """Return the totals of the counted runs."""
-        energy = math.fsum(self._sums["energy"])
-        emissions = math.fsum(self._sums["emissions"])
+        energy = self._sum("energy")
+        emissions = self._sum("emissions")
         embodied = self._known("embodied")
         bounds = {
-            name: None if self._bound_unknown or not self.counted else math.fsum(values)
-            for name, values in self._bounds.items()
+            name: None if self._bound_unknown or not self.counted else self._sum(name)
+            for name in _BOUNDS
         }
         return Totals(
             runs=self.runs,
             runs_counted=self.counted,
-            duration_s=math.fsum(self._sums["duration"]),
-            it_energy_kwh=math.fsum(self._sums["it_energy"]),
+            duration_s=self._sum("duration"),
+            it_energy_kwh=self._sum("it_energy"),
             energy_kwh=energy,
             emissions_kg=emissions,
             intensity_g_per_kwh=emissions * G_PER_KG / energy if energy > 0 else None,
             water_l=self._known("water"),
             embodied_kg=embodied,
             total_kg=emissions + (embodied or 0.0),
-            first_started_at=self._first,
-            last_ended_at=self._last,
+            first_started_at=self._first_at.isoformat() if self._first_at else None,
+            last_ended_at=self._last_at.isoformat() if self._last_at else None,
             **bounds,
         )
 
     def components(self) -> tuple[ComponentLine, ...]:
         """Return each component's energy over the counted runs, and how it was obtained."""
-        it_total = math.fsum(self._sums["it_energy"])
+        it_total = self._sum("it_energy")
         lines = []
         for name, tally in self._components.items():
-            energy = math.fsum(self._sums[f"{name}_energy"])
+            energy = self._sum(f"{name}_energy")
             methods = sorted(tally.methods)
             flags = tally.flags
             if methods == ["none"]:

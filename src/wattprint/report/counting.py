@@ -24,13 +24,13 @@ from its row adds exactly what its record would.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import NamedTuple, cast
 
 from wattprint.impact.embodied import embodied_share_kg
-from wattprint.impact.uncertainty import POLLED_INTERVAL_S, band_of
 from wattprint.records.record import COMPONENTS, RunRecord
 from wattprint.records.rows import RunRow
-from wattprint.report.runs import RunLine, line_figures, ranges_from
+from wattprint.report.runs import RunLine, fixed_band, line_figures, polled_band, ranges_from
 from wattprint.report.tally import Entries, entries_of
 
 
@@ -91,8 +91,8 @@ class Figures(NamedTuple):
         energy_kwh_high: Units: kWh.
         emissions_kg_low: Units: kg CO2e.
         emissions_kg_high: Units: kg CO2e.
-        started_at: ISO 8601.
-        ended_at: ISO 8601.
+        started_at: start (the report line writes it as ``isoformat()``).
+        ended_at: end.
         parts: IT energy of each component, in the record's order. Units: kWh.
         inputs: IT energy of each of :data:`~wattprint.records.record.COMPONENTS`. Units: kWh.
         units: functional units; None when not declared.
@@ -110,8 +110,8 @@ class Figures(NamedTuple):
     energy_kwh_high: float | None
     emissions_kg_low: float | None
     emissions_kg_high: float | None
-    started_at: str | None
-    ended_at: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
     parts: tuple[float | None, ...]
     inputs: tuple[float | None, ...]
     units: float | None
@@ -120,13 +120,6 @@ class Figures(NamedTuple):
 
 
 _new = tuple.__new__
-
-
-def _band(method: str) -> tuple[float, float] | None:
-    if any(part in POLLED_INTERVAL_S for part in method.split("+")):
-        return None  # widened by the sampling over the run's duration
-    band = band_of(method, 0.0)
-    return band.low_factor, band.high_factor
 
 
 def profile_of(record: RunRecord, line: RunLine) -> Profile:
@@ -144,7 +137,7 @@ def profile_of(record: RunRecord, line: RunLine) -> Profile:
         )
     place = line.place
     methods = tuple(c.method or "unknown" for c in record.components)
-    bands = tuple(_band(m) for m in methods)
+    bands = tuple(fixed_band(m) for m in methods)
     embodied = line.embodied
     total = None
     if embodied is not None and not embodied.recorded:
@@ -193,8 +186,8 @@ def figures_of(record: RunRecord, line: RunLine) -> Figures:
         line.energy_kwh_high,
         line.emissions_kg_low,
         line.emissions_kg_high,
-        line.started_at,
-        line.ended_at,
+        record.started_at,
+        record.ended_at,
         tuple(c.it_energy_kwh for c in record.components),
         tuple(getattr(inputs, f"{name}_energy_kwh") for name in COMPONENTS),
         inputs.units,
@@ -205,13 +198,10 @@ def figures_of(record: RunRecord, line: RunLine) -> Figures:
 
 def _polled(p: Profile, duration_s: float | None) -> tuple[tuple[float, float], ...]:
     """Return the bands of a profile some of whose bands depend on the run's duration."""
-    bands = []
-    for method, band in zip(p.band_methods, p.bands, strict=True):
-        if band is None:
-            polled = band_of(method, duration_s or 0.0)
-            band = (polled.low_factor, polled.high_factor)
-        bands.append(band)
-    return tuple(bands)
+    return tuple(
+        band or polled_band(method, duration_s or 0.0)
+        for method, band in zip(p.band_methods, p.bands, strict=True)
+    )
 
 
 def row_figures(row: RunRow, p: Profile) -> Figures:
@@ -243,7 +233,6 @@ def row_figures(row: RunRow, p: Profile) -> Figures:
             lifetime_years=lifetime,
             reserved_share=share,
         )
-    started, ended = row.started_at, row.ended_at
     return _new(Figures, (
         row.duration_s,
         it_kwh,
@@ -252,8 +241,8 @@ def row_figures(row: RunRow, p: Profile) -> Figures:
         water,
         embodied,
         *bounds,
-        started.isoformat() if started is not None else None,
-        ended.isoformat() if ended is not None else None,
+        row.started_at,
+        row.ended_at,
         energies,
         energies,
         row.units,

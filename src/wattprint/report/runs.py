@@ -10,6 +10,7 @@ the run's water figure, WUE and PUE.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from datetime import datetime
 
 from wattprint.impact.carbon import emissions_kg, facility_energy_kwh
 from wattprint.impact.sci import Sci, sci
-from wattprint.impact.uncertainty import INTENSITY_BANDS, band_of
+from wattprint.impact.uncertainty import INTENSITY_BANDS, POLLED_INTERVAL_S, band_of
 from wattprint.impact.water import water_l
 from wattprint.records.record import HostRecord, PlaceRecord, RunRecord, SeriesPoint
 from wattprint.report.embodied import EmbodiedLine, embodied_of
@@ -152,8 +153,8 @@ def line_figures(
         water (L, recomputed when that intensity is known, else as
         recorded); None where unknown.
     """
-    known = [e for e in energies if e is not None]
-    it_kwh = math.fsum(known) if known else None
+    known = [e for e in energies if e is not None] if None in energies else energies
+    it_kwh = math.fsum(known) if known else None  # type: ignore[arg-type]
     grid_water = None
     it = it_kwh or 0.0
     if water_implied and water_l_recorded is not None and it > 0:
@@ -173,10 +174,7 @@ def line_figures(
     return it_kwh, energy, emissions, grid_water, water
 
 
-def _scaled(value: float, recorded: float | None, bound: float | None) -> float | None:
-    if recorded is None or bound is None or recorded <= 0:
-        return None
-    return value * bound / recorded
+_AVERAGE = INTENSITY_BANDS["average"]
 
 
 def ranges_from(
@@ -213,9 +211,12 @@ def ranges_from(
     if energy_kwh is None:
         return None, None, None, None
     energy_rec, energy_low_rec, energy_high_rec, emissions_rec, low_rec, high_rec = recorded
-    low = _scaled(energy_kwh, energy_rec, energy_low_rec)
-    high = _scaled(energy_kwh, energy_rec, energy_high_rec)
-    if low is None or high is None:
+    # A recorded bound is scaled to the figure (value x bound / recorded) when the
+    # recorded figure is above zero and both bounds are known.
+    if energy_rec is not None and energy_rec > 0 and None not in (energy_low_rec, energy_high_rec):
+        low = energy_kwh * energy_low_rec / energy_rec  # type: ignore[operator]
+        high = energy_kwh * energy_high_rec / energy_rec  # type: ignore[operator]
+    else:
         low = high = 0.0  # Interval.exact(0.0), then + band.of(energy) for each known one
         for energy, (low_factor, high_factor) in zip(energies, bands, strict=True):
             if energy is not None:
@@ -224,18 +225,16 @@ def ranges_from(
         low, high = low * pue, high * pue
     if emissions is None:
         return low, high, None, None
-    emissions_low = _scaled(emissions, emissions_rec, low_rec)
-    emissions_high = _scaled(emissions, emissions_rec, high_rec)
-    if emissions_low is not None and emissions_high is not None:
-        return low, high, emissions_low, emissions_high
+    if emissions_rec is not None and emissions_rec > 0 and None not in (low_rec, high_rec):
+        emissions_low = emissions * low_rec / emissions_rec  # type: ignore[operator]
+        return low, high, emissions_low, emissions * high_rec / emissions_rec  # type: ignore[operator]
     if energy_kwh <= 0:
         return low, high, emissions, emissions
-    band = INTENSITY_BANDS["average"]
     return (
         low,
         high,
-        emissions * low / energy_kwh * band.low_factor,
-        emissions * high / energy_kwh * band.high_factor,
+        emissions * low / energy_kwh * _AVERAGE.low_factor,
+        emissions * high / energy_kwh * _AVERAGE.high_factor,
     )
 
 
@@ -245,8 +244,28 @@ def bands_of(record: RunRecord) -> tuple[tuple[float, float], ...]:
     The band is the component's method's (a method the file does not name:
     the widest band), over the run's duration (:func:`wattprint.impact.uncertainty.band_of`).
     """
-    bands = (band_of(c.method or "unknown", record.duration_s or 0.0) for c in record.components)
-    return tuple((b.low_factor, b.high_factor) for b in bands)
+    return tuple(
+        fixed_band(method) or polled_band(method, record.duration_s or 0.0)
+        for method in (c.method or "unknown" for c in record.components)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def fixed_band(method: str) -> tuple[float, float] | None:
+    """Return the low and high factors of the band of ``method``; None when it is polled.
+
+    A polled method's band widens with its sampling over the run's duration
+    (:func:`polled_band`); any other's is the same for every run.
+    """
+    if any(part in POLLED_INTERVAL_S for part in method.split("+")):
+        return None
+    return polled_band(method, 0.0)
+
+
+def polled_band(method: str, duration_s: float) -> tuple[float, float]:
+    """Return the low and high factors of the band of ``method`` over ``duration_s`` seconds."""
+    band = band_of(method, duration_s)
+    return band.low_factor, band.high_factor
 
 
 def recorded_bounds(record: RunRecord) -> tuple[float | None, ...]:

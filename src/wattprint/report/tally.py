@@ -55,8 +55,9 @@ class Entries:
         notes: what the tracker or the reader wanted a reader to know.
         record_sources: ``(data set, year, used for)`` recorded with the run.
         embodied_sources: the sources of the embodied estimate's parts.
-        energy_kinds: per component (the record's order): ``estimated``,
-            ``unknown`` (not said whether measured) or ``""``.
+        estimated_at: the components (their places in the record's order)
+            whose energy is estimated.
+        unknown_at: those not said to be measured or estimated.
         models: the methods of the estimated components.
         average: the intensity is not a marginal one.
         implied: the intensity is implied by the file's emissions over energy.
@@ -75,7 +76,8 @@ class Entries:
     notes: tuple[str, ...]
     record_sources: tuple[tuple[str, int | None, str], ...]
     embodied_sources: tuple[str, ...]
-    energy_kinds: tuple[str, ...]
+    estimated_at: tuple[int, ...]
+    unknown_at: tuple[int, ...]
     models: tuple[str, ...]
     average: bool
     implied: bool
@@ -134,7 +136,8 @@ def entries_of(r: RunRecord, line: RunLine) -> Entries:
         notes=r.notes,
         record_sources=tuple(sources),
         embodied_sources=tuple(part.source for part in embodied.parts) if embodied else (),
-        energy_kinds=kinds,
+        estimated_at=tuple(n for n, k in enumerate(kinds) if k == "estimated"),
+        unknown_at=tuple(n for n, k in enumerate(kinds) if k == "unknown"),
         models=tuple(
             c.method or "" for c, k in zip(r.components, kinds, strict=True) if k == "estimated"
         ),
@@ -211,11 +214,10 @@ class Tally:
                 order); None when unknown. Units: kWh.
             it_kwh: its IT energy. Units: kWh.
         """
-        for kind, energy in zip(e.energy_kinds, energies, strict=True):
-            if kind == "estimated":
-                self.estimated_kwh += energy or 0.0
-            elif kind == "unknown":
-                self.unknown_kwh += energy or 0.0
+        for at in e.estimated_at:
+            self.estimated_kwh += energies[at] or 0.0
+        for at in e.unknown_at:
+            self.unknown_kwh += energies[at] or 0.0
         self.it_kwh += it_kwh or 0.0
 
     def methodology(self, load_notes: tuple[str, ...]) -> MethodologyLine:
