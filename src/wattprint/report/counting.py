@@ -210,42 +210,26 @@ def row_figures(row: RunRow, p: Profile) -> Figures:
     ``p`` must be the profile of a row of the same key, and the row's
     duration not negative (a negative one has no embodied share: count its record).
     """
-    energies = row.it_energy_kwh
+    (_, _, _, _, started, ended, duration, energies, energy_rec, emissions_rec,
+     energy_low, energy_high, emissions_low, emissions_high, intensity, water_rec,
+     embodied, units, *_) = row  # fmt: skip
     it_kwh, energy, emissions, _, water = line_figures(
-        energies, p.pue, row.intensity_g_per_kwh, row.water_l, p.wue_l_per_kwh, p.water_implied
+        energies, p.pue, intensity, water_rec, p.wue_l_per_kwh, p.water_implied
     )
-    recorded = (
-        row.energy_kwh,
-        row.energy_kwh_low,
-        row.energy_kwh_high,
-        row.emissions_kg,
-        row.emissions_kg_low,
-        row.emissions_kg_high,
-    )
-    bands = p.fixed_bands or _polled(p, row.duration_s)
+    recorded = (energy_rec, energy_low, energy_high, emissions_rec, emissions_low, emissions_high)
+    bands = p.fixed_bands or _polled(p, duration)
     bounds = ranges_from(energy, emissions, p.pue, recorded, energies, bands)
-    embodied = row.embodied_kg if p.embodied_recorded else None
-    if p.embodied_total is not None and row.duration_s is not None:
+    if not p.embodied_recorded:
+        embodied = None
+    if p.embodied_total is not None and duration is not None:
         total, lifetime, share = p.embodied_total
         embodied = embodied_share_kg(
             total_embodied_kg=total,
-            duration_s=row.duration_s,
+            duration_s=duration,
             lifetime_years=lifetime,
             reserved_share=share,
         )
     return _new(Figures, (
-        row.duration_s,
-        it_kwh,
-        energy,
-        emissions,
-        water,
-        embodied,
-        *bounds,
-        row.started_at,
-        row.ended_at,
-        energies,
-        energies,
-        row.units,
-        row.energy_kwh,
-        row.emissions_kg,
+        duration, it_kwh, energy, emissions, water, embodied, *bounds, started, ended,
+        energies, energies, units, energy_rec, emissions_rec,
     ))  # fmt: skip

@@ -218,24 +218,30 @@ class RunStream:
                 if self._on_damaged is not None:
                     self._on_damaged(err)
 
-            read = 0
-            for run in read_runs(Path(path), on_damaged=note):
-                read += 1
-                if run.run_id is not None:
-                    if run.run_id in seen:
-                        raise RepeatedRun(run.run_id)
-                    seen.add(run.run_id)
-                self._projects.add(run.project or "")
-                if run.run_group:
-                    self._groups.add(run.run_group)
-                if project is not None and run.project != project:
-                    continue
-                self._of_project += 1
-                if group is not None and run.run_group != group:
-                    continue
-                self.count += 1
-                self.per_file[path] += 1
-                yield run
+            read = of_project = count = 0
+            add_project, add_group, add_seen = self._projects.add, self._groups.add, seen.add
+            try:
+                for run in read_runs(Path(path), on_damaged=note):
+                    read += 1
+                    run_id = run.run_id
+                    if run_id is not None:
+                        if run_id in seen:
+                            raise RepeatedRun(run_id)
+                        add_seen(run_id)
+                    add_project(run.project or "")
+                    if run.run_group:
+                        add_group(run.run_group)
+                    if project is not None and run.project != project:
+                        continue
+                    of_project += 1
+                    if group is not None and run.run_group != group:
+                        continue
+                    count += 1
+                    yield run
+            finally:  # counted here, and told once the file is read
+                self._of_project += of_project
+                self.count += count
+                self.per_file[path] += count
             if not read and first_damaged:
                 raise first_damaged[0]
 
