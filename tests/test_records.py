@@ -32,7 +32,8 @@ from wattprint.records.columns import (
 )
 from wattprint.records.csv_form import row_of
 from wattprint.records.jsonl_form import json_record, water_source_of
-from wattprint.records.read import plain_row, read_records
+from wattprint.records.lines import plain_row
+from wattprint.records.read import read_records
 from wattprint.records.run_dict import run_to_dict
 from wattprint.report.build import report_from_files
 from wattprint.results import RunResult

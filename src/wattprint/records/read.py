@@ -25,10 +25,9 @@ import csv
 import json
 import logging
 import os
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from wattprint.errors import DataError
 from wattprint.records.codecarbon import TASK_MARKER, codecarbon_record, codecarbon_task
@@ -36,6 +35,8 @@ from wattprint.records.columns import CORE, MARKER, row_converter
 from wattprint.records.csv_form import wattprint_record
 from wattprint.records.fields import Fields
 from wattprint.records.jsonl_form import json_record
+from wattprint.records.lines import Lines, plain_row
+from wattprint.records.lines import OnDamaged as OnDamaged  # told of damaged records
 from wattprint.records.record import RunRecord, TaskRecord
 from wattprint.records.rows import RunRow, row_reader
 from wattprint.records.run_dict import SCHEMA
@@ -48,9 +49,6 @@ _Make = Callable[[list[str], str], _T]
 """Makes what a row of a CSV file is read into, from its cells and origin (``path:line``)."""
 _Maker = Callable[[Path, list[str], _Convert], _Make[_T]]
 """Returns how the rows of a CSV file with this header are read (or raises DataError)."""
-
-OnDamaged = Callable[[DataError], None]
-"""Called with the error of each damaged record that is skipped."""
 
 
 def _raise(err: DataError) -> None:
@@ -81,51 +79,6 @@ class _Converted(Fields):
         if value is None or type(value) is str:
             return value
         return super().text(key)
-
-
-class _Lines:
-    """The decoded lines of a file, numbered from 1; lines can be pushed back.
-
-    ``taken`` holds the lines handed out since it was last cleared, so the
-    reader knows where a CSV record began and which lines it spanned.
-    """
-
-    def __init__(self, path: Path, f: BinaryIO, on_damaged: OnDamaged) -> None:
-        self._path = path
-        self._numbered = enumerate(f, start=1)
-        self._on_damaged = on_damaged
-        self.pending: deque[tuple[int, str]] = deque()
-        self.taken: list[tuple[int, str]] = []
-        self.bad: set[int] = set()
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        if self.pending:
-            item = self.pending.popleft()
-        else:
-            number, raw = next(self._numbered)
-            try:
-                text = raw.decode("utf-8" if number > 1 else "utf-8-sig")
-            except UnicodeDecodeError:
-                text = self._decode(number, raw)
-            item = (number, text)
-        self.taken.append(item)
-        return item[1]
-
-    def _decode(self, number: int, raw: bytes) -> str:
-        encoding = "utf-8-sig" if number == 1 else "utf-8"
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError as err:
-            self._on_damaged(DataError(f"{self._path}:{number}: not UTF-8 text ({err.reason})"))
-            self.bad.add(number)
-            return raw.decode(encoding, "replace")
-
-    def push_back(self, items: list[tuple[int, str]]) -> None:
-        """Hand ``items`` out again, before any line not yet read."""
-        self.pending.extendleft(reversed(items))
 
 
 def read_records(path: Path, *, on_damaged: OnDamaged | None = None) -> Iterator[RunRecord]:
@@ -170,7 +123,7 @@ def _read(
     except OSError as err:
         raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
     with f:
-        lines = _Lines(path, f, damaged)
+        lines = Lines(path, f, damaged)
         try:
             first = _first_line(path, lines)
             if first.lstrip().startswith(("{", "[")):
@@ -182,7 +135,7 @@ def _read(
             raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
 
 
-def _first_line(path: Path, lines: _Lines) -> str:
+def _first_line(path: Path, lines: Lines) -> str:
     for first in lines:
         if first.strip():
             return first
@@ -230,7 +183,7 @@ def read_codecarbon_tasks(
     except OSError as err:
         raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
     with f:
-        lines = _Lines(path, f, damaged)
+        lines = Lines(path, f, damaged)
         _first_line(path, lines)
 
         yield from _csv_records(path, lines, damaged, _task_maker)
@@ -245,7 +198,7 @@ def _task_maker(
     return lambda cells, origin: codecarbon_task(_Converted(origin, convert(cells, origin)))
 
 
-def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[RunRecord]:
+def _jsonl_records(path: Path, lines: Lines, damaged: OnDamaged) -> Iterator[RunRecord]:
     for text in lines:
         number = lines.taken[-1][0]
         lines.taken.clear()
@@ -276,40 +229,7 @@ def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[Ru
         yield record
 
 
-def plain_row(line: str, longest: int) -> list[str] | None:
-    """Return the cells of a CSV line as :func:`csv.reader` reads it, for a line of plain cells.
-
-    A plain line has no NUL and no line break inside, and each quote opens
-    a cell (at the line's start or after a comma) whose next quote closes it
-    (at the line's end or before a comma): its cells are its text split at
-    the commas outside quotes, with the quoted cells' quotes taken off,
-    which is what the csv module gives (default dialect), many times
-    faster. None for any other line (a doubled quote, a quote inside a cell,
-    a cell longer than ``longest``, :func:`csv.field_size_limit`): the csv
-    module's to read.
-    """
-    plain = line.rstrip("\r\n")
-    if "\r" in plain or "\n" in plain or "\0" in plain or len(plain) > longest:
-        return None
-    if '"' not in plain:
-        return plain.split(",")
-    parts = plain.split('"')  # unquoted, quoted, unquoted, ..., unquoted
-    last = len(parts) - 1
-    if last % 2:
-        return None  # a quote left open
-    cells = parts[0].split(",")
-    if cells.pop():
-        return None  # the first quote is inside a cell
-    for at in range(1, last, 2):
-        cells.append(parts[at])
-        after = parts[at + 1].split(",")
-        if after[0] or (at + 1 < last and (len(after) < 2 or after[-1])):
-            return None  # a quote closes before a cell's end, or opens after its start
-        cells.extend(after[1:-1] if at + 1 < last else after[1:])
-    return cells
-
-
-def _csv_records(path: Path, lines: _Lines, damaged: OnDamaged, maker: _Maker[_T]) -> Iterator[_T]:
+def _csv_records(path: Path, lines: Lines, damaged: OnDamaged, maker: _Maker[_T]) -> Iterator[_T]:
     try:
         header = [h.strip() for h in next(csv.reader([lines.taken[-1][1]]))]
     except csv.Error as err:

@@ -1,28 +1,28 @@
 """A report's figures gathered one run at a time, so any number of runs takes little memory.
 
-:class:`Aggregate` is handed each run in turn: it makes the run's report
-line, adds it to the totals, components, per-unit figures and what-if
-inputs, hands it to a :class:`~wattprint.report.tally.Tally`, and keeps the
-first runs only (the runs table lists them; the report says how many more
-were counted). Sums are exact sums (:func:`math.fsum` over the figures,
-kept as 8-byte floats), so a report is the same whichever way it was made.
+:class:`Aggregate` is handed each run in turn, as a record or as a row of
+wattprint's CSV, and keeps the first runs only (the runs table lists them;
+the report says how many more were counted). What each run adds
+(:mod:`wattprint.report.counting`) goes to the components, per-unit and
+what-if inputs kept here, to a :class:`~wattprint.report.tally.Tally`
+(methodology, sources, uncertainty) and to :class:`~wattprint.report.sums.Sums`
+(exact sums, first and last times). A run read as a row that is not listed
+is counted from the row, with what its record would add.
 """
 
 from __future__ import annotations
 
-import math
-from array import array
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from wattprint.advice.actions import RunFigures, top_actions
+from wattprint.advice.actions import top_actions
 from wattprint.advice.whatif import what_if_of
 from wattprint.impact.carbon import emissions_kg
 from wattprint.impact.equivalents import equivalents
 from wattprint.impact.sci import Sci, sci
 from wattprint.records.record import COMPONENTS, RunRecord
 from wattprint.records.rows import RunRow
-from wattprint.report.counting import Figures, Profile, figures_of, profile_of, row_figures
+from wattprint.report.counting import Profile, figures_of, profile_of, row_figures
 from wattprint.report.model import (
     REPORT_SCHEMA,
     RUNS_LISTED,
@@ -33,18 +33,9 @@ from wattprint.report.model import (
     Totals,
 )
 from wattprint.report.runs import RunLine, run_line
+from wattprint.report.sums import BOUNDS, Sums
 from wattprint.report.tally import Tally
 from wattprint.units import G_PER_KG
-
-_BOUNDS = ("energy_kwh_low", "energy_kwh_high", "emissions_kg_low", "emissions_kg_high")
-_EACH = (
-    "duration", "it_energy", "energy", "emissions", *(f"{c}_energy" for c in COMPONENTS), *_BOUNDS
-)  # fmt: skip
-"""The figures every counted run adds (0.0 where unknown; bounds only used when all are known)."""
-_EACH_WAITING = len(_EACH) * 1024
-"""How many figures wait in a list before they are moved to the array (a list takes them faster)."""
-_KNOWN = ("water", "embodied", "units")
-"""The figures only the runs that know them add."""
 
 PROFILES_KEPT = 10_000
 """The most row keys a report keeps the profile of; a run of another is counted from its record."""
@@ -87,25 +78,15 @@ class Aggregate:
         self.records: list[RunRecord] = []
         self.lines: list[RunLine] = []
         self.runs = 0
-        self.counted = 0
         self.tally = Tally()
-        self._each = array("d")  # the figures of _EACH of each counted run, one run after another
-        self._each_waiting: list[float] = []  # the latest, moved to _each in blocks
-        self._sums = {name: array("d") for name in _KNOWN}
-        self._bound_unknown = False
-        self._first_at: datetime | None = None
-        self._last_at: datetime | None = None
+        self.sums = Sums(self.tally)
+        self._count = self.sums.add
         self._components = {name: _Component() for name in COMPONENTS}
         self._declared: dict[str | None, None] = {}
         self._with_units = 0
         self._places: dict[tuple[object, ...], RunLine] = {}
-        self._training: RunFigures | None = None
-        self._inference: RunFigures | None = None
         self._alike: dict[object, _Alike] = {}
         self._waiting: list[_Alike] = []
-        self._add_water = self._sums["water"].append
-        self._add_embodied = self._sums["embodied"].append
-        self._add_units = self._sums["units"].append
 
     def add(self, record: RunRecord) -> None:
         """Count one run, from its record."""
@@ -171,116 +152,38 @@ class Aggregate:
             self._with_units += runs
         self._places.setdefault(p.place_key, p.line)
 
-    def _count(self, p: Profile, f: Figures) -> None:
-        """Add one run's figures (in the order the runs are counted)."""
-        (duration, it_energy, energy, emissions, water, embodied, energy_low, energy_high,
-         emissions_low, emissions_high, started, ended, parts, inputs, units, recorded_energy,
-         recorded_emissions) = f  # fmt: skip
-        recorded, declared = recorded_energy or 0.0, units or 0.0
-        if recorded > 0:  # the runs the parity advice compares: largest inference and training
-            if declared > 0:
-                if self._inference is None or declared > self._inference.units:
-                    kg = recorded_emissions or 0.0
-                    self._inference = RunFigures(recorded, kg, declared, p.unit)
-            elif self._training is None or recorded > self._training.energy_kwh:
-                kg = recorded_emissions or 0.0
-                self._training = RunFigures(recorded, kg, declared, p.unit)
-        if not p.entries.counted:
-            return
-        self.counted += 1
-        self.tally.count(p.entries, parts, it_energy)
-        if (
-            energy_low is None
-            or energy_high is None
-            or emissions_low is None
-            or emissions_high is None
-        ):
-            self._bound_unknown = True  # the totals' bounds are unknown: these go unused
-            energy_low = energy_high = emissions_low = emissions_high = 0.0
-        cpu, gpu, ram = inputs  # RunInputs' components
-        each = self._each_waiting
-        each.extend((
-            duration or 0.0, it_energy or 0.0, energy or 0.0, emissions or 0.0,
-            cpu or 0.0, gpu or 0.0, ram or 0.0,
-            energy_low, energy_high, emissions_low, emissions_high,
-        ))  # fmt: skip
-        if len(each) >= _EACH_WAITING:
-            self._each.fromlist(each)  # 8 bytes a figure, not a float object's 32
-            each.clear()
-        if water is not None:
-            self._add_water(water)
-        if embodied is not None:
-            self._add_embodied(embodied)
-        # The report line writes the times as isoformat(), and the first and last are the
-        # least and greatest of those strings. Two times of one tzinfo (or both naive) are in
-        # the order of their strings (fixed-width fields, then ".ffffff" after "+", "-" or
-        # nothing), so the first and last are kept as times, and written out only to be
-        # compared with a time of another tzinfo, and at the end.
-        if started is not None:
-            first = self._first_at
-            if first is None:
-                earlier = True
-            elif started.tzinfo is first.tzinfo:
-                earlier = started < first
-            else:
-                earlier = started.isoformat() < first.isoformat()
-            if earlier:
-                self._first_at = started
-        if ended is not None:
-            last = self._last_at
-            if last is None:
-                later = True
-            elif ended.tzinfo is last.tzinfo:
-                later = ended > last
-            else:
-                later = ended.isoformat() > last.isoformat()
-            if later:
-                self._last_at = ended
-        if units:
-            self._add_units(units)
-
-    def _known(self, name: str) -> float | None:
-        values = self._sums[name]
-        return math.fsum(values) if values else None
-
-    def _sum(self, name: str) -> float:
-        """Return the exact sum of figure ``name`` of _EACH over the counted runs."""
-        if self._each_waiting:
-            self._each.fromlist(self._each_waiting)
-            self._each_waiting.clear()
-        return math.fsum(self._each[_EACH.index(name) :: len(_EACH)])
-
     def totals(self) -> Totals:
         """Return the totals of the counted runs."""
-        energy = self._sum("energy")
-        emissions = self._sum("emissions")
-        embodied = self._known("embodied")
+        sums = self.sums
+        energy = sums.total("energy")
+        emissions = sums.total("emissions")
+        embodied = sums.known("embodied")
         bounds = {
-            name: None if self._bound_unknown or not self.counted else self._sum(name)
-            for name in _BOUNDS
+            name: sums.total(name) if sums.bounds_known and sums.counted else None
+            for name in BOUNDS
         }
         return Totals(
             runs=self.runs,
-            runs_counted=self.counted,
-            duration_s=self._sum("duration"),
-            it_energy_kwh=self._sum("it_energy"),
+            runs_counted=sums.counted,
+            duration_s=sums.total("duration"),
+            it_energy_kwh=sums.total("it_energy"),
             energy_kwh=energy,
             emissions_kg=emissions,
             intensity_g_per_kwh=emissions * G_PER_KG / energy if energy > 0 else None,
-            water_l=self._known("water"),
+            water_l=sums.known("water"),
             embodied_kg=embodied,
             total_kg=emissions + (embodied or 0.0),
-            first_started_at=self._first_at.isoformat() if self._first_at else None,
-            last_ended_at=self._last_at.isoformat() if self._last_at else None,
+            first_started_at=sums.first_started_at(),
+            last_ended_at=sums.last_ended_at(),
             **bounds,
         )
 
     def components(self) -> tuple[ComponentLine, ...]:
         """Return each component's energy over the counted runs, and how it was obtained."""
-        it_total = self._sum("it_energy")
+        it_total = self.sums.total("it_energy")
         lines = []
         for name, tally in self._components.items():
-            energy = self._sum(f"{name}_energy")
+            energy = self.sums.total(f"{name}_energy")
             methods = sorted(tally.methods)
             flags = tally.flags
             if methods == ["none"]:
@@ -332,14 +235,15 @@ class Aggregate:
             return None, "no run declares functional units (SCI's R): per-unit figures are unknown"
         if None in declared:
             return None, (
-                f"only {with_units} of {self.counted} runs declare functional units: "
+                f"only {with_units} of {self.sums.counted} runs declare functional units: "
                 "per-unit figures over the whole report are unknown"
             )
         if len(declared) > 1:
             return None, f"the runs count different units ({', '.join(sorted(map(str, declared)))})"
         if totals.intensity_g_per_kwh is None:
             return None, "no energy: per-unit figures are unknown"
-        units = math.fsum(self._sums["units"])
+        units = self.sums.known("units")
+        units = units if units is not None else 0.0
         unit = next(iter(declared)) or "unit"
         score = sci(
             energy_kwh=totals.energy_kwh,
@@ -349,7 +253,7 @@ class Aggregate:
             units=units,
             unit=unit,
         )
-        return score, f"{units:g} {unit} over {self.counted} run(s)"
+        return score, f"{units:g} {unit} over {self.sums.counted} run(s)"
 
     def report(
         self,
@@ -367,7 +271,7 @@ class Aggregate:
         totals = self.totals()
         per_unit, per_unit_note = self.per_unit(totals)
         what_if = what_if_of(tuple(self._places.values()), totals, top=top)
-        figures = [f for f in (self._training, self._inference) if f is not None]
+        figures = [f for f in (self.sums.training, self.sums.inference) if f is not None]
         return Report(
             schema=REPORT_SCHEMA,
             generator=generator,
