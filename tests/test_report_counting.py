@@ -29,16 +29,18 @@ from wattprint.impact.uncertainty import (
     emissions_interval,
     it_energy_interval,
 )
+from wattprint.records import rows
 from wattprint.records.columns import COLUMNS
 from wattprint.records.csv_form import row_of
 from wattprint.records.read import read_records, read_runs
 from wattprint.records.record import RunRecord
 from wattprint.records.rows import PER_RUN, RunRow
+from wattprint.report import aggregate, build
 from wattprint.report.aggregate import Aggregate, build_report
 from wattprint.report.build import report_from_files
 from wattprint.report.counting import figures_of, profile_of, row_figures
-from wattprint.report.load import RunStream, load_runs
-from wattprint.report.model import Report
+from wattprint.report.load import RunStream, load_runs, select
+from wattprint.report.model import RUNS_LISTED, Report
 from wattprint.report.recompute import recompute_checks
 from wattprint.report.render.jsonreport import report_to_dict
 from wattprint.report.runs import ranges_from, run_line
@@ -207,9 +209,9 @@ def _from_records(paths: list[Path], listed: int) -> Report:
 def varied(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     folder = tmp_path_factory.mktemp("varied")
     paths = []
-    for seed, rows in ((1, 600), (2, 300), (3, 40)):
+    for seed, count in ((1, 600), (2, 300), (3, 40)):
         path = folder / f"emissions-{seed}.csv"
-        _write(path, rows, seed)
+        _write(path, count, seed)
         paths.append(path)
     return paths
 
@@ -306,18 +308,40 @@ def test_rows_are_damaged_exactly_when_records_are(tmp_path: Path) -> None:
         list(read_runs(path))
 
 
-def test_a_report_of_more_runs_than_it_lists_is_the_one_read_in_memory(tmp_path: Path) -> None:
+def test_a_report_of_more_runs_than_it_lists_is_the_one_read_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "emissions.csv"
     _write(path, 1300, 5)
-    streamed = report_from_files([path], now=NOW)
-    loaded = load_runs([path], skip_damaged=True)
-    kept = build_report(
-        loaded.runs, streamed.scope, load_notes=loaded.notes, now=NOW, generator=streamed.generator
-    )
-    assert streamed.runs_not_listed > 250
-    assert report_to_dict(streamed) == report_to_dict(kept)
-    checks = [(c.name, c.passed, c.detail) for c in recompute_checks(report_to_dict(streamed))]
-    assert checks == [(c.name, c.passed, c.detail) for c in recompute_checks(report_to_dict(kept))]
+    for project, listed in ((None, RUNS_LISTED), ("vision", 100)):
+        monkeypatch.setattr(build, "RUNS_LISTED", listed)
+        streamed = report_from_files([path], project=project, now=NOW)
+        loaded = load_runs([path], skip_damaged=True)
+        kept = build_report(
+            select(loaded, project=project),
+            streamed.scope,
+            load_notes=loaded.notes,
+            now=NOW,
+            generator=streamed.generator,
+            listed=listed,
+        )
+        assert streamed.runs_not_listed > 150
+        assert report_to_dict(streamed) == report_to_dict(kept)
+        checks = [(c.name, c.passed, c.detail) for c in recompute_checks(report_to_dict(streamed))]
+        assert checks == [
+            (c.name, c.passed, c.detail) for c in recompute_checks(report_to_dict(kept))
+        ]
+
+
+def test_keys_and_profiles_past_what_is_kept_are_counted_from_records(
+    varied: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = report_to_dict(_from_records(varied, 5))
+    monkeypatch.setattr(aggregate, "PROFILES_KEPT", 3)
+    assert report_to_dict(_streamed(varied, 5)) == full
+    monkeypatch.setattr(rows, "_KEYS_KEPT", 4)
+    monkeypatch.setattr(rows, "_PLANS_KEPT", 1)
+    assert report_to_dict(_streamed(varied, 5)) == full
 
 
 def test_bounds_as_plain_numbers_are_the_interval_arithmetic() -> None:
