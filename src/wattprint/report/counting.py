@@ -158,7 +158,7 @@ def profile_of(record: RunRecord, line: RunLine) -> Profile:
             place.region,
             place.cloud_provider,
             place.cloud_region,
-        ),  # fmt: skip
+        ),
         unit=record.unit or "",
         pue=line.inputs.pue,
         wue_l_per_kwh=record.wue_l_per_kwh,
