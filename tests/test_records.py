@@ -13,6 +13,7 @@ import errno
 import inspect
 import logging
 import os
+import random
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -31,6 +32,7 @@ from wattprint.records.columns import (
 )
 from wattprint.records.csv_form import row_of
 from wattprint.records.jsonl_form import json_record, water_source_of
+from wattprint.records.lines import plain_row
 from wattprint.records.read import read_records
 from wattprint.records.run_dict import run_to_dict
 from wattprint.report.build import report_from_files
@@ -263,3 +265,44 @@ def test_a_real_full_disk_leaves_only_whole_rows(
     assert path.read_bytes().endswith(b"\n")
     assert [r.run_id for r in read_records(path)] == [f"r{i}" for i in range(kept)]
     assert [r.run_id for r in read_records(spare / path.name)] == [f"r{kept}"]
+
+
+def _as_csv_reads(line: str, longest: int) -> list[str] | None:
+    """Return what plain_row gives, checked against csv.reader (None: not a plain line)."""
+    cells = plain_row(line, longest)
+    try:
+        expected = next(csv.reader([line]), [])
+    except csv.Error:
+        assert cells is None, repr(line)
+        return None
+    if cells is not None:
+        blank = cells == [""] and '"' not in line  # csv gives [] for an empty line
+        assert ([] if blank else cells) == expected, repr(line)
+        assert len(line.rstrip("\r\n")) <= longest
+    return cells
+
+
+def test_a_plain_line_splits_as_the_csv_module_reads_it() -> None:
+    rng = random.Random(11)
+    alphabet = ["a", "7", ",", ",", " ", '"', '"', "\r", "\n", "\0", "é", "\t", ";"]
+    ends = ("\n", "\r\n", "")
+    plain = 0
+    for _ in range(20_000):
+        line = "".join(rng.choices(alphabet, k=rng.randint(0, 12))) + rng.choice(ends)
+        plain += _as_csv_reads(line, 8) is not None
+    quoted = 0
+    for _ in range(20_000):  # cells quoted or not, some quotes doubled or stray
+        cells = []
+        for _ in range(rng.randint(1, 6)):
+            text = "".join(rng.choices(["a", ",", " ", "é", "7"], k=rng.randint(0, 5)))
+            roll = rng.random()
+            if roll < 0.4:
+                text = '"' + text + '"'
+            elif roll < 0.45:
+                text = '"' + text + '""' + text + '"'
+            elif roll < 0.5:
+                text = rng.choice((' "', '"', 'x"')) + text + rng.choice(('"', ' "', '"x', ""))
+            cells.append(text if text.startswith('"') else text.replace(",", ""))
+        line = ",".join(cells) + rng.choice(ends)
+        quoted += '"' in line and _as_csv_reads(line, 40) is not None
+    assert plain > 2000 and quoted > 8000, (plain, quoted)

@@ -166,10 +166,17 @@ def embodied_share_kg(
         ConfigError: naming the argument that is negative, not finite, a
             lifetime that is not > 0, or a share outside 0 to 1.
     """
-    _require("total_embodied_kg", total_embodied_kg, total_embodied_kg >= 0, "kg CO2e >= 0")
-    _require("duration_s", duration_s, duration_s >= 0, "seconds >= 0")
-    _require("lifetime_years", lifetime_years, lifetime_years > 0, "years > 0")
-    _require("reserved_share", reserved_share, 0 <= reserved_share <= 1, "a share from 0 to 1")
+    if not (
+        math.isfinite(total_embodied_kg + duration_s + lifetime_years + reserved_share)
+        and total_embodied_kg >= 0
+        and duration_s >= 0
+        and lifetime_years > 0
+        and 0 <= reserved_share <= 1
+    ):  # one test for all, as a report calls this once per run; the first bad one is named
+        _require("total_embodied_kg", total_embodied_kg, total_embodied_kg >= 0, "kg CO2e >= 0")
+        _require("duration_s", duration_s, duration_s >= 0, "seconds >= 0")
+        _require("lifetime_years", lifetime_years, lifetime_years > 0, "years > 0")
+        _require("reserved_share", reserved_share, 0 <= reserved_share <= 1, "a share from 0 to 1")
     lifetime_s = lifetime_years * S_PER_YEAR
     return total_embodied_kg * (duration_s / lifetime_s) * reserved_share
 

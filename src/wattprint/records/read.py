@@ -25,10 +25,9 @@ import csv
 import json
 import logging
 import os
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar, cast
 
 from wattprint.errors import DataError
 from wattprint.records.codecarbon import TASK_MARKER, codecarbon_record, codecarbon_task
@@ -36,15 +35,20 @@ from wattprint.records.columns import CORE, MARKER, row_converter
 from wattprint.records.csv_form import wattprint_record
 from wattprint.records.fields import Fields
 from wattprint.records.jsonl_form import json_record
+from wattprint.records.lines import Lines, plain_row
+from wattprint.records.lines import OnDamaged as OnDamaged  # told of damaged records
 from wattprint.records.record import RunRecord, TaskRecord
+from wattprint.records.rows import RunRow, row_reader
 from wattprint.records.run_dict import SCHEMA
 
 logger = logging.getLogger("wattprint")
 
 _T = TypeVar("_T")
-
-OnDamaged = Callable[[DataError], None]
-"""Called with the error of each damaged record that is skipped."""
+_Convert = Callable[[Sequence[str], str], dict[str, object]]
+_Make = Callable[[list[str], str], _T]
+"""Makes what a row of a CSV file is read into, from its cells and origin (``path:line``)."""
+_Maker = Callable[[Path, list[str], _Convert], _Make[_T]]
+"""Returns how the rows of a CSV file with this header are read (or raises DataError)."""
 
 
 def _raise(err: DataError) -> None:
@@ -77,47 +81,6 @@ class _Converted(Fields):
         return super().text(key)
 
 
-class _Lines:
-    """The decoded lines of a file, numbered from 1; lines can be pushed back.
-
-    ``taken`` holds the lines handed out since it was last cleared, so the
-    reader knows where a CSV record began and which lines it spanned.
-    """
-
-    def __init__(self, path: Path, f: BinaryIO, on_damaged: OnDamaged) -> None:
-        self._path = path
-        self._numbered = enumerate(f, start=1)
-        self._on_damaged = on_damaged
-        self.pending: deque[tuple[int, str]] = deque()
-        self.taken: list[tuple[int, str]] = []
-        self.bad: set[int] = set()
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        if self.pending:
-            item = self.pending.popleft()
-        else:
-            number, raw = next(self._numbered)
-            item = (number, self._decode(number, raw))
-        self.taken.append(item)
-        return item[1]
-
-    def _decode(self, number: int, raw: bytes) -> str:
-        encoding = "utf-8-sig" if number == 1 else "utf-8"
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError as err:
-            self._on_damaged(DataError(f"{self._path}:{number}: not UTF-8 text ({err.reason})"))
-            self.bad.add(number)
-            return raw.decode(encoding, "replace")
-
-    def push_back(self, items: list[tuple[int, str]]) -> None:
-        """Hand ``items`` out again, before any line not yet read."""
-        self.pending.extendleft(reversed(items))
-
-
 def read_records(path: Path, *, on_damaged: OnDamaged | None = None) -> Iterator[RunRecord]:
     """Yield the runs of one file, in file order, telling its format from its first line.
 
@@ -131,6 +94,27 @@ def read_records(path: Path, *, on_damaged: OnDamaged | None = None) -> Iterator
             format, or (without ``on_damaged``) has a damaged record; the
             message names the file and, for a record, its line.
     """
+    return cast("Iterator[RunRecord]", _read(path, on_damaged, _run_maker))
+
+
+def read_runs(path: Path, *, on_damaged: OnDamaged | None = None) -> Iterator[RunRecord | RunRow]:
+    """Yield the runs of one file as :func:`read_records` does; wattprint CSV rows as RunRows.
+
+    A :class:`~wattprint.records.rows.RunRow` carries the figures that
+    differ from run to run and a key for the rest, and builds its whole
+    record when asked (:meth:`~wattprint.records.rows.RunRow.record`): a
+    report counts most runs of a large file without building their records.
+    The same rows are damaged, with the same errors, as for :func:`read_records`.
+
+    Raises:
+        DataError: as :func:`read_records`.
+    """
+    return _read(path, on_damaged, _row_maker)
+
+
+def _read(
+    path: Path, on_damaged: OnDamaged | None, maker: _Maker[RunRecord | RunRow]
+) -> Iterator[RunRecord | RunRow]:
     damaged = on_damaged or _raise
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below, around the generator's life
@@ -139,35 +123,46 @@ def read_records(path: Path, *, on_damaged: OnDamaged | None = None) -> Iterator
     except OSError as err:
         raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
     with f:
-        lines = _Lines(path, f, damaged)
+        lines = Lines(path, f, damaged)
         try:
             first = _first_line(path, lines)
             if first.lstrip().startswith(("{", "[")):
                 lines.push_back(lines.taken[-1:])
                 yield from _jsonl_records(path, lines, damaged)
             else:
-                yield from _csv_records(path, lines, damaged, _run_maker)
+                yield from _csv_records(path, lines, damaged, maker)
         except OSError as err:
             raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
 
 
-def _first_line(path: Path, lines: _Lines) -> str:
+def _first_line(path: Path, lines: Lines) -> str:
     for first in lines:
         if first.strip():
             return first
     raise DataError(f"{path}: the file is empty; expected an emissions.csv or JSON lines")
 
 
-def _run_maker(path: Path, header: list[str]) -> Callable[[Fields], RunRecord]:
+def _run_maker(path: Path, header: list[str], convert: _Convert) -> _Make[RunRecord]:
     """Return how a row of this CSV file becomes a run record."""
     if MARKER in header:
-        return wattprint_record
+        return lambda cells, origin: wattprint_record(_Converted(origin, convert(cells, origin)))
     if TASK_MARKER in header:
         raise DataError(
             f"{path}: a CodeCarbon task file (its rows are tasks of a run, not runs): read "
             "the folder that holds it with its emissions.csv, e.g. wattprint report DIR"
         )
-    return lambda f: codecarbon_record(f, len(header))
+    columns = len(header)
+    return lambda cells, origin: codecarbon_record(
+        _Converted(origin, convert(cells, origin)), columns
+    )
+
+
+def _row_maker(path: Path, header: list[str], convert: _Convert) -> _Make[RunRecord | RunRow]:
+    """Return how a row of this CSV file becomes a RunRow (wattprint's CSV) or a run record."""
+    make = _run_maker(path, header, convert)
+    if MARKER in header and len(set(header)) == len(header):
+        return row_reader(header, make)
+    return make
 
 
 def read_codecarbon_tasks(
@@ -188,20 +183,22 @@ def read_codecarbon_tasks(
     except OSError as err:
         raise DataError(f"{path}: cannot be read ({err.strerror or err})") from err
     with f:
-        lines = _Lines(path, f, damaged)
+        lines = Lines(path, f, damaged)
         _first_line(path, lines)
 
         yield from _csv_records(path, lines, damaged, _task_maker)
 
 
-def _task_maker(path: Path, header: list[str]) -> Callable[[Fields], tuple[str | None, TaskRecord]]:
+def _task_maker(
+    path: Path, header: list[str], convert: _Convert
+) -> _Make[tuple[str | None, TaskRecord]]:
     """Return how a row of CodeCarbon's task file becomes ``(run id, task)``."""
     if TASK_MARKER not in header or MARKER in header:
         raise DataError(f"{path}: not a CodeCarbon task file (no {TASK_MARKER} column)")
-    return codecarbon_task
+    return lambda cells, origin: codecarbon_task(_Converted(origin, convert(cells, origin)))
 
 
-def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[RunRecord]:
+def _jsonl_records(path: Path, lines: Lines, damaged: OnDamaged) -> Iterator[RunRecord]:
     for text in lines:
         number = lines.taken[-1][0]
         lines.taken.clear()
@@ -232,12 +229,7 @@ def _jsonl_records(path: Path, lines: _Lines, damaged: OnDamaged) -> Iterator[Ru
         yield record
 
 
-def _csv_records(
-    path: Path,
-    lines: _Lines,
-    damaged: OnDamaged,
-    maker: Callable[[Path, list[str]], Callable[[Fields], _T]],
-) -> Iterator[_T]:
+def _csv_records(path: Path, lines: Lines, damaged: OnDamaged, maker: _Maker[_T]) -> Iterator[_T]:
     try:
         header = [h.strip() for h in next(csv.reader([lines.taken[-1][1]]))]
     except csv.Error as err:
@@ -248,37 +240,47 @@ def _csv_records(
             f"{path}:{lines.taken[-1][0]}: not an emissions.csv: the header lacks "
             f"{', '.join(missing)} (expected wattprint's or CodeCarbon's columns, or JSON lines)"
         )
-    make = maker(path, header)
-    convert = row_converter(header)
+    make = maker(path, header, row_converter(header))
+    fields = len(header)
+    at = f"{path}:"
+    taken = lines.taken
     reader = csv.reader(lines)
+    longest = csv.field_size_limit()
     while True:
-        lines.taken.clear()
+        taken.clear()
         try:
-            row = next(reader)
+            line = next(lines)
         except StopIteration:
             return
-        except csv.Error as err:
-            origin = f"{path}:{lines.taken[0][0]}" if lines.taken else str(path)
-            lines.push_back(lines.taken[1:])
-            damaged(DataError(f"{origin}: damaged CSV ({err})"))
-            continue
-        if not any(cell.strip() for cell in row):
-            continue
-        taken = list(lines.taken)
-        origin = f"{path}:{taken[0][0]}"
-        if any(number in lines.bad for number, _ in taken):
+        row = plain_row(line, longest)
+        if row is None:
+            lines.push_back(taken[:])  # the csv module's work
+            taken.clear()
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                origin = f"{at}{taken[0][0]}" if taken else str(path)
+                lines.push_back(taken[1:])
+                damaged(DataError(f"{origin}: damaged CSV ({err})"))
+                continue
+        if not (row and (row[0].strip() or "".join(row).strip())):
+            continue  # no cell holds anything but white space
+        origin = f"{at}{taken[0][0]}"
+        if lines.bad and any(number in lines.bad for number, _ in taken):
             continue  # already reported as not UTF-8
-        if len(row) != len(header):
+        if len(row) != fields:
             lines.push_back(taken[1:])  # a cut-off row may have swallowed the lines after it
             damaged(
                 DataError(
-                    f"{origin}: the row has {len(row)} fields, the header {len(header)} "
+                    f"{origin}: the row has {len(row)} fields, the header {fields} "
                     "(a damaged or cut-off row)"
                 )
             )
             continue
         try:
-            record = make(_Converted(origin, convert(row, origin)))
+            record = make(row, origin)
         except DataError as err:
             damaged(err)
             continue

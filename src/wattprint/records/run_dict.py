@@ -19,10 +19,29 @@ SCHEMA = "wattprint.run/1"
 """Name and version of the plain-data form of a run."""
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+"""The field names of each class :func:`plain` met (None: not a dataclass), found once each."""
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """Return the field names of a dataclass, None for any other class."""
+    if cls not in _FIELDS:
+        fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else None
+        _FIELDS[cls] = tuple(f.name for f in fields) if fields is not None else None
+    return _FIELDS[cls]
+
+
 def plain(value: Any) -> Any:
     """Return ``value`` with dataclasses, tuples and datetimes made JSON-ready."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    names = _field_names(kind)
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, dict):

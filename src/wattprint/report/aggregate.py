@@ -1,26 +1,28 @@
 """A report's figures gathered one run at a time, so any number of runs takes little memory.
 
-:class:`Aggregate` is handed each run in turn: it makes the run's report
-line, adds it to the totals, components, per-unit figures and what-if
-inputs, hands it to a :class:`~wattprint.report.tally.Tally`, and keeps the
-first runs only (the runs table lists them; the report says how many more
-were counted). Sums are exact sums (:func:`math.fsum` over the figures,
-kept as 8-byte floats), so a report is the same whichever way it was made.
+:class:`Aggregate` is handed each run in turn, as a record or as a row of
+wattprint's CSV, and keeps the first runs only (the runs table lists them;
+the report says how many more were counted). What each run adds
+(:mod:`wattprint.report.counting`) goes to the components, per-unit and
+what-if inputs kept here, to a :class:`~wattprint.report.tally.Tally`
+(methodology, sources, uncertainty) and to :class:`~wattprint.report.sums.Sums`
+(exact sums, first and last times). A run read as a row that is not listed
+is counted from the row, with what its record would add.
 """
 
 from __future__ import annotations
 
-import math
-from array import array
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from wattprint.advice.actions import RunFigures, top_actions
+from wattprint.advice.actions import top_actions
 from wattprint.advice.whatif import what_if_of
 from wattprint.impact.carbon import emissions_kg
 from wattprint.impact.equivalents import equivalents
 from wattprint.impact.sci import Sci, sci
 from wattprint.records.record import COMPONENTS, RunRecord
+from wattprint.records.rows import RunRow
+from wattprint.report.counting import Profile, figures_of, profile_of, row_figures
 from wattprint.report.model import (
     REPORT_SCHEMA,
     RUNS_LISTED,
@@ -31,12 +33,12 @@ from wattprint.report.model import (
     Totals,
 )
 from wattprint.report.runs import RunLine, run_line
+from wattprint.report.sums import BOUNDS, Sums
 from wattprint.report.tally import Tally
 from wattprint.units import G_PER_KG
 
-_SUMS = ("duration", "it_energy", "energy", "emissions", *(f"{c}_energy" for c in COMPONENTS))
-_KNOWN = ("water", "embodied", "units")
-_BOUNDS = ("energy_kwh_low", "energy_kwh_high", "emissions_kg_low", "emissions_kg_high")
+PROFILES_KEPT = 10_000
+"""The most row keys a report keeps the profile of; a run of another is counted from its record."""
 
 
 class _Component:
@@ -48,8 +50,24 @@ class _Component:
         self.details: set[str] = set()
 
 
+class _Alike:
+    """The profile of a row key, and how many of its runs are counted but not yet added."""
+
+    __slots__ = ("pending", "profile")
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.pending = 0
+
+
 class Aggregate:
     """The report's figures over the runs added so far.
+
+    Each run adds its profile and its figures (:mod:`wattprint.report.counting`).
+    The profile of runs read as rows of one key is added once for all of
+    them, when the report is made or a run is next added from its record:
+    each value is still kept where it was first seen, so the report is the
+    one adding run after run from their records would make.
 
     Args:
         listed: the most runs kept for the runs table (and their tasks).
@@ -60,122 +78,112 @@ class Aggregate:
         self.records: list[RunRecord] = []
         self.lines: list[RunLine] = []
         self.runs = 0
-        self.counted = 0
         self.tally = Tally()
-        self._sums = {name: array("d") for name in (*_SUMS, *_KNOWN)}
-        self._bounds = {name: array("d") for name in _BOUNDS}
-        self._bound_unknown = False
-        self._first: str | None = None
-        self._last: str | None = None
+        self.sums = Sums(self.tally)
+        self._count = self.sums.add
         self._components = {name: _Component() for name in COMPONENTS}
         self._declared: dict[str | None, None] = {}
         self._with_units = 0
         self._places: dict[tuple[object, ...], RunLine] = {}
-        self._training: RunFigures | None = None
-        self._inference: RunFigures | None = None
+        self._alike: dict[object, _Alike] = {}
+        self._waiting: list[_Alike] = []
 
     def add(self, record: RunRecord) -> None:
-        """Count one run."""
+        """Count one run, from its record."""
+        if self._waiting:
+            self._add_waiting()
         line = run_line(record)
         self.runs += 1
         if len(self.lines) < self.listed:
             self.records.append(record)
             self.lines.append(line)
-        self.tally.add(record, line)
-        self._add_figures(record)
-        if line.counted:
-            self._add_counted(record, line)
+        profile = profile_of(record, line)
+        self._add_profile(profile, 1)
+        self._count(profile, figures_of(record, line))
 
-    def _add_figures(self, r: RunRecord) -> None:
-        """Keep the runs the parity advice compares: the largest training and inference runs."""
-        figures = RunFigures(
-            r.energy_kwh or 0.0, r.emissions_kg or 0.0, r.units or 0.0, r.unit or ""
-        )
-        if figures.energy_kwh > 0 and figures.units > 0:
-            if self._inference is None or figures.units > self._inference.units:
-                self._inference = figures
-        elif figures.energy_kwh > 0 and (
-            self._training is None or figures.energy_kwh > self._training.energy_kwh
+    def add_row(self, row: RunRow) -> None:
+        """Count one run from its row: from its record when it is listed, else from the row."""
+        if row.duration_s is not None and row.duration_s < 0:
+            self.add(row.record())  # no embodied share, unlike the other runs of its key
+            return
+        alike = self._alike.get(row.key)
+        listed = len(self.lines) < self.listed
+        if alike is None or listed:
+            if alike is None and len(self._alike) >= PROFILES_KEPT:
+                self.add(row.record())
+                return
+            record = row.record()
+            line = run_line(record)
+            if alike is None:
+                alike = self._alike[row.key] = _Alike(profile_of(record, line))
+            if listed:
+                self.records.append(record)
+                self.lines.append(line)
+            figures = figures_of(record, line)
+        else:
+            figures = row_figures(row, alike.profile)
+        self.runs += 1
+        if not alike.pending:
+            self._waiting.append(alike)
+        alike.pending += 1
+        self._count(alike.profile, figures)
+
+    def _add_waiting(self) -> None:
+        for alike in self._waiting:
+            self._add_profile(alike.profile, alike.pending)
+            alike.pending = 0
+        self._waiting.clear()
+
+    def _add_profile(self, p: Profile, runs: int) -> None:
+        """Add what ``runs`` runs of profile ``p`` add beside their figures."""
+        self.tally.add(p.entries, runs)
+        if not p.entries.counted:
+            return
+        for tally, (method, flagged, flag, detail) in zip(
+            self._components.values(), p.components, strict=True
         ):
-            self._training = figures
-
-    def _add_counted(self, record: RunRecord, line: RunLine) -> None:
-        self.counted += 1
-        sums = self._sums
-        sums["duration"].append(line.duration_s or 0.0)
-        sums["it_energy"].append(line.it_energy_kwh or 0.0)
-        sums["energy"].append(line.energy_kwh or 0.0)
-        sums["emissions"].append(line.emissions_kg or 0.0)
-        for known, value in (
-            ("water", line.water_l),
-            ("embodied", line.embodied.embodied_kg if line.embodied else None),
-        ):
-            if value is not None:
-                sums[known].append(value)
-        for bound in _BOUNDS:
-            value = getattr(line, bound)
-            if value is None:
-                self._bound_unknown = True
-            else:
-                self._bounds[bound].append(value)
-        if line.started_at and (self._first is None or line.started_at < self._first):
-            self._first = line.started_at
-        if line.ended_at and (self._last is None or line.ended_at > self._last):
-            self._last = line.ended_at
-        for name, tally in self._components.items():
-            sums[f"{name}_energy"].append(getattr(line.inputs, f"{name}_energy_kwh") or 0.0)
-            c = record.component(name)
-            tally.methods.add(c.method if c and c.method else "unknown")
-            if not (c and c.method == "none"):
-                tally.flags.add(c.measured if c else None)
-            if c and c.detail:
-                tally.details.add(c.detail)
-        self._declared[line.inputs.unit if line.inputs.units else None] = None
-        if line.inputs.units:
-            self._with_units += 1
-            sums["units"].append(line.inputs.units)
-        place = line.place
-        key = (
-            place.country_iso3, place.country_name, place.region,
-            place.cloud_provider, place.cloud_region,
-        )  # fmt: skip
-        self._places.setdefault(key, line)
-
-    def _known(self, name: str) -> float | None:
-        values = self._sums[name]
-        return math.fsum(values) if values else None
+            tally.methods.add(method)
+            if flagged:
+                tally.flags.add(flag)
+            if detail:
+                tally.details.add(detail)
+        self._declared[p.declared] = None
+        if p.declared is not None:
+            self._with_units += runs
+        self._places.setdefault(p.place_key, p.line)
 
     def totals(self) -> Totals:
         """Return the totals of the counted runs."""
-        energy = math.fsum(self._sums["energy"])
-        emissions = math.fsum(self._sums["emissions"])
-        embodied = self._known("embodied")
+        sums = self.sums
+        energy = sums.total("energy")
+        emissions = sums.total("emissions")
+        embodied = sums.known("embodied")
         bounds = {
-            name: None if self._bound_unknown or not self.counted else math.fsum(values)
-            for name, values in self._bounds.items()
+            name: sums.total(name) if sums.bounds_known and sums.counted else None
+            for name in BOUNDS
         }
         return Totals(
             runs=self.runs,
-            runs_counted=self.counted,
-            duration_s=math.fsum(self._sums["duration"]),
-            it_energy_kwh=math.fsum(self._sums["it_energy"]),
+            runs_counted=sums.counted,
+            duration_s=sums.total("duration"),
+            it_energy_kwh=sums.total("it_energy"),
             energy_kwh=energy,
             emissions_kg=emissions,
             intensity_g_per_kwh=emissions * G_PER_KG / energy if energy > 0 else None,
-            water_l=self._known("water"),
+            water_l=sums.known("water"),
             embodied_kg=embodied,
             total_kg=emissions + (embodied or 0.0),
-            first_started_at=self._first,
-            last_ended_at=self._last,
+            first_started_at=sums.first_started_at(),
+            last_ended_at=sums.last_ended_at(),
             **bounds,
         )
 
     def components(self) -> tuple[ComponentLine, ...]:
         """Return each component's energy over the counted runs, and how it was obtained."""
-        it_total = math.fsum(self._sums["it_energy"])
+        it_total = self.sums.total("it_energy")
         lines = []
         for name, tally in self._components.items():
-            energy = math.fsum(self._sums[f"{name}_energy"])
+            energy = self.sums.total(f"{name}_energy")
             methods = sorted(tally.methods)
             flags = tally.flags
             if methods == ["none"]:
@@ -227,14 +235,15 @@ class Aggregate:
             return None, "no run declares functional units (SCI's R): per-unit figures are unknown"
         if None in declared:
             return None, (
-                f"only {with_units} of {self.counted} runs declare functional units: "
+                f"only {with_units} of {self.sums.counted} runs declare functional units: "
                 "per-unit figures over the whole report are unknown"
             )
         if len(declared) > 1:
             return None, f"the runs count different units ({', '.join(sorted(map(str, declared)))})"
         if totals.intensity_g_per_kwh is None:
             return None, "no energy: per-unit figures are unknown"
-        units = math.fsum(self._sums["units"])
+        units = self.sums.known("units")
+        units = units if units is not None else 0.0
         unit = next(iter(declared)) or "unit"
         score = sci(
             energy_kwh=totals.energy_kwh,
@@ -244,7 +253,7 @@ class Aggregate:
             units=units,
             unit=unit,
         )
-        return score, f"{units:g} {unit} over {self.counted} run(s)"
+        return score, f"{units:g} {unit} over {self.sums.counted} run(s)"
 
     def report(
         self,
@@ -257,10 +266,12 @@ class Aggregate:
         top: int,
     ) -> Report:
         """Return the report over the runs added (as :func:`build_report` describes it)."""
+        if self._waiting:
+            self._add_waiting()
         totals = self.totals()
         per_unit, per_unit_note = self.per_unit(totals)
         what_if = what_if_of(tuple(self._places.values()), totals, top=top)
-        figures = [f for f in (self._training, self._inference) if f is not None]
+        figures = [f for f in (self.sums.training, self.sums.inference) if f is not None]
         return Report(
             schema=REPORT_SCHEMA,
             generator=generator,

@@ -18,6 +18,7 @@ from wattprint._version import __version__
 from wattprint.errors import ConfigError, DataError, choices
 from wattprint.records.folder import split_inputs
 from wattprint.records.read import OnDamaged
+from wattprint.records.record import RunRecord
 from wattprint.report.aggregate import Aggregate
 from wattprint.report.load import RepeatedRun, RunStream, load_runs, select
 from wattprint.report.model import RUNS_LISTED, InputFile, Report, Scope, ScopeKind
@@ -86,8 +87,11 @@ def report_from_files(
         stream = RunStream(run_files, project=project, group=group, on_damaged=tell)
         aggregate = Aggregate(RUNS_LISTED)
         try:
-            for record in stream:
-                aggregate.add(record)
+            for run in stream:
+                if isinstance(run, RunRecord):
+                    aggregate.add(run)
+                else:
+                    aggregate.add_row(run)
         except RepeatedRun:
             replay.append(True)
         else:

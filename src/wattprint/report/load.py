@@ -14,8 +14,9 @@ from pathlib import Path
 
 from wattprint.errors import DataError
 from wattprint.records.folder import attach_tasks, read_task_files, split_inputs
-from wattprint.records.read import OnDamaged, read_records
+from wattprint.records.read import OnDamaged, read_records, read_runs
 from wattprint.records.record import RunRecord
+from wattprint.records.rows import RunRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +173,12 @@ class RepeatedRun(Exception):
 class RunStream:
     """The runs of some files that match the filters, read one at a time and not kept.
 
-    Iterate once; then :meth:`check` raises what :func:`select` would when no
-    run matches. A run id found twice raises :class:`RepeatedRun` while
-    iterating (which record to keep is known only once every file is read:
-    :func:`load_runs` and :func:`select` then do the work).
+    Each run is a record, or a row of wattprint's CSV
+    (:func:`~wattprint.records.read.read_runs`). Iterate once; then
+    :meth:`check` raises what :func:`select` would when no run matches. A
+    run id found twice raises :class:`RepeatedRun` while iterating (which
+    record to keep is known only once every file is read: :func:`load_runs`
+    and :func:`select` then do the work).
 
     Args:
         run_files: the emissions files (not CodeCarbon's task files).
@@ -203,7 +206,7 @@ class RunStream:
         self._projects: set[str] = set()
         self._groups: set[str] = set()
 
-    def __iter__(self) -> Iterator[RunRecord]:
+    def __iter__(self) -> Iterator[RunRecord | RunRow]:
         seen: set[str] = set()
         project, group = self._project, self._group
         for path in self.paths:
@@ -215,24 +218,30 @@ class RunStream:
                 if self._on_damaged is not None:
                     self._on_damaged(err)
 
-            read = 0
-            for run in read_records(Path(path), on_damaged=note):
-                read += 1
-                if run.run_id is not None:
-                    if run.run_id in seen:
-                        raise RepeatedRun(run.run_id)
-                    seen.add(run.run_id)
-                self._projects.add(run.project or "")
-                if run.run_group:
-                    self._groups.add(run.run_group)
-                if project is not None and run.project != project:
-                    continue
-                self._of_project += 1
-                if group is not None and run.run_group != group:
-                    continue
-                self.count += 1
-                self.per_file[path] += 1
-                yield run
+            read = of_project = count = 0
+            add_project, add_group, add_seen = self._projects.add, self._groups.add, seen.add
+            try:
+                for run in read_runs(Path(path), on_damaged=note):
+                    read += 1
+                    run_id = run.run_id
+                    if run_id is not None:
+                        if run_id in seen:
+                            raise RepeatedRun(run_id)
+                        add_seen(run_id)
+                    add_project(run.project or "")
+                    if run.run_group:
+                        add_group(run.run_group)
+                    if project is not None and run.project != project:
+                        continue
+                    of_project += 1
+                    if group is not None and run.run_group != group:
+                        continue
+                    count += 1
+                    yield run
+            finally:  # counted here, and told once the file is read
+                self._of_project += of_project
+                self.count += count
+                self.per_file[path] += count
             if not read and first_damaged:
                 raise first_damaged[0]
 

@@ -10,19 +10,15 @@ the run's water figure, WUE and PUE.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from wattprint.impact.carbon import emissions_kg, facility_energy_kwh
 from wattprint.impact.sci import Sci, sci
-from wattprint.impact.uncertainty import (
-    INTENSITY_BANDS,
-    Interval,
-    band_of,
-    emissions_interval,
-    it_energy_interval,
-)
+from wattprint.impact.uncertainty import INTENSITY_BANDS, POLLED_INTERVAL_S, band_of
 from wattprint.impact.water import water_l
 from wattprint.records.record import HostRecord, PlaceRecord, RunRecord, SeriesPoint
 from wattprint.report.embodied import EmbodiedLine, embodied_of
@@ -89,7 +85,7 @@ class RunLine:
             else as recorded. Units: L.
         embodied: the run's share of the hardware's embodied emissions.
         sci: per functional unit, when the run declares units.
-        energy_kwh_low: low bound of ``energy_kwh`` (see :func:`ranges_of`). Units: kWh.
+        energy_kwh_low: low bound of ``energy_kwh`` (see :func:`ranges_from`). Units: kWh.
         energy_kwh_high: high bound of ``energy_kwh``. Units: kWh.
         emissions_kg_low: low bound of ``emissions_kg``. Units: kg CO2e.
         emissions_kg_high: high bound of ``emissions_kg``. Units: kg CO2e.
@@ -129,63 +125,174 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _grid_water(record: RunRecord, it_kwh: float, pue: float) -> float | None:
-    """Return the grid water intensity implied by a wattprint run's water figure."""
-    if record.format == "codecarbon-csv" or record.water_l is None or it_kwh <= 0:
-        return None
-    if record.wue_l_per_kwh is None or pue <= 0:
-        return None
-    implied = (record.water_l / it_kwh - record.wue_l_per_kwh) / pue
-    return max(implied, 0.0)
+def line_figures(
+    energies: Sequence[float | None],
+    pue: float,
+    intensity_g_per_kwh: float | None,
+    water_l_recorded: float | None,
+    wue_l_per_kwh: float | None,
+    water_implied: bool,
+) -> tuple[float | None, float | None, float | None, float | None, float | None]:
+    """Return a run's IT energy, energy, emissions, grid water intensity and water.
+
+    The one place a run's derived figures are computed, for its report line
+    and for a run counted straight from its row (:mod:`wattprint.report.counting`).
+
+    Args:
+        energies: IT energy of each component; None when unknown. Units: kWh.
+        pue: the PUE applied (1.0 when the file gives none).
+        intensity_g_per_kwh: the run's mean intensity. Units: gCO2e/kWh.
+        water_l_recorded: the water the file recorded. Units: L.
+        wue_l_per_kwh: on-site water per kWh of IT energy. Units: L/kWh.
+        water_implied: False when the file's water figure does not imply a
+            grid water intensity (CodeCarbon's, on site only).
+
+    Returns:
+        IT energy (kWh), facility energy (kWh), emissions (kg CO2e), the
+        grid water intensity implied by the water figure (L/kWh) and the
+        water (L, recomputed when that intensity is known, else as
+        recorded); None where unknown.
+    """
+    known = [e for e in energies if e is not None] if None in energies else energies
+    it_kwh = math.fsum(known) if known else None  # type: ignore[arg-type]
+    grid_water = None
+    it = it_kwh or 0.0
+    if water_implied and water_l_recorded is not None and it > 0:
+        if wue_l_per_kwh is not None and pue > 0:
+            grid_water = max((water_l_recorded / it - wue_l_per_kwh) / pue, 0.0)
+    energy = facility_energy_kwh(it_kwh, pue) if it_kwh is not None else None
+    emissions = (
+        emissions_kg(energy, intensity_g_per_kwh)
+        if energy is not None and intensity_g_per_kwh is not None
+        else None
+    )
+    water = water_l_recorded
+    if grid_water is not None and it_kwh is not None and wue_l_per_kwh is not None:
+        water = water_l(
+            it_kwh, pue=pue, wue_l_per_kwh=wue_l_per_kwh, grid_water_l_per_kwh=grid_water
+        )
+    return it_kwh, energy, emissions, grid_water, water
 
 
-def _scaled(value: float, recorded: float | None, bound: float | None) -> float | None:
-    if recorded is None or bound is None or recorded <= 0:
-        return None
-    return value * bound / recorded
+_AVERAGE = INTENSITY_BANDS["average"]
 
 
-def ranges_of(
-    record: RunRecord, energy_kwh: float | None, emissions: float | None, pue: float
-) -> tuple[Interval | None, Interval | None]:
-    """Return the ranges of a run's energy and emissions, as the report derives them.
+def ranges_from(
+    energy_kwh: float | None,
+    emissions: float | None,
+    pue: float,
+    recorded: Sequence[float | None],
+    energies: Sequence[float | None],
+    bands: Sequence[tuple[float, float]],
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """Return the low and high bounds of a run's energy and emissions.
 
-    A run that recorded its bounds keeps their ratios to its recorded figures;
-    any other (older files, CodeCarbon's) gets them from its components'
-    methods (a method the file does not name: the widest band) and the band
-    of an average intensity (:mod:`wattprint.impact.uncertainty`).
+    A run that recorded its bounds keeps their ratios to its recorded
+    figures; any other (older files, CodeCarbon's) gets them from its
+    components' bands and the band of an average intensity, by the interval
+    arithmetic of :mod:`wattprint.impact.uncertainty` (``it_energy_interval``,
+    ``facility_energy_interval``, ``emissions_interval``) done on the bounds
+    as plain numbers, so a report of many runs makes no object per run (a
+    test keeps the two equal).
+
+    Args:
+        energy_kwh: the run's facility energy. Units: kWh.
+        emissions: its emissions. Units: kg CO2e.
+        pue: the PUE applied.
+        recorded: the file's energy, its low and high bounds, emissions and
+            their low and high bounds (kWh, kg CO2e); None where not recorded.
+        energies: IT energy of each component; None when unknown. Units: kWh.
+        bands: the low and high factors of each component's band (its method's).
+
+    Returns:
+        Energy low and high (kWh), emissions low and high (kg CO2e); None
+        where the figure is unknown.
     """
     if energy_kwh is None:
-        return None, None
-    low = _scaled(energy_kwh, record.energy_kwh, record.energy_kwh_low)
-    high = _scaled(energy_kwh, record.energy_kwh, record.energy_kwh_high)
-    if low is not None and high is not None:
-        energy = Interval(low, energy_kwh, high)
+        return None, None, None, None
+    energy_rec, energy_low_rec, energy_high_rec, emissions_rec, low_rec, high_rec = recorded
+    # A recorded bound is scaled to the figure (value x bound / recorded) when the
+    # recorded figure is above zero and both bounds are known.
+    if energy_rec is not None and energy_rec > 0 and None not in (energy_low_rec, energy_high_rec):
+        low = energy_kwh * energy_low_rec / energy_rec  # type: ignore[operator]
+        high = energy_kwh * energy_high_rec / energy_rec  # type: ignore[operator]
     else:
-        parts = [
-            (c.it_energy_kwh, band_of(c.method or "unknown", record.duration_s or 0.0))
-            for c in record.components
-            if c.it_energy_kwh is not None
-        ]
-        energy = it_energy_interval(parts).scaled(pue)
-        energy = Interval(energy.low, energy_kwh, energy.high)
+        low = high = 0.0  # Interval.exact(0.0), then + band.of(energy) for each known one
+        for energy, (low_factor, high_factor) in zip(energies, bands, strict=True):
+            if energy is not None:
+                low = low + energy * low_factor
+                high = high + energy * high_factor
+        low, high = low * pue, high * pue
     if emissions is None:
-        return energy, None
-    low = _scaled(emissions, record.emissions_kg, record.emissions_kg_low)
-    high = _scaled(emissions, record.emissions_kg, record.emissions_kg_high)
-    if low is not None and high is not None:
-        return energy, Interval(low, emissions, high)
-    return energy, emissions_interval(energy, INTENSITY_BANDS["average"], emissions)
+        return low, high, None, None
+    if emissions_rec is not None and emissions_rec > 0 and None not in (low_rec, high_rec):
+        emissions_low = emissions * low_rec / emissions_rec  # type: ignore[operator]
+        return low, high, emissions_low, emissions * high_rec / emissions_rec  # type: ignore[operator]
+    if energy_kwh <= 0:
+        return low, high, emissions, emissions
+    return (
+        low,
+        high,
+        emissions * low / energy_kwh * _AVERAGE.low_factor,
+        emissions * high / energy_kwh * _AVERAGE.high_factor,
+    )
+
+
+def bands_of(record: RunRecord) -> tuple[tuple[float, float], ...]:
+    """Return the low and high factors of the band of each component's energy (the record's order).
+
+    The band is the component's method's (a method the file does not name:
+    the widest band), over the run's duration (:func:`wattprint.impact.uncertainty.band_of`).
+    """
+    return tuple(
+        fixed_band(method) or polled_band(method, record.duration_s or 0.0)
+        for method in (c.method or "unknown" for c in record.components)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def fixed_band(method: str) -> tuple[float, float] | None:
+    """Return the low and high factors of the band of ``method``; None when it is polled.
+
+    A polled method's band widens with its sampling over the run's duration
+    (:func:`polled_band`); any other's is the same for every run.
+    """
+    if any(part in POLLED_INTERVAL_S for part in method.split("+")):
+        return None
+    return polled_band(method, 0.0)
+
+
+def polled_band(method: str, duration_s: float) -> tuple[float, float]:
+    """Return the low and high factors of the band of ``method`` over ``duration_s`` seconds."""
+    band = band_of(method, duration_s)
+    return band.low_factor, band.high_factor
+
+
+def recorded_bounds(record: RunRecord) -> tuple[float | None, ...]:
+    """Return the record's energy, emissions and their bounds, as :func:`ranges_from` takes them."""
+    return (
+        record.energy_kwh,
+        record.energy_kwh_low,
+        record.energy_kwh_high,
+        record.emissions_kg,
+        record.emissions_kg_low,
+        record.emissions_kg_high,
+    )
 
 
 def run_line(record: RunRecord) -> RunLine:
     """Return the report line of one run: its inputs and the figures derived from them."""
     energies = {c.component: c.it_energy_kwh for c in record.components}
-    known = [e for e in energies.values() if e is not None]
-    it_kwh = math.fsum(known) if known else None
     pue = record.pue if record.pue is not None and record.pue > 0 else 1.0
     intensity = record.intensity.g_per_kwh
-    grid_water = _grid_water(record, it_kwh or 0.0, pue)
+    it_kwh, energy, emissions, grid_water, water = line_figures(
+        tuple(energies.values()),
+        pue,
+        intensity,
+        record.water_l,
+        record.wue_l_per_kwh,
+        record.format != "codecarbon-csv",
+    )
     inputs = RunInputs(
         cpu_energy_kwh=energies.get("cpu"),
         gpu_energy_kwh=energies.get("gpu"),
@@ -202,17 +309,15 @@ def run_line(record: RunRecord) -> RunLine:
         units=record.units,
         unit=(record.unit or "unit") if record.units else None,
     )
-    energy = facility_energy_kwh(it_kwh, pue) if it_kwh is not None else None
-    emissions = (
-        emissions_kg(energy, intensity) if energy is not None and intensity is not None else None
-    )
-    water = record.water_l
-    if grid_water is not None and it_kwh is not None and record.wue_l_per_kwh is not None:
-        water = water_l(
-            it_kwh, pue=pue, wue_l_per_kwh=record.wue_l_per_kwh, grid_water_l_per_kwh=grid_water
-        )
     embodied = embodied_of(record)
-    energy_range, emissions_range = ranges_of(record, energy, emissions, pue)
+    energy_low, energy_high, emissions_low, emissions_high = ranges_from(
+        energy,
+        emissions,
+        pue,
+        recorded_bounds(record),
+        tuple(c.it_energy_kwh for c in record.components),
+        bands_of(record),
+    )
     score = None
     if inputs.units and energy is not None and intensity is not None:
         score = sci(
@@ -248,8 +353,8 @@ def run_line(record: RunRecord) -> RunLine:
         sci=score,
         unknown=record.unknown,
         series=record.series,
-        energy_kwh_low=energy_range.low if energy_range else None,
-        energy_kwh_high=energy_range.high if energy_range else None,
-        emissions_kg_low=emissions_range.low if emissions_range else None,
-        emissions_kg_high=emissions_range.high if emissions_range else None,
+        energy_kwh_low=energy_low,
+        energy_kwh_high=energy_high,
+        emissions_kg_low=emissions_low,
+        emissions_kg_high=emissions_high,
     )

@@ -1,7 +1,8 @@
 """Methodology, data sources and uncertainty notes, gathered one run at a time.
 
-A :class:`Tally` is handed each run of a report in turn (its record and its
-report line) and keeps only what the methodology, the sources and the
+A :class:`Tally` is handed what each run of a report adds to them (its
+:class:`Entries`, made from its record and report line, and for a counted
+run its energies) and keeps only what the methodology, the sources and the
 uncertainty notes need: counts, distinct values in the order first seen,
 and running sums. It never keeps a run, so a report of any number of runs
 takes the same memory.
@@ -10,6 +11,8 @@ takes the same memory.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from wattprint.impact.equivalents import FACTORS
@@ -30,6 +33,119 @@ if TYPE_CHECKING:
 
 def _unique(values: list[str] | dict[str, None]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
+
+
+@dataclass(frozen=True, slots=True)
+class Entries:
+    """What one run adds to the methodology, the sources and the uncertainty notes.
+
+    Made once per run by :func:`entries_of`, or once for all the runs whose
+    records differ only in their figures (:mod:`wattprint.report.counting`),
+    and added to a :class:`Tally` as many times as there are such runs.
+
+    Attributes:
+        counted: the run is in the totals.
+        methods: per component: component, method, measured, detail, attribution.
+        intensity: source, year, kind, detail, implied.
+        unknown: the fields the file does not give.
+        place: where the electricity came from, and how that was found.
+        pue: the PUE and its source.
+        water: how the water figure was obtained.
+        tool: what wrote the run.
+        notes: what the tracker or the reader wanted a reader to know.
+        record_sources: ``(data set, year, used for)`` recorded with the run.
+        embodied_sources: the sources of the embodied estimate's parts.
+        estimated_at: the components (their places in the record's order)
+            whose energy is estimated.
+        unknown_at: those not said to be measured or estimated.
+        models: the methods of the estimated components.
+        average: the intensity is not a marginal one.
+        implied: the intensity is implied by the file's emissions over energy.
+        embodied: the run has an embodied share.
+        guessed: that share was estimated by the report, not recorded.
+    """
+
+    counted: bool
+    methods: tuple[tuple[str, str, bool | None, str, str], ...]
+    intensity: tuple[str, int | None, str | None, str, bool]
+    unknown: tuple[str, ...]
+    place: str
+    pue: str
+    water: str
+    tool: str
+    notes: tuple[str, ...]
+    record_sources: tuple[tuple[str, int | None, str], ...]
+    embodied_sources: tuple[str, ...]
+    estimated_at: tuple[int, ...]
+    unknown_at: tuple[int, ...]
+    models: tuple[str, ...]
+    average: bool
+    implied: bool
+    embodied: bool
+    guessed: bool
+
+
+def entries_of(r: RunRecord, line: RunLine) -> Entries:
+    """Return what the run of record ``r`` and report line ``line`` adds to a tally."""
+    i = r.intensity
+    source = i.source or ("implied by emissions / energy" if i.implied else "unknown")
+    p = r.place
+    place = (
+        f"{p.country_name or p.country_iso3 or 'unknown place'}"
+        + (f" ({p.cloud_provider}:{p.cloud_region})" if p.cloud_region else "")
+        + f": {p.how or 'how it was found is not recorded'}"
+    )
+    pue = (
+        f"PUE {r.pue:g}: {r.pue_source or 'source not recorded'}"
+        if r.pue is not None
+        else "PUE not recorded (1.0 assumed)"
+    )
+    water = r.water_detail or (
+        "no water figure"
+        if r.water_l is None
+        else "as recorded by CodeCarbon"
+        if r.format == "codecarbon-csv"
+        else "IT energy x (WUE + PUE x grid water intensity), as recorded"
+    )
+    sources = []
+    if i.source:
+        sources.append((i.source, i.year, "grid carbon intensity"))
+    if r.water_source and r.water_l:  # the source recorded with the run, not today's table
+        sources.append((r.water_source, r.water_year, "grid water intensity"))
+    kinds = tuple(
+        "estimated"
+        if c.measured is False and c.method != "none"
+        else "unknown"
+        if c.measured is None
+        else ""
+        for c in r.components
+    )
+    embodied = line.embodied
+    return Entries(
+        counted=line.counted,
+        methods=tuple(
+            (c.component, c.method or "unknown (not recorded)", c.measured, c.detail, c.attribution)
+            for c in r.components
+        ),
+        intensity=(source, i.year, i.kind, i.detail, i.implied),
+        unknown=r.unknown,
+        place=place,
+        pue=pue,
+        water=water,
+        tool=r.tool,
+        notes=r.notes,
+        record_sources=tuple(sources),
+        embodied_sources=tuple(part.source for part in embodied.parts) if embodied else (),
+        estimated_at=tuple(n for n, k in enumerate(kinds) if k == "estimated"),
+        unknown_at=tuple(n for n, k in enumerate(kinds) if k == "unknown"),
+        models=tuple(
+            c.method or "" for c, k in zip(r.components, kinds, strict=True) if k == "estimated"
+        ),
+        average=line.inputs.intensity_kind != "marginal",
+        implied=line.inputs.intensity_implied,
+        embodied=embodied is not None,
+        guessed=embodied is not None and not embodied.recorded,
+    )
 
 
 class Tally:
@@ -58,67 +174,51 @@ class Tally:
         self.embodied = False
         self.guessed = False
 
-    def add(self, r: RunRecord, line: RunLine) -> None:
-        """Count one run: its record ``r`` and its report line."""
-        self.runs += 1
-        for c in r.components:
-            method = c.method or "unknown (not recorded)"
-            self.methods[(c.component, method, c.measured, c.detail, c.attribution)] += 1
-        i = r.intensity
-        source = i.source or ("implied by emissions / energy" if i.implied else "unknown")
-        self.intensities[(source, i.year, i.kind, i.detail, i.implied)] += 1
-        self.unknown.update(r.unknown)
-        p = r.place
-        place = (
-            f"{p.country_name or p.country_iso3 or 'unknown place'}"
-            + (f" ({p.cloud_provider}:{p.cloud_region})" if p.cloud_region else "")
-            + f": {p.how or 'how it was found is not recorded'}"
-        )
-        self.places[place] = None
-        self.pue[
-            f"PUE {r.pue:g}: {r.pue_source or 'source not recorded'}"
-            if r.pue is not None
-            else "PUE not recorded (1.0 assumed)"
-        ] = None
-        self.water[
-            r.water_detail
-            or (
-                "no water figure"
-                if r.water_l is None
-                else "as recorded by CodeCarbon"
-                if r.format == "codecarbon-csv"
-                else "IT energy x (WUE + PUE x grid water intensity), as recorded"
-            )
-        ] = None
-        self.tools[r.tool] = None
-        for note in r.notes:
-            self.notes[note] = None
-        if r.intensity.source:
-            self.record_sources[(r.intensity.source, r.intensity.year, "grid carbon intensity")] = (
-                None
-            )
-        if r.water_source and r.water_l:  # the source recorded with the run, not today's table
-            self.record_sources[(r.water_source, r.water_year, "grid water intensity")] = None
-        for part in line.embodied.parts if line.embodied else ():
-            self.embodied_sources[part.source] = None
-        if line.counted:
-            self._add_counted(r, line)
+    def add(self, e: Entries, runs: int = 1) -> None:
+        """Count ``runs`` runs that each add the entries ``e``.
 
-    def _add_counted(self, r: RunRecord, line: RunLine) -> None:
-        self.counted += 1
-        for c in r.components:
-            energy = c.it_energy_kwh or 0.0
-            if c.measured is False and c.method != "none":
-                self.estimated_kwh += energy
-                self.models.add(c.method or "")
-            elif c.measured is None:
-                self.unknown_kwh += energy
-        self.it_kwh += line.it_energy_kwh or 0.0
-        self.average = self.average or line.inputs.intensity_kind != "marginal"
-        self.implied = self.implied or line.inputs.intensity_implied
-        if line.embodied:
-            self.embodied = True
-            self.guessed = self.guessed or not line.embodied.recorded
+        Each value is kept where it was first seen, so adding one run at a
+        time, or the runs alike together once the first of them was seen,
+        gives the same methodology.
+        """
+        self.runs += runs
+        for key in e.methods:
+            self.methods[key] += runs
+        self.intensities[e.intensity] += runs
+        for name in e.unknown:
+            self.unknown[name] += runs
+        self.places[e.place] = None
+        self.pue[e.pue] = None
+        self.water[e.water] = None
+        self.tools[e.tool] = None
+        for note in e.notes:
+            self.notes[note] = None
+        for source in e.record_sources:
+            self.record_sources[source] = None
+        for name in e.embodied_sources:
+            self.embodied_sources[name] = None
+        if e.counted:
+            self.counted += runs
+            self.models.update(e.models)
+            self.average = self.average or e.average
+            self.implied = self.implied or e.implied
+            self.embodied = self.embodied or e.embodied
+            self.guessed = self.guessed or e.guessed
+
+    def count(self, e: Entries, energies: Sequence[float | None], it_kwh: float | None) -> None:
+        """Add the energies of one counted run (in the order the run is counted).
+
+        Args:
+            e: its entries.
+            energies: IT energy of each of its components (the record's
+                order); None when unknown. Units: kWh.
+            it_kwh: its IT energy. Units: kWh.
+        """
+        for at in e.estimated_at:
+            self.estimated_kwh += energies[at] or 0.0
+        for at in e.unknown_at:
+            self.unknown_kwh += energies[at] or 0.0
+        self.it_kwh += it_kwh or 0.0
 
     def methodology(self, load_notes: tuple[str, ...]) -> MethodologyLine:
         """Return the methodology of the runs (each distinct method, source and note once)."""
