@@ -51,12 +51,19 @@ class _Component:
 
 
 class _Alike:
-    """The profile of a row key, and how many of its runs are counted but not yet added."""
+    """The profile of a row key, and how many of its runs are counted but not yet added.
 
-    __slots__ = ("pending", "profile")
+    Attributes:
+        profile: what each run of the key adds beside its figures.
+        line: the report line of the run it was made from (its place, for the what-if).
+        pending: the runs counted since the profile was last added.
+    """
 
-    def __init__(self, profile: Profile) -> None:
+    __slots__ = ("line", "pending", "profile")
+
+    def __init__(self, profile: Profile, line: RunLine) -> None:
         self.profile = profile
+        self.line = line
         self.pending = 0
 
 
@@ -98,7 +105,7 @@ class Aggregate:
             self.records.append(record)
             self.lines.append(line)
         profile = profile_of(record, line)
-        self._add_profile(profile, 1)
+        self._add_profile(profile, 1, line)
         self._count(profile, figures_of(record, line))
 
     def add_row(self, row: RunRow) -> None:
@@ -115,7 +122,7 @@ class Aggregate:
             record = row.record()
             line = run_line(record)
             if alike is None:
-                alike = self._alike[row.key] = _Alike(profile_of(record, line))
+                alike = self._alike[row.key] = _Alike(profile_of(record, line), line)
             if listed:
                 self.records.append(record)
                 self.lines.append(line)
@@ -130,12 +137,12 @@ class Aggregate:
 
     def _add_waiting(self) -> None:
         for alike in self._waiting:
-            self._add_profile(alike.profile, alike.pending)
+            self._add_profile(alike.profile, alike.pending, alike.line)
             alike.pending = 0
         self._waiting.clear()
 
-    def _add_profile(self, p: Profile, runs: int) -> None:
-        """Add what ``runs`` runs of profile ``p`` add beside their figures."""
+    def _add_profile(self, p: Profile, runs: int, line: RunLine) -> None:
+        """Add what ``runs`` runs of profile ``p`` add beside their figures (``line``: one's)."""
         self.tally.add(p.entries, runs)
         if not p.entries.counted:
             return
@@ -150,7 +157,7 @@ class Aggregate:
         self._declared[p.declared] = None
         if p.declared is not None:
             self._with_units += runs
-        self._places.setdefault(p.place_key, p.line)
+        self._places.setdefault(p.place_key, line)
 
     def totals(self) -> Totals:
         """Return the totals of the counted runs."""

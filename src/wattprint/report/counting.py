@@ -23,7 +23,6 @@ from its row adds exactly what its record would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, cast
 
@@ -34,8 +33,7 @@ from wattprint.report.runs import RunLine, fixed_band, line_figures, polled_band
 from wattprint.report.tally import Entries, entries_of
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
+class Profile(NamedTuple):
     """What a run adds to a report beside its figures, and what they are computed from.
 
     Attributes:
@@ -58,7 +56,6 @@ class Profile:
             when the report estimates it, None when it has none.
         embodied_total: of an estimate: the machine's total (kg CO2e), its
             life (years) and the share charged to the run.
-        line: the report line of the run it was made from (for the what-if).
     """
 
     entries: Entries
@@ -74,7 +71,6 @@ class Profile:
     fixed_bands: tuple[tuple[float, float], ...] | None
     embodied_recorded: bool | None
     embodied_total: tuple[float, float, float] | None
-    line: RunLine = field(compare=False)
 
 
 class Figures(NamedTuple):
@@ -125,8 +121,9 @@ _new = tuple.__new__
 def profile_of(record: RunRecord, line: RunLine) -> Profile:
     """Return what the run of ``record`` (report line ``line``) adds beside its figures."""
     components = []
+    by_name = {c.component: c for c in reversed(record.components)}  # the first of a name
     for name in COMPONENTS:
-        c = record.component(name)
+        c = by_name.get(name)
         components.append(
             (
                 c.method if c and c.method else "unknown",
@@ -168,7 +165,6 @@ def profile_of(record: RunRecord, line: RunLine) -> Profile:
         fixed_bands=None if None in bands else cast("tuple[tuple[float, float], ...]", bands),
         embodied_recorded=None if embodied is None else embodied.recorded,
         embodied_total=total,
-        line=line,
     )
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from wattprint.impact.equivalents import FACTORS
 from wattprint.records.record import RunRecord
@@ -35,8 +34,7 @@ def _unique(values: list[str] | dict[str, None]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-@dataclass(frozen=True, slots=True)
-class Entries:
+class Entries(NamedTuple):
     """What one run adds to the methodology, the sources and the uncertainty notes.
 
     Made once per run by :func:`entries_of`, or once for all the runs whose
