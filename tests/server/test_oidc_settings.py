@@ -74,3 +74,46 @@ def test_the_migrations_match_the_tables(db_target: tuple[str, str | None], app:
     with app.state.engine.connect() as conn:
         context = MigrationContext.configure(conn)
         assert compare_metadata(context, Base.metadata) == []
+
+
+@pytest.mark.parametrize(("value", "secure"), [("yes", True), ("1", True), ("off", False),
+                                                ("", False)])  # fmt: skip
+def test_secure_cookies_from_the_environment(value: str, secure: bool) -> None:
+    env = {"WATTPRINT_SERVER_SECURE_COOKIES": value}
+    assert ServerSettings.from_env("sqlite://", env=env).secure_cookies is secure
+
+
+def test_a_secure_cookies_value_that_is_not_yes_or_no_is_refused_by_name() -> None:
+    with pytest.raises(ConfigError) as caught:
+        ServerSettings.from_env("sqlite://", env={"WATTPRINT_SERVER_SECURE_COOKIES": "maybe"})
+    assert "WATTPRINT_SERVER_SECURE_COOKIES" in str(caught.value)
+    assert "'maybe'" in str(caught.value) and "true" in str(caught.value)
+
+
+def test_serve_passes_the_signing_key_and_secure_cookies_to_its_workers(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from wattprint.cli.serve_commands import serve
+    from wattprint.server import config
+
+    seen: list[ServerSettings] = []
+    real = config.ServerSettings.from_env.__func__  # type: ignore[attr-defined]
+
+    def spy(cls: Any, db_url: str | None = None, env: Any = None) -> ServerSettings:
+        settings: ServerSettings = real(cls, db_url, env)
+        seen.append(settings)
+        return settings
+
+    monkeypatch.setattr(config.ServerSettings, "from_env", classmethod(spy))
+    key = tmp_path / "key.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\n")
+    names = {"WATTPRINT_SERVER_SIGNING_KEY": None, "WATTPRINT_SERVER_SECURE_COOKIES": None}
+    runner = CliRunner()
+    args = ["--db", f"sqlite:///{tmp_path / 's.sqlite3'}", "--migrate-only"]
+    done = runner.invoke(serve, [*args, "--signing-key", str(key), "--secure-cookies"], env=names)
+    assert done.exit_code == 0, done.output
+    assert seen[-1].signing_key == str(key.resolve()) and seen[-1].secure_cookies is True
+    missing = runner.invoke(serve, [*args, "--signing-key", str(tmp_path / "none.pem")], env=names)
+    assert missing.exit_code == 2 and "none.pem" in missing.output

@@ -51,12 +51,23 @@ def _oidc_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (they share only the database).")
 @click.option("--migrate-only", is_flag=True, help="Apply the migrations and exit.")
+@click.option("--signing-key", default=None, metavar="PEM",
+              type=click.Path(exists=True, dir_okay=False, resolve_path=True),
+              help="An Ed25519 private key (PEM) that signs the dashboard's run reports "
+                   "[env: WATTPRINT_SERVER_SIGNING_KEY; default: one the server makes and "
+                   "keeps in its database].")
+@click.option("--secure-cookies", is_flag=True, default=None,
+              help="Mark the session cookies Secure (behind HTTPS) "
+                   "[env: WATTPRINT_SERVER_SECURE_COOKIES].")
 @_oidc_options
 def serve(
-    db_url: str | None, host: str, port: int, workers: int, migrate_only: bool, **oidc: str | None
+    db_url: str | None, host: str, port: int, workers: int, migrate_only: bool,
+    signing_key: str | None, secure_cookies: bool | None, **oidc: str | None,
 ) -> None:
     """Run the team server and dashboard (needs wattprint[server])."""  # noqa: D401
-    for key, value in oidc.items():  # the workers read the settings from the environment
+    given = {**oidc, "signing_key": signing_key,
+             "secure_cookies": "1" if secure_cookies else None}  # fmt: skip
+    for key, value in given.items():  # the workers read the settings from the environment
         if value is not None:
             os.environ["WATTPRINT_SERVER_" + key.upper()] = value
     try:

@@ -72,6 +72,7 @@ class ServerSettings:
             pool_size=_pool_size(env.get("WATTPRINT_SERVER_POOL_SIZE")),
             oidc=OidcSettings.from_env(env),
             signing_key=env.get("WATTPRINT_SERVER_SIGNING_KEY") or None,
+            secure_cookies=_flag("WATTPRINT_SERVER_SECURE_COOKIES", env),
         )
 
 
@@ -175,6 +176,20 @@ class OidcSettings:
             role=values.get("ROLE", "viewer"),
             redirect_url=values.get("REDIRECT_URL"),
         )
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def _flag(key: str, env: Mapping[str, str]) -> bool:
+    """Return a yes/no variable (unset: no); anything else is refused, naming it."""
+    value = env.get(key, "")
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise ConfigError(key, value, "one of 1, true, yes, on, 0, false, no, off")
 
 
 def _pool_size(value: str | None) -> int:
