@@ -211,3 +211,33 @@ def test_charges_are_never_negative_under_float_rounding() -> None:
         # ...so an idle tree in the next interval is charged nothing, not -1e-16 J.
         charged, _ = split.charge(10.0, 1.0, 0.0, busy_machine_s=1.0, busy_allowed_s=1.0)
         assert charged >= 0.0
+
+
+def test_machine_memory_is_read_at_most_every_few_seconds_and_still_integrated(
+    tmp_path: Path,
+) -> None:
+    """``/proc/meminfo`` costs the kernel as much as ``/proc/stat``: task boundaries reuse it."""
+    from wattprint.tracking.meter import RAM_MACHINE_EVERY_S
+
+    FakeHost(tmp_path, 2)  # MemTotal 1,000,000 kB, 500,000 kB available
+    source = LinearMachine(10.0, 5.0)
+    meter = Meter(Discovery(_hardware(2, 2), (), (source,)), tree=None, procfs_root=tmp_path,
+                  clock_s=0.0, wall_s=0.0)  # fmt: skip
+    reads = []
+    real = meter._meminfo
+
+    class _Counted:
+        def used_bytes(self) -> float:
+            reads.append(1)
+            return real.used_bytes()
+
+    meter._meminfo = _Counted()  # type: ignore[assignment]
+    steps = 400  # 20 s of samples 0.05 s apart (tasks in a loop)
+    for i in range(1, steps + 1):
+        if i == steps // 2:  # at 10 s the machine's memory in use doubles
+            (tmp_path / "meminfo").write_text("MemTotal: 1000000 kB\nMemAvailable: 0 kB\n")
+        totals = meter.sample(i * 0.05, i * 0.05)
+    assert totals is not None
+    assert len(reads) <= 20 / RAM_MACHINE_EVERY_S + 1
+    mean = totals.ram_machine_byte_s / 20.0 / 1024 / 1_000_000
+    assert 0.70 <= mean <= 0.80  # half at 50 %, half at 100 %, give or take one read's hold

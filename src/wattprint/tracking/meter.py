@@ -52,6 +52,9 @@ NEVER_BLOCK = frozenset(
 MAX_POINTS = 240
 """Points of the power series kept for reports (more are averaged pairwise)."""
 
+RAM_MACHINE_EVERY_S = 5.0
+"""Least time between two reads of the machine's memory in use (``/proc/meminfo``). Units: s."""
+
 
 def _share(part: float, whole: float) -> float:
     if whole <= 0:
@@ -86,6 +89,7 @@ class Meter:
         self._procfs_root = procfs_root
         self._reader = make_reader(procfs_root)
         self._meminfo = MemInfo(procfs_root)
+        self._ram_machine_at_s = float("-inf")  # when /proc/meminfo was last read
         self._lock = threading.Lock()
         self._failed: dict[str, str] = {}
         self._abandoned: set[str] = set()
@@ -160,6 +164,7 @@ class Meter:
         self._last_tree: TreeSample | None = self.tree.start() if self.tree else None
         self._last_ram_used = self._ram_charged(self._last_tree)
         self._last_ram_machine = self._meminfo.used_bytes()
+        self._ram_machine_at_s = now_s
         self.totals = Totals(monotonic_s=now_s)
         self._start_s = now_s
         self._last_wall_s = wall_s
@@ -287,7 +292,7 @@ class Meter:
         total = max(0.0, cpu[1] - last_cpu[1])
         busy_allowed = max(0.0, cpu[2] - last_cpu[2])
         self._last_cpu = cpu
-        ram_machine = self._meminfo.used_bytes()
+        ram_machine = self._ram_machine(now_s)
         tree: TreeSample | None = None
         tree_s = 0.0
         if self.tree is not None and self._last_tree is not None:
@@ -342,6 +347,18 @@ class Meter:
         self._last_ram_used = ram_used
         self._last_ram_machine = ram_machine
         return new
+
+    def _ram_machine(self, now_s: float) -> float:
+        """Return the machine's memory in use, read at most every RAM_MACHINE_EVERY_S.
+
+        It only feeds the mean memory use figure (never an energy), and
+        ``/proc/meminfo`` costs the kernel as much as ``/proc/stat``: task
+        boundaries and 1 s samples in between reuse the last value. Units: bytes.
+        """
+        if now_s - self._ram_machine_at_s < RAM_MACHINE_EVERY_S:
+            return self._last_ram_machine
+        self._ram_machine_at_s = now_s
+        return self._meminfo.used_bytes()
 
     def _add_point(self, elapsed_s: float, dt: float, *energy_j: float) -> None:
         """Keep the interval's mean powers; past MAX_POINTS, halve the resolution."""
