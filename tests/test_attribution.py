@@ -197,7 +197,6 @@ class _Constant:
         pass
 
 
-
 def test_charges_are_never_negative_under_float_rounding() -> None:
     """Pools kept as float differences must not go below zero (a server refuses W < 0)."""
     import random
