@@ -240,3 +240,24 @@ def test_machine_memory_is_read_at_most_every_few_seconds_and_still_integrated(
     assert len(reads) <= 20 / RAM_MACHINE_EVERY_S + 1
     mean = totals.ram_machine_byte_s / 20.0 / 1024 / 1_000_000
     assert 0.70 <= mean <= 0.80  # half at 50 %, half at 100 %, give or take one read's hold
+
+
+def test_model_sources_take_the_cpu_times_the_meter_read(tmp_path: Path) -> None:
+    """One read of /proc/stat per sample: a cloud profile's own procfs is never read."""
+    from wattprint.power.cpu.cloud_profiles import CloudProfileSource
+
+    host = FakeHost(tmp_path, 2)
+    now = [0.0]
+    source = CloudProfileSource(
+        component="cpu", points=((0.0, 10.0), (1.0, 30.0)), usable_cpus=2.0,
+        machine=MachineCpu(procfs_root=tmp_path / "never-read"), detail="test",
+        clock=lambda: now[0],
+    )  # fmt: skip
+    meter = Meter(Discovery(_hardware(2, 2), (), (source,)), tree=None, procfs_root=tmp_path,
+                  clock_s=0.0, wall_s=0.0)  # fmt: skip
+    for i in range(1, 11):
+        host.step(1.0, {0: 1.0}, None)  # one of two CPUs busy: 20 W on the profile
+        now[0] = float(i)
+        totals = meter.sample(float(i), float(i))
+    assert totals is not None
+    assert totals.cpu_j == pytest.approx(20.0 * 10, rel=0.02)

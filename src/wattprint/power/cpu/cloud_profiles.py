@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from wattprint.errors import DataError
 from wattprint.power.base import Component, DeviceEnergy, Reading
+from wattprint.power.cpu.load_integral import LoadIntegral
 from wattprint.power.cpu.models import LoadCurve, normalize_brand
-from wattprint.power.cpu.procfs import MachineCpu, MachineCpuTimes
+from wattprint.power.cpu.procfs import MachineCpu
 from wattprint.tables import read_table
 
 _LOADS = (0.0, 0.1, 0.5, 1.0)
@@ -258,13 +258,10 @@ class CloudProfileSource:
         self.component: Component = component
         self.name = f"{component}-cloud-profile"
         self._curve = LoadCurve(points)
-        self._usable = max(usable_cpus, 1e-9)
-        self._machine = machine
+        self._usable = usable_cpus
         self._detail = detail
-        self._clock = clock
-        self._energy_j = 0.0
-        self._last_s = 0.0
-        self._last: MachineCpuTimes | None = None
+        self._integral = LoadIntegral(machine, clock)
+        self.machine = machine  # the meter hands it the CPU times it has just read
 
     @property
     def detail(self) -> str:
@@ -277,20 +274,13 @@ class CloudProfileSource:
 
     def read(self) -> Reading:
         """Integrate the profile up to now and return the cumulative energy (J)."""
-        now = self._clock()
-        times = self._machine.times()
-        dt = now - self._last_s
-        if self._last is not None and dt > 0:
-            busy = max(0.0, times.busy_s - self._last.busy_s)
-            utilization = min(1.0, busy / (dt * self._usable))
-            if math.isfinite(utilization):
-                self._energy_j += self.power_w(utilization) * dt
-        self._last_s, self._last = now, times
+        integral = self._integral
+        now = integral.advance(self._usable, self.power_w)
         return Reading(
             source=self.name,
             component=self.component,
             monotonic_s=now,
-            devices=(DeviceEnergy(self.name, self._energy_j),),
+            devices=(DeviceEnergy(self.name, integral.energy_j),),
         )
 
     def close(self) -> None:

@@ -20,8 +20,9 @@ from collections.abc import Callable
 
 from wattprint.power.base import Component, DeviceEnergy, Reading
 from wattprint.power.cpu.hardware import Hardware
+from wattprint.power.cpu.load_integral import LoadIntegral
 from wattprint.power.cpu.models import LoadCurve
-from wattprint.power.cpu.procfs import MachineCpu, MachineCpuTimes
+from wattprint.power.cpu.procfs import MachineCpu
 
 
 class TdpModelSource:
@@ -43,11 +44,8 @@ class TdpModelSource:
         self._hardware = hardware
         self._cpu = hardware.cpu
         self._curve = curve
-        self._machine = self.machine = machine
-        self._clock = clock
-        self._energy_j = 0.0
-        self._last_s = 0.0
-        self._last: MachineCpuTimes | None = None
+        self._integral = LoadIntegral(machine, clock)
+        self.machine = machine  # the meter hands it the CPU times it has just read
 
     @property
     def max_power_w(self) -> float:
@@ -88,19 +86,13 @@ class TdpModelSource:
 
         The first read only takes the starting point (energy 0).
         """
-        now = self._clock()
-        times = self._machine.times()
-        dt = now - self._last_s
-        if self._last is not None and dt > 0:
-            busy = max(0.0, times.busy_s - self._last.busy_s)
-            utilization = min(1.0, busy / (dt * self._cpu.usable_cpus))
-            self._energy_j += self.power_w(utilization) * dt
-        self._last_s, self._last = now, times
+        integral = self._integral
+        now = integral.advance(self._cpu.usable_cpus, self.power_w)
         return Reading(
             source=self.name,
             component=self.component,
             monotonic_s=now,
-            devices=(DeviceEnergy("cpu-model", self._energy_j),),
+            devices=(DeviceEnergy("cpu-model", integral.energy_j),),
         )
 
     def close(self) -> None:
