@@ -34,11 +34,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from wattprint.errors import WattprintError
 from wattprint.tracking.cgroup import CgroupTree, RunCgroup, create_run_cgroup
+from wattprint.tracking.spawn import EarlySpawn, spawn
 from wattprint.tracking.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -61,52 +62,6 @@ def _has_terminal() -> bool:
         return False
     os.close(fd)
     return True
-
-
-PR_SET_PDEATHSIG = 1
-"""prctl(2) option: the signal a process gets when its parent dies (Linux)."""
-
-
-def _own_group_dying_with_parent() -> Callable[[], None]:
-    """Return the child's step that takes a process group of its own and ends with wattprint.
-
-    Out of wattprint's group, a supervisor's kill of that group would miss the
-    command; SIGTERM on wattprint's death keeps it from being left behind. The
-    ``prctl`` call is found here, in the parent: the child only calls it
-    between its fork and its exec.
-    """
-    prctl: Callable[[int, int], object] | None = None
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-
-    def step() -> None:  # pragma: no cover - runs in the child
-        os.setpgrp()
-        if prctl is not None:
-            prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return step
-
-
-def _spawn(
-    command: Sequence[str], *, own_group: bool, cgroup: RunCgroup | None = None
-) -> subprocess.Popen[bytes]:
-    """Start ``command``, in a process group of its own if ``own_group``, in ``cgroup``."""
-    steps: list[Callable[[], None]] = []
-    if cgroup is not None:
-        steps.append(cgroup.join_from_child)
-    if own_group:
-        steps.append(_own_group_dying_with_parent())
-    if not steps:
-        return subprocess.Popen(list(command))
-
-    def preexec() -> None:  # pragma: no cover - runs in the child
-        for step in steps:
-            step()
-
-    # No other thread runs yet, so a pre-exec function is safe here.
-    return subprocess.Popen(list(command), preexec_fn=preexec)
 
 
 def _make_cgroup() -> RunCgroup | None:
@@ -238,6 +193,46 @@ def _wait(child: subprocess.Popen[bytes], tracker: Tracker, *, own_group: bool) 
             termed = True
 
 
+class _NowStarter:
+    """The command started at :meth:`release`, where no cgroup join makes an early fork pay."""
+
+    def __init__(
+        self, command: Sequence[str], *, own_group: bool, cgroup: RunCgroup | None
+    ) -> None:
+        self._args = (command, own_group, cgroup)
+
+    def __enter__(self) -> _NowStarter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def release(self) -> subprocess.Popen[bytes]:
+        command, own_group, cgroup = self._args
+        return spawn(command, own_group=own_group, cgroup=cgroup)
+
+
+def _starter(
+    command: Sequence[str], *, own_group: bool, cgroup: RunCgroup | None
+) -> EarlySpawn | _NowStarter:
+    """Fork early (in a thread) where the command joins a cgroup, whose first join waits."""
+    if cgroup is not None and hasattr(signal, "pthread_sigmask"):
+        return EarlySpawn(command, own_group=own_group, cgroup=cgroup)
+    return _NowStarter(command, own_group=own_group, cgroup=cgroup)
+
+
+def _started(starter: EarlySpawn | _NowStarter, command: Sequence[str]) -> subprocess.Popen[bytes]:
+    """Let the command run; its start errors as :class:`WattprintError`."""
+    try:
+        return starter.release()
+    except FileNotFoundError as err:
+        raise WattprintError(f"command not found: {command[0]!r}") from err
+    except PermissionError as err:
+        raise WattprintError(f"command cannot be run (permission denied): {command[0]!r}") from err
+    except OSError as err:
+        raise WattprintError(f"command {command[0]!r} cannot be started: {err}") from err
+
+
 def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResult | None]:
     """Run ``command`` tracked by ``tracker``; return its exit code and the result.
 
@@ -251,41 +246,33 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
     watchdog = Watchdog()
     watchdog.start()  # forked first, before any thread of ours runs
     cgroup = _make_cgroup()
+    own_group = not _has_terminal()
     try:
-        _ = tracker.discovery  # probe before the command starts, so nothing is missed
-        cpu_before = _children_cpu_s()
-        own_group = not _has_terminal()
-        try:
-            child = _spawn(command, own_group=own_group, cgroup=cgroup)
-        except FileNotFoundError as err:
-            raise WattprintError(f"command not found: {command[0]!r}") from err
-        except PermissionError as err:
-            raise WattprintError(
-                f"command cannot be run (permission denied): {command[0]!r}"
-            ) from err
-        except OSError as err:
-            raise WattprintError(f"command {command[0]!r} cannot be started: {err}") from err
-        # With a terminal the command shares the job's process group with others
-        # (a pipeline's other commands): then only its own tree is ended.
-        tree = _cgroup_tree(cgroup, child.pid)
-        if tree is None and cgroup is not None:
-            cgroup.remove()
-            cgroup = None
-        watchdog.guard(
-            child.pid,
-            child.pid if own_group else None,
-            [d.path for d in cgroup.dirs] if cgroup is not None else [],
-        )
-        tracker._follow(child.pid, root_is_new=True, cgroup=tree)
-        with _Forwarder(child, own_group=own_group) as forwarder:
-            tracker.start()
-            returncode = _wait(child, tracker, own_group=own_group)
-            # Stop while signals are still held: the run ends when the command
-            # does (not when the signal thread notices), and a late SIGTERM
-            # cannot kill wattprint before the row is written.
-            tracker.note_reaped_cpu(_children_cpu_s() - cpu_before)
-            interrupted = bool(forwarder.received) or returncode < 0
-            result = tracker.stop("interrupted" if interrupted else "completed")
+        with _starter(command, own_group=own_group, cgroup=cgroup) as starter:
+            _ = tracker.discovery  # probe before the command starts, so nothing is missed
+            cpu_before = _children_cpu_s()
+            child = _started(starter, command)
+            # With a terminal the command shares the job's process group with others
+            # (a pipeline's other commands): then only its own tree is ended.
+            tree = _cgroup_tree(cgroup, child.pid)
+            if tree is None and cgroup is not None:
+                cgroup.remove()
+                cgroup = None
+            watchdog.guard(
+                child.pid,
+                child.pid if own_group else None,
+                [d.path for d in cgroup.dirs] if cgroup is not None else [],
+            )
+            tracker._follow(child.pid, root_is_new=True, cgroup=tree)
+            with _Forwarder(child, own_group=own_group) as forwarder:
+                tracker.start()
+                returncode = _wait(child, tracker, own_group=own_group)
+                # Stop while signals are still held: the run ends when the command
+                # does (not when the signal thread notices), and a late SIGTERM
+                # cannot kill wattprint before the row is written.
+                tracker.note_reaped_cpu(_children_cpu_s() - cpu_before)
+                interrupted = bool(forwarder.received) or returncode < 0
+                result = tracker.stop("interrupted" if interrupted else "completed")
     finally:
         watchdog.release()
         if cgroup is not None:
