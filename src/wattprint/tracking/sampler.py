@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from wattprint.tracking.clock import Clock
+from wattprint.tracking.clock import Clock, SystemClock
 from wattprint.tracking.meter import Meter, Totals
 
 logger = logging.getLogger("wattprint")
@@ -58,6 +58,11 @@ class Sampler:
         self._on_checkpoint = on_checkpoint
         self._answer_s = DEFAULT_ANSWER_S if answer_s is None else answer_s
         self._cond = threading.Condition()
+        # The thread's doorbell on the real clock: held while no sample is asked for.
+        # A timed acquire of a plain lock wakes at half the cost of a condition's wait
+        # (no waiter lock made, queued and removed each time); a caller rings it.
+        self._bell = threading.Lock()
+        self._bell.acquire()
         self._generation = 0
         self._wanted = 0
         self._served = 0
@@ -103,6 +108,7 @@ class Sampler:
                 self._wanted += 1
                 wanted = self._wanted
                 self._cond.notify_all()
+                self._ring()
                 deadline = time.monotonic() + self._answer_s
                 while self._served < wanted:
                     remaining = deadline - time.monotonic()
@@ -122,10 +128,16 @@ class Sampler:
             self._stopping = True
             self._generation += 1  # any thread still running ends at its next check
             self._cond.notify_all()
+            self._ring()
         current = self._threads[-1] if self._threads else None
         if current is not None and current is not threading.current_thread():
             current.join(self._answer_s)
         return totals
+
+    def _ring(self) -> None:
+        """Wake the thread waiting on the real clock (the caller holds the condition)."""
+        if self._bell.locked():
+            self._bell.release()
 
     def _threads_alive(self) -> bool:
         return any(t.is_alive() for t in self._threads)
@@ -148,20 +160,33 @@ class Sampler:
 
     def _loop(self, generation: int) -> None:
         clock = self._clock
+        bell = self._bell if isinstance(clock, SystemClock) else None
         next_due = clock.monotonic_s() + self._interval_s
         last_checkpoint = clock.monotonic_s()
         while True:
-            with self._cond:
-                while True:
-                    if self._generation != generation:
-                        return
-                    if self._wanted > self._served:
-                        break
-                    now = clock.monotonic_s()
-                    if now >= next_due:
-                        break
-                    clock.wait(self._cond, next_due - now)
+            if bell is not None:
+                # Unlocked reads: a caller changes these, then rings, so a change
+                # is either seen here or ends the wait below at once.
+                if self._generation != generation:
+                    return
                 wanted = self._wanted
+                if wanted <= self._served:
+                    timeout_s = next_due - time.monotonic()
+                    if timeout_s > 0:
+                        bell.acquire(True, timeout_s)
+                        continue
+            else:
+                with self._cond:
+                    while True:
+                        if self._generation != generation:
+                            return
+                        if self._wanted > self._served:
+                            break
+                        now = clock.monotonic_s()
+                        if now >= next_due:
+                            break
+                        clock.wait(self._cond, next_due - now)
+                    wanted = self._wanted
             try:
                 totals = self.meter.sample(clock.monotonic_s(), clock.wall_s(), generation)
             except Exception as err:  # the sampler must never die or raise

@@ -106,6 +106,7 @@ class EarlySpawn:
     ) -> None:
         self._command = list(command)
         self._steps = _steps(cgroup, own_group)
+        # One byte tells the held child to run ("g") or to end without running.
         self._go_read, self._go_write = os.pipe()  # both closed in the child at its exec
         self._started = threading.Event()
         self._end = threading.Event()
@@ -121,7 +122,6 @@ class EarlySpawn:
 
     def _wait_for_go(self) -> None:  # pragma: no cover - runs in the child
         signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
-        os.close(self._go_write)
         if os.read(self._go_read, 1) != b"g":
             os._exit(127)  # wattprint gave up before the command was to run
 
@@ -142,24 +142,16 @@ class EarlySpawn:
             OSError: the command could not be started (not found, not executable...).
         """
         self._released = True
-        self._close_go(b"g")
+        os.write(self._go_write, b"g")
         self._started.wait()
         if self._error is not None:
             raise self._error
         assert self._child is not None
         return self._child
 
-    def _close_go(self, byte: bytes) -> None:
-        if self._go_write >= 0:
-            try:
-                os.write(self._go_write, byte)
-            finally:
-                os.close(self._go_write)
-                self._go_write = -1
-
     def __exit__(self, *exc: object) -> None:
         if not self._released:  # a command never released ends before its exec
-            self._close_go(b"")
+            os.write(self._go_write, b"x")
             self._started.wait()
             if self._child is not None:
                 self._child.wait()
@@ -168,6 +160,7 @@ class EarlySpawn:
         self._end.set()
         self._thread.join()
         os.close(self._go_read)
+        os.close(self._go_write)
 
 
 __all__ = ["EarlySpawn", "PR_SET_PDEATHSIG", "spawn"]
