@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 # The component class is a provenance type, declared below the layers; re-exported here.
 from wattprint.provenance import COMPONENTS as COMPONENTS
 from wattprint.provenance import Component as Component
 
+# Readings are named tuples: a sample makes several, and a frozen dataclass costs
+# an object.__setattr__ per field to build (ARCHITECTURE.md: plain tuples on the hot path).
 
-@dataclass(frozen=True, slots=True)
-class DeviceEnergy:
+
+class DeviceEnergy(NamedTuple):
     """Cumulative energy of one device of a source.
 
     Attributes:
@@ -34,8 +36,7 @@ class DeviceEnergy:
     energy_j: float
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
     """One reading of a source: cumulative joules per device at a moment.
 
     Attributes:
@@ -116,8 +117,7 @@ class ProbeOutcome:
         return bool(self.sources)
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceShare:
+class DeviceShare(NamedTuple):
     """The part of one GPU used by the tracked processes.
 
     Attributes:
@@ -131,8 +131,7 @@ class DeviceShare:
     rule: str
 
 
-@dataclass(frozen=True, slots=True)
-class GpuShares:
+class GpuShares(NamedTuple):
     """The tracked processes' share of each GPU of a source.
 
     Attributes:

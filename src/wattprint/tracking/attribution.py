@@ -75,7 +75,7 @@ class CpuSplit:
     """
 
     __slots__ = (
-        "_source", "_scope", "_scoped", "_usable", "_curve", "_idle_w", "_fixed",
+        "_source", "_scope", "_scoped", "_usable", "_curve", "_idle_w", "_fixed", "_idle_fraction",
         "_idle_pool_j", "_dynamic_pool_j", "_dynamic_j", "_busy_s",
     )  # fmt: skip
 
@@ -98,6 +98,7 @@ class CpuSplit:
             fixed = getattr(source, "power_w", None)
         self._fixed: float | None = fixed
         self._idle_w = float("inf")
+        self._idle_fraction: float | None = None  # the curve at no load, found once
         # Energy not charged so far: CPU time that shows up late (a child's, in
         # its parent's count once reaped) is charged from it, never beyond it.
         self._idle_pool_j = 0.0
@@ -110,10 +111,13 @@ class CpuSplit:
         if self._fixed is not None:
             return self._fixed
         if dt > 0:
-            curve = self._curve or LoadCurve()
-            self._curve = curve
+            curve = self._curve
+            if curve is None:
+                curve = self._curve = LoadCurve()
+            if self._idle_fraction is None:
+                self._idle_fraction = curve.fraction(0.0)
             at_load = curve.fraction(min(1.0, max(0.0, machine_util)))
-            ratio = curve.fraction(0.0) / at_load if at_load > 0 else 1.0
+            ratio = self._idle_fraction / at_load if at_load > 0 else 1.0
             estimate = energy_j / dt * min(1.0, ratio)
             if estimate < self._idle_w:
                 self._idle_w = estimate

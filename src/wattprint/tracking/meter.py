@@ -258,15 +258,20 @@ class Meter:
     def _read_sources(self) -> list[tuple[PowerSource, dict[str, float], dict[str, float] | None]]:
         """Read every source still in use: (source, energy per device, GPU shares or None)."""
         readings = []
+        abandoned = self._abandoned
         for source in self.discovery.chosen:
-            if source.name in self._abandoned:
+            name = source.name
+            if name in abandoned:
                 continue
-            self.reading_since_s = time.monotonic()
-            self.reading_now = source.name
-            energy = self._read(source, self._last_energy.get(source.name, {}))
+            blocks = source.method not in NEVER_BLOCK
+            if blocks:  # only a read that can hang is watched for (see Sampler)
+                self.reading_since_s = time.monotonic()
+                self.reading_now = name
+            energy = self._read(source, self._last_energy.get(name, {}))
             shares = self._gpu_shares(source) if source.component == "gpu" else None
             readings.append((source, energy, shares))
-        self.reading_now = None
+            if blocks:
+                self.reading_now = None
         return readings
 
     def _split(self, source: PowerSource) -> CpuSplit:
@@ -286,18 +291,23 @@ class Meter:
         readings: list[tuple[PowerSource, dict[str, float], dict[str, float] | None]],
     ) -> Totals:
         t = self.totals
-        dt = max(0.0, now_s - t.monotonic_s)
+        dt = now_s - t.monotonic_s
+        dt = dt if dt > 0.0 else 0.0
         last_cpu = self._last_cpu
-        busy = max(0.0, cpu[0] - last_cpu[0])
-        total = max(0.0, cpu[1] - last_cpu[1])
-        busy_allowed = max(0.0, cpu[2] - last_cpu[2])
+        busy = cpu[0] - last_cpu[0]
+        busy = busy if busy > 0.0 else 0.0
+        total = cpu[1] - last_cpu[1]
+        total = total if total > 0.0 else 0.0
+        busy_allowed = cpu[2] - last_cpu[2]
+        busy_allowed = busy_allowed if busy_allowed > 0.0 else 0.0
         self._last_cpu = cpu
         ram_machine = self._ram_machine(now_s)
         tree: TreeSample | None = None
         tree_s = 0.0
         if self.tree is not None and self._last_tree is not None:
             tree = self.tree.sample()
-            tree_s = max(0.0, tree.cpu_s - self._last_tree.cpu_s)
+            tree_s = tree.cpu_s - self._last_tree.cpu_s
+            tree_s = tree_s if tree_s > 0.0 else 0.0
             self._last_tree = tree
         cpu_j = gpu_j = ram_j = unattributed_j = 0.0
         for source, energy, shares in readings:
@@ -360,9 +370,15 @@ class Meter:
         self._ram_machine_at_s = now_s
         return self._meminfo.used_bytes()
 
-    def _add_point(self, elapsed_s: float, dt: float, *energy_j: float) -> None:
+    def _add_point(
+        self, elapsed_s: float, dt: float, cpu_j: float, gpu_j: float, ram_j: float
+    ) -> None:
         """Keep the interval's mean powers; past MAX_POINTS, halve the resolution."""
-        self.series.append((elapsed_s, *(max(0.0, e / dt) for e in energy_j)))  # type: ignore[arg-type]
+        cpu_w, gpu_w, ram_w = cpu_j / dt, gpu_j / dt, ram_j / dt
+        self.series.append((
+            elapsed_s, cpu_w if cpu_w > 0 else 0.0, gpu_w if gpu_w > 0 else 0.0,
+            ram_w if ram_w > 0 else 0.0,
+        ))  # fmt: skip
         if len(self.series) >= 2 * MAX_POINTS:
             pairs = zip(self.series[::2], self.series[1::2], strict=False)
             self.series = [

@@ -11,7 +11,7 @@ import struct
 from typing import TYPE_CHECKING, NamedTuple
 
 from wattprint.errors import ConfigError
-from wattprint.tracking.totals import Totals, difference
+from wattprint.tracking.totals import Totals, hours_between
 
 if TYPE_CHECKING:
     from wattprint.results import TaskResult
@@ -40,12 +40,14 @@ def pack_ended(opened: Window, end: Totals) -> bytes:
     and hourly energy between its two readings (their difference, in
     :func:`unpack_ended`), not the readings nor a result, until asked for.
     """
-    d = difference(end, opened.totals)
-    hours = d.hourly_j
+    s = opened.totals  # the figures of difference(end, s), without making its Totals
     return _FIGURES.pack(
-        opened.started_wall_s, d.monotonic_s, d.cpu_j, d.gpu_j, d.ram_j, d.busy_s,
-        d.cpu_total_s, d.ram_used_byte_s, d.ram_machine_byte_s, d.cpu_idle_unattributed_j,
-    ) + b"".join(_HOUR.pack(hour, energy) for hour, energy in hours)  # fmt: skip
+        opened.started_wall_s, end.monotonic_s - s.monotonic_s, end.cpu_j - s.cpu_j,
+        end.gpu_j - s.gpu_j, end.ram_j - s.ram_j, end.busy_s - s.busy_s,
+        end.cpu_total_s - s.cpu_total_s, end.ram_used_byte_s - s.ram_used_byte_s,
+        end.ram_machine_byte_s - s.ram_machine_byte_s,
+        end.cpu_idle_unattributed_j - s.cpu_idle_unattributed_j,
+    ) + b"".join(_HOUR.pack(hour, energy) for hour, energy in hours_between(end, s))  # fmt: skip
 
 
 def unpack_ended(packed: bytes) -> tuple[float, Totals]:

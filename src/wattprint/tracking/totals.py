@@ -119,16 +119,6 @@ def difference(end: Totals, start: Totals) -> Totals:
     Two samples of the same hour share their closed hours: their difference
     then costs the same in a run's 720th hour as in its first.
     """
-    if end._closed is start._closed and end._hour == start._hour:
-        gained = end._hour_j - start._hour_j
-        hours: _Hours = ((end._hour, gained),) if end._hour >= 0 and gained > 0 else ()
-    else:
-        before = dict(start.hourly_j)
-        hours = tuple(
-            (hour, energy - before.get(hour, 0.0))
-            for hour, energy in end.hourly_j
-            if energy > before.get(hour, 0.0)
-        )
     return Totals(
         monotonic_s=end.monotonic_s - start.monotonic_s,
         cpu_j=end.cpu_j - start.cpu_j,
@@ -139,5 +129,18 @@ def difference(end: Totals, start: Totals) -> Totals:
         ram_used_byte_s=end.ram_used_byte_s - start.ram_used_byte_s,
         ram_machine_byte_s=end.ram_machine_byte_s - start.ram_machine_byte_s,
         cpu_idle_unattributed_j=end.cpu_idle_unattributed_j - start.cpu_idle_unattributed_j,
-        hourly_j=hours,
+        hourly_j=hours_between(end, start),
+    )
+
+
+def hours_between(end: Totals, start: Totals) -> _Hours:
+    """Return the hourly energy gained from ``start`` to ``end`` (see :func:`difference`)."""
+    if end._closed is start._closed and end._hour == start._hour:
+        gained = end._hour_j - start._hour_j
+        return ((end._hour, gained),) if end._hour >= 0 and gained > 0 else ()
+    before = dict(start.hourly_j)
+    return tuple(
+        (hour, energy - before.get(hour, 0.0))
+        for hour, energy in end.hourly_j
+        if energy > before.get(hour, 0.0)
     )

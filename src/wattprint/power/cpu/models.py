@@ -238,7 +238,7 @@ class LoadCurve:
     draws the TDP (see ``power/data/SOURCES.md``).
     """
 
-    __slots__ = ("_points",)
+    __slots__ = ("_points", "_xs")
 
     def __init__(self, points: tuple[tuple[float, float], ...] | None = None) -> None:
         """Create a curve through ``points``, or the shipped curve (read lazily) when None.
@@ -248,6 +248,7 @@ class LoadCurve:
                 increasing, or a value that is negative or not finite.
         """
         self._points = None if points is None else _check_points(points, "points")
+        self._xs: tuple[float, ...] | None = None  # the utilisations, for bisect (each sample)
 
     @property
     def points(self) -> tuple[tuple[float, float], ...]:
@@ -273,8 +274,11 @@ class LoadCurve:
         if math.isnan(utilization):
             raise ConfigError("utilization", utilization, "a fraction between 0 and 1")
         points = self.points
-        x = min(max(utilization, 0.0, points[0][0]), 1.0, points[-1][0])
-        i = bisect.bisect_right([p[0] for p in points], x)
+        xs = self._xs
+        if xs is None:
+            xs = self._xs = tuple(p[0] for p in points)
+        x = min(max(utilization, 0.0, xs[0]), 1.0, xs[-1])
+        i = bisect.bisect_right(xs, x)
         if i >= len(points):
             return points[-1][1]
         (x0, y0), (x1, y1) = points[i - 1], points[i]

@@ -129,7 +129,7 @@ def parse_machine(
         wanted = {b"cpu%d" % n for n in cpus}
         lines = [line for line in raw.split(b"\n") if line.split(b" ", 1)[0] in wanted]
     for line in lines:
-        user, nice, system, idle, iowait, irq, softirq = (int(x) for x in line.split()[1:8])
+        user, nice, system, idle, iowait, irq, softirq = map(int, line.split()[1:8])
         line_busy = user + nice + system + irq + softirq
         busy += line_busy
         total += line_busy + idle + iowait
