@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wattprint.errors import ConfigError
@@ -84,8 +84,8 @@ class ProbeContext:
             cpus, memory, scheduler = self.allocation
             if cpus is not None and cpus < cpu.usable_cpus:
                 limit = f"{scheduler} allocation of {cpus:g} CPUs"
-                cpu = replace(
-                    cpu, usable_cpus=cpus, limit="; ".join(filter(None, (cpu.limit, limit)))
+                cpu = cpu._replace(
+                    usable_cpus=cpus, limit="; ".join(filter(None, (cpu.limit, limit)))
                 )
             if memory is not None and memory < ram:
                 ram = memory
