@@ -13,10 +13,10 @@ import pytest
 
 from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import PowerSource, ProbeOutcome, Reading
+from wattprint.power.cpu.powercap import RaplDomain
 from wattprint.power.cpu.rapl import (
     ENV_RAPL_DIR,
     PERMISSION_ADVICE,
-    RaplDomain,
     RaplSource,
     probe_rapl,
 )

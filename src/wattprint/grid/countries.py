@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,8 +36,7 @@ _RESERVED = {"UK": "GB", "EL": "GR"}
 _ACCEPTED = "an ISO 3166 alpha-3 or alpha-2 code such as 'FRA' or 'FR'"
 
 
-@dataclass(frozen=True, slots=True)
-class CountryIntensity:
+class CountryIntensity(NamedTuple):
     """The annual average grid emissions intensity of one country.
 
     Attributes:

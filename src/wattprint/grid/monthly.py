@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from wattprint.errors import ConfigError, DataError
 from wattprint.grid.basis import checked_basis
@@ -31,8 +31,7 @@ _MONTH = r"(\d{4})-(\d{2})"
 """A month, ``YYYY-MM`` (compiled on first use)."""
 
 
-@dataclass(frozen=True, slots=True)
-class MonthlyIntensity:
+class MonthlyIntensity(NamedTuple):
     """The average grid emissions intensity of one country in one month.
 
     Attributes:

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from wattprint.errors import ConfigError, ProviderError
 from wattprint.grid.choice import choose_efficiency, choose_intensity
@@ -40,8 +39,7 @@ if TYPE_CHECKING:  # the tables' modules load with the tables, on first use
     from wattprint.grid.water import WaterIntensity
 
 
-@dataclass(frozen=True, slots=True)
-class GridPlan:
+class GridPlan(NamedTuple):
     """The place and what is known of its electricity, chosen for a run.
 
     Attributes:

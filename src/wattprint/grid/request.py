@@ -10,17 +10,15 @@ WUE come from the tables, and nothing is live.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from wattprint.grid.live.base import LiveProvider
     from wattprint.provenance import Location
 
 
-@dataclass(frozen=True, slots=True)
-class GridRequest:
+class GridRequest(NamedTuple):
     """A place and the options that decide its electricity's figures.
 
     Attributes:
@@ -51,8 +49,17 @@ class GridRequest:
     pue: float | None = None
     wue: float | None = None
     live_provider: str | None = None
-    electricitymaps_token: str | None = field(default=None, repr=False)
+    electricitymaps_token: str | None = None
     sources: tuple[tuple[str, str], ...] = ()
+
+    def __repr__(self) -> str:
+        """Show every field but the token, which is a secret."""
+        shown = ", ".join(
+            f"{name}={value!r}"
+            for name, value in zip(self._fields, self, strict=True)
+            if name != "electricitymaps_token"
+        )
+        return f"GridRequest({shown})"
 
     def source_of(self, key: str) -> str:
         """Return where ``key``'s value was set (``request`` when the request does not say)."""

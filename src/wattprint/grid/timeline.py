@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -32,8 +31,7 @@ if TYPE_CHECKING:  # the live providers' module loads with a provider
 logger = logging.getLogger("wattprint")
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
+class Resolved(NamedTuple):
     """The intensity of each hour of a window, with their summary.
 
     Attributes:

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from wattprint.errors import DataError
 from wattprint.tables import find_line, read_table, table_label
@@ -38,8 +37,7 @@ _TABLE_NAME = "water_intensity.csv"
 _COLUMNS = ("key", "water_l_per_kwh", "year", "source", "detail")
 
 
-@dataclass(frozen=True, slots=True)
-class WaterIntensity:
+class WaterIntensity(NamedTuple):
     """The water consumed by a grid's power plants per kWh they generate.
 
     Attributes:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from wattprint.errors import ConfigError
 
@@ -67,8 +68,7 @@ CHASSIS_KG = CCF_BASELINE_SERVER_KG - CPU_SOCKET_KG - CCF_BASELINE_RAM_GB * RAM_
 _CCF = "Cloud Carbon Footprint ccf-coefficients constants (Apache-2.0)"
 
 
-@dataclass(frozen=True, slots=True)
-class GpuBoardClass:
+class GpuBoardClass(NamedTuple):
     """Embodied emissions of one GPU board, for boards up to a memory size.
 
     Attributes:

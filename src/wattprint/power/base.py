@@ -13,7 +13,6 @@ could not, so ``wattprint doctor`` and the tracker see the same list.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
 # The component class is a provenance type, declared below the layers; re-exported here.
@@ -92,8 +91,7 @@ class PowerSource(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class ProbeOutcome:
+class ProbeOutcome(NamedTuple):
     """What one probe found: sources, or the reason why none.
 
     Attributes:
@@ -109,7 +107,7 @@ class ProbeOutcome:
     sources: tuple[PowerSource, ...] = ()
     reason: str = ""
     advice: str = ""
-    extra: tuple[tuple[str, str], ...] = field(default=())
+    extra: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_available(self) -> bool:

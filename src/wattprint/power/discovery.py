@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from wattprint.errors import ConfigError
 from wattprint.paths import user_cache_dir
@@ -32,33 +32,88 @@ from wattprint.power.ram import RamModelSource
 from wattprint.provenance import GpuAttribution
 
 
-@dataclass(slots=True)
 class ProbeContext:
-    """What the probes may look at: injectable roots, environment and clock."""
+    """What the probes may look at: injectable roots, environment and clock.
 
-    env: Mapping[str, str]
-    procfs_root: Path = Path("/proc")
-    cgroup_root: Path = Path("/sys/fs/cgroup")
-    rapl_dir: Path | None = None
-    force_power_w: Mapping[Component, float] = field(default_factory=dict)
-    cpu_table: CpuTable = field(default_factory=CpuTable)
-    load_curve: LoadCurve = field(default_factory=LoadCurve)
-    clock: Callable[[], float] = time.monotonic
-    gpu_ids: tuple[str, ...] | None = None
-    """GPUs to read (indices or UUIDs); None: ``CUDA_VISIBLE_DEVICES``, else all."""
-    gpu_attribution: GpuAttribution = "process"
-    """Process mode's GPU rule: per-process data (whole in a container), or ``whole``."""
-    cache_dir: Path | None = None
-    """Where the CPU match is cached (default: the user cache directory)."""
-    allocation: tuple[float | None, int | None, str] = (None, None, "")
-    """CPUs and memory (bytes) a batch scheduler allocated here, and its name."""
-    instance_type: str | None = None
-    """The cloud instance type; None: ``WATTPRINT_CLOUD_INSTANCE_TYPE``, else DMI's (AWS)."""
-    dmi_dir: Path | None = None
-    """The DMI folder; None: ``WATTPRINT_DMI_DIR``, else ``/sys/class/dmi/id``."""
-    cloud_tables: CloudTables = field(default_factory=CloudTables)
-    _hardware: Hardware | None = None
-    _placement: Placement | None = None
+    A plain class with slots: cheaper to define than a dataclass, at every start.
+
+    Attributes:
+        env: the environment.
+        procfs_root: where ``/proc`` is.
+        cgroup_root: where the cgroup file system is.
+        rapl_dir: the powercap folder; None: the default (or the environment's).
+        force_power_w: constant powers set by the user, per component. Units: W.
+        cpu_table: the CPU TDP table.
+        load_curve: the power-versus-load curve of the TDP model.
+        clock: the monotonic clock the sources read. Units: s.
+        gpu_ids: GPUs to read (indices or UUIDs); None: ``CUDA_VISIBLE_DEVICES``, else all.
+        gpu_attribution: process mode's GPU rule: per-process data (whole in a
+            container), or ``whole``.
+        cache_dir: where the CPU match is cached (default: the user cache directory).
+        allocation: CPUs and memory (bytes) a batch scheduler allocated here, and its name.
+        instance_type: the cloud instance type; None: ``WATTPRINT_CLOUD_INSTANCE_TYPE``,
+            else DMI's (AWS).
+        dmi_dir: the DMI folder; None: ``WATTPRINT_DMI_DIR``, else ``/sys/class/dmi/id``.
+        cloud_tables: the cloud instance tables.
+    """
+
+    __slots__ = (
+        "env",
+        "procfs_root",
+        "cgroup_root",
+        "rapl_dir",
+        "force_power_w",
+        "cpu_table",
+        "load_curve",
+        "clock",
+        "gpu_ids",
+        "gpu_attribution",
+        "cache_dir",
+        "allocation",
+        "instance_type",
+        "dmi_dir",
+        "cloud_tables",
+        "_hardware",
+        "_placement",
+    )
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        procfs_root: Path = Path("/proc"),
+        cgroup_root: Path = Path("/sys/fs/cgroup"),
+        rapl_dir: Path | None = None,
+        force_power_w: Mapping[Component, float] | None = None,
+        cpu_table: CpuTable | None = None,
+        load_curve: LoadCurve | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        gpu_ids: tuple[str, ...] | None = None,
+        gpu_attribution: GpuAttribution = "process",
+        cache_dir: Path | None = None,
+        allocation: tuple[float | None, int | None, str] = (None, None, ""),
+        instance_type: str | None = None,
+        dmi_dir: Path | None = None,
+        cloud_tables: CloudTables | None = None,
+    ) -> None:
+        self.env = env
+        self.procfs_root = procfs_root
+        self.cgroup_root = cgroup_root
+        self.rapl_dir = rapl_dir
+        self.force_power_w: Mapping[Component, float] = (
+            {} if force_power_w is None else force_power_w
+        )
+        self.cpu_table = CpuTable() if cpu_table is None else cpu_table
+        self.load_curve = LoadCurve() if load_curve is None else load_curve
+        self.clock = clock
+        self.gpu_ids = gpu_ids
+        self.gpu_attribution: GpuAttribution = gpu_attribution
+        self.cache_dir = cache_dir
+        self.allocation = allocation
+        self.instance_type = instance_type
+        self.dmi_dir = dmi_dir
+        self.cloud_tables = CloudTables() if cloud_tables is None else cloud_tables
+        self._hardware: Hardware | None = None
+        self._placement: Placement | None = None
 
     @property
     def placement(self) -> Placement:
@@ -84,8 +139,8 @@ class ProbeContext:
             cpus, memory, scheduler = self.allocation
             if cpus is not None and cpus < cpu.usable_cpus:
                 limit = f"{scheduler} allocation of {cpus:g} CPUs"
-                cpu = replace(
-                    cpu, usable_cpus=cpus, limit="; ".join(filter(None, (cpu.limit, limit)))
+                cpu = cpu._replace(
+                    usable_cpus=cpus, limit="; ".join(filter(None, (cpu.limit, limit)))
                 )
             if memory is not None and memory < ram:
                 ram = memory
@@ -229,8 +284,7 @@ PROBES: tuple[Probe, ...] = (
 instance's profile before the TDP model, which on a VM is scaled per thread)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Discovery:
+class Discovery(NamedTuple):
     """Every probe's outcome, and the one source chosen per component.
 
     Attributes:

@@ -29,9 +29,8 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from wattprint.errors import ConfigError
 from wattprint.settings.schema import (
@@ -59,8 +58,7 @@ class Unset(enum.Enum):
 UNSET = Unset.UNSET
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """Resolved settings. See :class:`wattprint.Tracker` for what each means.
 
     The fields, their types and defaults are those of
@@ -100,7 +98,7 @@ class Settings:
     budget_kg: float | None = None
     on_budget: Any = "warn"
     log_level: int | None = None
-    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    sources: tuple[tuple[str, str], ...] = ()
 
     def source_of(self, key: str) -> str:
         """Return where ``key``'s value came from (``default`` if nowhere)."""
@@ -312,12 +310,11 @@ def check_output_dir(path: Path, source: str = "") -> Path:
 def describe(settings: Settings) -> list[tuple[str, str, str]]:
     """Return ``(key, value, source)`` rows for ``wattprint config show`` (secrets masked)."""
     rows = []
-    for f in fields(settings):
-        if f.name == "sources":
+    for name, value in zip(settings._fields, settings, strict=True):
+        if name == "sources":
             continue
-        value = getattr(settings, f.name)
-        shown = "***" if f.name.endswith("token") and value else repr(value)
+        shown = "***" if name.endswith("token") and value else repr(value)
         if isinstance(value, Path):
             shown = str(value)
-        rows.append((f.name, shown, settings.source_of(f.name)))
+        rows.append((name, shown, settings.source_of(name)))
     return rows

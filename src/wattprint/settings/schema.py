@@ -12,9 +12,8 @@ from :data:`SETTINGS`; a test checks that ``Tracker``'s keywords agree.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from wattprint.provenance import GpuAttribution as GpuAttribution
 from wattprint.settings.parsers import (
@@ -41,8 +40,7 @@ CODECARBON_PREFIX = "CODECARBON_"
 ONE_DAY_S = 86400
 
 
-@dataclass(frozen=True, slots=True)
-class Setting:
+class Setting(NamedTuple):
     """One setting and all its names.
 
     Attributes:

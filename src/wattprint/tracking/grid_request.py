@@ -9,12 +9,10 @@ hand that to :func:`~wattprint.grid.plan.plan_grid` and
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from wattprint.grid.request import GridRequest
 from wattprint.settings.resolve import Settings
 
-_KEYS = tuple(f.name for f in fields(GridRequest) if f.name != "sources")
+_KEYS = tuple(name for name in GridRequest._fields if name != "sources")
 """The settings a grid request carries: each request field but ``sources``."""
 
 

@@ -23,7 +23,7 @@ import csv
 import io
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from wattprint.errors import DataError
 from wattprint.power.base import Component, DeviceEnergy, Reading
@@ -36,8 +36,7 @@ _LOADS = (0.0, 0.1, 0.5, 1.0)
 _LOAD_COLUMNS = ("idle", "10", "50", "100")
 
 
-@dataclass(frozen=True, slots=True)
-class InstanceType:
+class InstanceType(NamedTuple):
     """One cloud instance type, as Cloud Carbon Footprint describes it.
 
     Attributes:
@@ -157,8 +156,7 @@ def _read_instances() -> dict[tuple[str, str], InstanceType]:
     return rows
 
 
-@dataclass(frozen=True, slots=True)
-class CloudProfile:
+class CloudProfile(NamedTuple):
     """The power curves chosen for a cloud instance.
 
     Attributes:

@@ -6,7 +6,6 @@ which both use it.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -69,7 +68,7 @@ def _write_match_cache(path: Path | None, key: str, match: CpuMatch) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({key: dataclasses.asdict(match)}), encoding="utf-8")
+        tmp.write_text(json.dumps({key: match._asdict()}), encoding="utf-8")
         os.replace(tmp, path)
     except OSError:  # no cache then: the next process matches again
         pass

@@ -19,7 +19,7 @@ share, and the server it is a share of, depend on where the run is:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from wattprint.power.cpu.cloud_profiles import InstanceType
 from wattprint.power.cpu.hardware import Hardware
@@ -31,8 +31,7 @@ ASSUMED_HOST_SOCKETS = 2
 """CPU sockets of the host of a virtual machine (a two-socket server)."""
 
 
-@dataclass(frozen=True, slots=True)
-class HostShare:
+class HostShare(NamedTuple):
     """The server a run's machine is part of, and the share of it reserved.
 
     Attributes:

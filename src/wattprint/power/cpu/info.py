@@ -10,12 +10,11 @@ its cgroup CPU quota (``cpu.max`` in cgroup v2, ``cpu.cfs_quota_us`` /
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class CpuInfo:
+class CpuInfo(NamedTuple):
     """The machine's CPUs as seen by this process.
 
     Attributes:

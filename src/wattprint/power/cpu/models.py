@@ -27,7 +27,6 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -89,8 +88,7 @@ def _is_model_token(token: str) -> bool:
     return any(char.isdigit() for char in token)
 
 
-@dataclass(frozen=True, slots=True)
-class CpuMatch:
+class CpuMatch(NamedTuple):
     """The TDP found for a CPU brand string, and how it was found.
 
     Attributes:

@@ -29,7 +29,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from wattprint.errors import SourceUnavailableError
 from wattprint.power.cpu.hardware import Hardware
@@ -58,8 +58,7 @@ def brand_cores(brand: str) -> int | None:
     return int(found.group(1)) if found and int(found.group(1)) > 0 else None
 
 
-@dataclass(frozen=True, slots=True)
-class ChipShare:
+class ChipShare(NamedTuple):
     """The chip a VM runs on and the part of its power the VM's vCPUs are charged.
 
     Attributes:

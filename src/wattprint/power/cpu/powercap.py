@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,8 +25,7 @@ _ZONE_RE = r"^(intel-rapl(?:-mmio)?)((?::[0-9a-f]+)+)$"
 """A powercap zone's name (compiled on first use)."""
 
 
-@dataclass(frozen=True, slots=True)
-class RaplDomain:
+class RaplDomain(NamedTuple):
     """One RAPL counter that a source reads.
 
     Attributes:

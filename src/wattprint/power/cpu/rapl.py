@@ -33,19 +33,21 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import Component, DeviceEnergy, ProbeOutcome, Reading
 from wattprint.power.counter import EnergyCounter
-from wattprint.power.cpu.powercap import RaplDomain, find_domains
 from wattprint.power.notes import SourceNotes
 from wattprint.units import J_PER_UJ
+
+if TYPE_CHECKING:  # the zone finder loads with a probe that has a powercap folder to read
+    from wattprint.power.cpu.powercap import RaplDomain
 
 __all__ = [
     "DEFAULT_POWERCAP_DIR",
     "ENV_RAPL_DIR",
     "PERMISSION_ADVICE",
-    "RaplDomain",
     "RaplSource",
     "probe_rapl",
 ]
@@ -301,6 +303,8 @@ def probe_rapl(
             "or a container without /sys/class/powercap mounted)"
         )
         return ProbeOutcome(_PROBE, _COMPONENTS, (), reason, _MISSING_ADVICE, extra)
+    from wattprint.power.cpu.powercap import find_domains
+
     selected, zones = find_domains(root)
     if not selected:
         reason = (

@@ -26,8 +26,8 @@ copy of the host's).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 DEFAULT_DMI_DIR = Path("/sys/class/dmi/id")
 AZURE_CHASSIS_ASSET_TAG = "7783-7084-3265-9085-8269-3286-77"
@@ -48,8 +48,7 @@ _HYPERVISOR_VENDORS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CpuIds:
+class CpuIds(NamedTuple):
     """What ``/proc/cpuinfo`` says of the chip beyond its brand.
 
     Attributes:
@@ -70,8 +69,7 @@ class CpuIds:
     hypervisor_flag: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Virtualization:
+class Virtualization(NamedTuple):
     """Whether this machine is virtual, and in which cloud.
 
     Attributes:
