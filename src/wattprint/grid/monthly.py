@@ -163,11 +163,14 @@ def _block(text: str, key: str) -> list[tuple[int, str]]:
         return []
     number = text.count("\n", 0, start + 1) + 1
     out: list[tuple[int, str]] = []
-    for line in text[start + 1 :].split("\n"):
-        if not line.startswith(f"{key},"):
-            break
-        out.append((number, line.rstrip("\r")))
+    prefix = f"{key},"
+    begin = start + 1
+    while text.startswith(prefix, begin):  # line by line: never split the rest of the file
+        end = text.find("\n", begin)
+        end = len(text) if end < 0 else end
+        out.append((number, text[begin:end].rstrip("\r")))
         number += 1
+        begin = end + 1
     return out
 
 

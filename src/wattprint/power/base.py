@@ -57,6 +57,20 @@ class Reading(NamedTuple):
 
 
 @runtime_checkable
+class ReadAt(Protocol):
+    """A source read for a given moment: a model, worked out from the time.
+
+    Its reading comes from the time (and the machine's CPU times handed to
+    it), not from hardware, so it can be read for a moment already past: a
+    meter may take the raw figures now and work them out later.
+    """
+
+    def read_at(self, now_s: float | None) -> Reading:
+        """Return the cumulative energy at ``now_s`` (on the source's clock; None: now)."""
+        ...
+
+
+@runtime_checkable
 class PowerSource(Protocol):
     """A way of knowing the energy of one component class.
 

@@ -38,7 +38,11 @@ class ConstantPowerSource:
 
     def read(self) -> Reading:
         """Return power x time elapsed since the source opened. Units: J."""
-        now = self._clock()
+        return self.read_at(None)
+
+    def read_at(self, now_s: float | None) -> Reading:
+        """Return power x time from the source's opening to ``now_s`` (None: now). Units: J."""
+        now = self._clock() if now_s is None else now_s
         energy_j = self.power_w * (now - self._start_s)
         return Reading(
             source=self.name,

@@ -53,7 +53,11 @@ class RamModelSource:
 
     def read(self) -> Reading:
         """Return the energy of constant memory power since the source opened."""
-        now = self._clock()
+        return self.read_at(None)
+
+    def read_at(self, now_s: float | None) -> Reading:
+        """Return the energy of constant memory power from its opening to ``now_s`` (None: now)."""
+        now = self._clock() if now_s is None else now_s
         return Reading(
             source=self.name,
             component=self.component,

@@ -30,30 +30,27 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 
-from wattprint.errors import SourceUnavailableError
-from wattprint.power.base import Component, PerProcessShares, PowerSource
+from wattprint.power.base import Component, PowerSource, ReadAt
 from wattprint.power.cpu.procfs import MachineCpu, MemInfo, ProcfsReader, make_reader
 from wattprint.power.discovery import Discovery
 from wattprint.tracking.attribution import CpuSplit, describe_rule
 from wattprint.tracking.cgroup import CgroupTree
 from wattprint.tracking.process_tree import ProcessTree, TreeSample
+from wattprint.tracking.source_reads import NEVER_BLOCK, SourceReads
 from wattprint.tracking.totals import Totals, difference, split_by_hour
 
 logger = logging.getLogger("wattprint")
-
-NEVER_BLOCK = frozenset(
-    {"rapl", "tdp-x-load", "tdp-per-thread", "cloud-instance-profile", "constant", "gb-x-w-per-gb"}
-)
-"""Methods whose reads are files or arithmetic: a sample of them may be taken in any thread."""
 
 MAX_POINTS = 240
 """Points of the power series kept for reports (more are averaged pairwise)."""
 
 RAM_MACHINE_EVERY_S = 5.0
 """Least time between two reads of the machine's memory in use (``/proc/meminfo``). Units: s."""
+
+BATCH = 10
+"""Samples of the sampling thread taken raw and worked out together (see :meth:`Meter.gather`)."""
 
 
 def _share(part: float, whole: float) -> float:
@@ -91,17 +88,11 @@ class Meter:
         self._meminfo = MemInfo(procfs_root)
         self._ram_machine_at_s = float("-inf")  # when /proc/meminfo was last read
         self._lock = threading.Lock()
-        self._failed: dict[str, str] = {}
-        self._abandoned: set[str] = set()
-        self._recovered: set[str] = set()
+        self.reads = SourceReads(discovery.chosen, tree.pids if tree is not None else None)
         self._ram_total = discovery.hardware.ram_total_bytes
-        self._last_energy: dict[str, dict[str, float]] = {}
         self._cpus = cpus
         self._allowed: frozenset[int] | None = None  # None: every CPU
         self._splits: dict[str, CpuSplit] = {}
-        self.gpu_rules: dict[str, str] = {}
-        self.reading_now: str | None = None  # the source being read, for a stuck read
-        self.reading_since_s = 0.0  # when that read began (real monotonic time). Units: s
         self.newest_generation = 0  # the newest sampling thread; older ones' readings are dropped
         self.totals = Totals(monotonic_s=clock_s)
         self._start_s = clock_s
@@ -110,6 +101,17 @@ class Meter:
         self._has_baseline = False
         self._whole = threading.Lock()
         self.inline_safe = all(s.method in NEVER_BLOCK for s in discovery.chosen)
+        # Where every source is a model read for a given moment (a VM, a container:
+        # no counter to read), the sampling thread takes a sample's raw figures and
+        # works BATCH of them out at once, while its caches are warm.
+        self.batches = (
+            self.inline_safe
+            and isinstance(self._reader, ProcfsReader)
+            and all(isinstance(s, ReadAt) for s in discovery.chosen)
+        )
+        self._pending: list[tuple[float, float, bytes, TreeSample | None, int | None]] = []
+        reader = self._reader
+        self._read_stat = reader.machine_file.read if isinstance(reader, ProcfsReader) else bytes
         if not defer_baseline:
             self._baseline(clock_s, wall_s)
 
@@ -127,11 +129,16 @@ class Meter:
         method = getattr(self.tree, "method", "")
         return f"{rule}; the tree read through {method}" if method else rule
 
-    def _machine_times(self) -> tuple[float, float, float]:
-        """Read ``/proc/stat`` once: (machine busy, machine total, busy of allowed CPUs)."""
+    def _machine_times(self, raw: bytes | None = None) -> tuple[float, float, float]:
+        """Read ``/proc/stat`` once (or parse ``raw``, read earlier).
+
+        Returns (machine busy, machine total, busy of allowed CPUs); the model
+        sources are handed the times of the allowed CPUs.
+        """
         reader = self._reader
         if isinstance(reader, ProcfsReader):
-            raw = reader.machine_raw()
+            if raw is None:
+                raw = reader.machine_raw()
             whole = reader.parse(raw)
             allowed = reader.parse(raw, self._allowed) if self._allowed is not None else whole
         else:
@@ -156,11 +163,7 @@ class Meter:
         if cpus is not None and len(cpus) < logical:
             self._allowed = cpus
         self._last_cpu = self._machine_times()
-        for source in self.discovery.chosen:
-            self.reading_since_s = time.monotonic()
-            self.reading_now = source.name
-            self._last_energy[source.name] = self._read(source, {})
-        self.reading_now = None
+        self.reads.baseline()
         self._last_tree: TreeSample | None = self.tree.start() if self.tree else None
         self._last_ram_used = self._ram_charged(self._last_tree)
         self._last_ram_machine = self._meminfo.used_bytes()
@@ -172,40 +175,32 @@ class Meter:
 
     def fail(self, source_name: str, reason: str) -> None:
         """Stop reading ``source_name`` for the rest of the run, noting ``reason``."""
-        self._abandoned.add(source_name)
-        if source_name not in self._failed:
-            self._failed[source_name] = reason
-            logger.warning("wattprint: %s %s", source_name, reason)
+        self.reads.fail(source_name, reason)
 
     @property
     def failures(self) -> dict[str, str]:
         """Sources that failed during the run, with the reason."""
-        return dict(self._failed)
+        return dict(self.reads.failed)
 
     @property
     def recovered(self) -> frozenset[str]:
         """Failed sources that read again later: their cumulative reading counted the gap."""
-        return frozenset(self._recovered)
+        return frozenset(self.reads.recovered)
 
-    def _read(self, source: PowerSource, fallback: dict[str, float]) -> dict[str, float]:
-        try:
-            energy = {d.device: d.energy_j for d in source.read().devices}
-            if source.name in self._failed:
-                self._recovered.add(source.name)
-            return energy
-        except SourceUnavailableError as err:
-            reason = err.reason
-        except Exception as err:  # a sensor must never break the user's program
-            reason = f"{type(err).__name__}: {err}"
-        if source.name not in self._failed:
-            self._failed[source.name] = reason
-            logger.warning(
-                "wattprint: reading %s failed (%s); its energy is not counted until it "
-                "reads again, and the result notes the gap",
-                source.name,
-                reason,
-            )
-        return fallback
+    @property
+    def gpu_rules(self) -> dict[str, str]:
+        """How each GPU's share of the tree was found, by device."""
+        return self.reads.gpu_rules
+
+    @property
+    def reading_now(self) -> str | None:
+        """The source being read now, where a read can hang (for the sampler)."""
+        return self.reads.reading_now
+
+    @property
+    def reading_since_s(self) -> float:
+        """When that read began (real monotonic time). Units: s."""
+        return self.reads.reading_since_s
 
     def _ram_charged(self, tree: TreeSample | None) -> float:
         if tree is None:
@@ -229,50 +224,52 @@ class Meter:
         with self._whole:  # no read can hang: samples from two threads take turns
             return self._sample_once(now_s, wall_s, generation)
 
+    def gather(self, now_s: float, wall_s: float, generation: int | None = None) -> bool:
+        """Take a sample's raw figures now; the next :meth:`sample` works them out first.
+
+        The sampling thread wakes each interval with cold caches, and working
+        a sample out then costs several times what it does warm: so it only
+        reads ``/proc/stat`` (and the tree), and BATCH samples are worked out
+        together, each exactly as it would have been at its own time. Only
+        where :attr:`batches` (every source a model read for a moment).
+
+        Returns:
+            False when nothing was taken (no batching here, no baseline yet, or
+            a batch is full): the caller takes a whole sample instead.
+        """
+        pending = self._pending
+        if not self.batches or len(pending) >= BATCH - 1 or not self._has_baseline:
+            return False
+        with self._whole:
+            tree = self.tree.sample() if self.tree is not None else None
+            pending.append((now_s, wall_s, self._read_stat(), tree, generation))
+        return True
+
+    def _work_out_pending(self) -> None:
+        """Work out the gathered samples, in order (the caller holds ``_whole``)."""
+        pending, self._pending = self._pending, []
+        for now_s, wall_s, stat, tree, generation in pending:
+            if generation is not None and generation < self.newest_generation:
+                continue
+            cpu = self._machine_times(stat)
+            readings = self.reads.read_all(now_s)
+            with self._lock:
+                self._sample(now_s, wall_s, cpu, readings, tree)
+
     def _sample_once(self, now_s: float, wall_s: float, generation: int | None) -> Totals | None:
         if not self._has_baseline:  # only the sampling thread gets here, once
             self._baseline(now_s, wall_s)
             return self.totals
+        if self._pending:
+            self._work_out_pending()
         cpu = self._machine_times()
-        energies = self._read_sources()
+        energies = self.reads.read_all()
         with self._lock:
             if generation is not None and generation < self.newest_generation:
                 return None
             if generation is not None:
                 self.newest_generation = generation
             return self._sample(now_s, wall_s, cpu, energies)
-
-    def _gpu_shares(self, source: PowerSource) -> dict[str, float] | None:
-        """Per-device shares of the tracked tree, for a GPU source that can tell them."""
-        if self.tree is None or not isinstance(source, PerProcessShares):
-            return None
-        try:
-            shares = source.process_shares(self.tree.pids())
-        except SourceUnavailableError as err:
-            self._failed.setdefault(f"{source.name} shares", err.reason)
-            return None
-        for device in shares.devices:
-            self.gpu_rules[device.device] = device.rule
-        return {d.device: d.share for d in shares.devices}
-
-    def _read_sources(self) -> list[tuple[PowerSource, dict[str, float], dict[str, float] | None]]:
-        """Read every source still in use: (source, energy per device, GPU shares or None)."""
-        readings = []
-        abandoned = self._abandoned
-        for source in self.discovery.chosen:
-            name = source.name
-            if name in abandoned:
-                continue
-            blocks = source.method not in NEVER_BLOCK
-            if blocks:  # only a read that can hang is watched for (see Sampler)
-                self.reading_since_s = time.monotonic()
-                self.reading_now = name
-            energy = self._read(source, self._last_energy.get(name, {}))
-            shares = self._gpu_shares(source) if source.component == "gpu" else None
-            readings.append((source, energy, shares))
-            if blocks:
-                self.reading_now = None
-        return readings
 
     def _split(self, source: PowerSource) -> CpuSplit:
         split = self._splits.get(source.name)
@@ -289,6 +286,7 @@ class Meter:
         wall_s: float,
         cpu: tuple[float, float, float],
         readings: list[tuple[PowerSource, dict[str, float], dict[str, float] | None]],
+        tree_read: TreeSample | None = None,
     ) -> Totals:
         t = self.totals
         dt = now_s - t.monotonic_s
@@ -305,19 +303,19 @@ class Meter:
         tree: TreeSample | None = None
         tree_s = 0.0
         if self.tree is not None and self._last_tree is not None:
-            tree = self.tree.sample()
+            tree = tree_read if tree_read is not None else self.tree.sample()
             tree_s = tree.cpu_s - self._last_tree.cpu_s
             tree_s = tree_s if tree_s > 0.0 else 0.0
             self._last_tree = tree
         cpu_j = gpu_j = ram_j = unattributed_j = 0.0
         for source, energy, shares in readings:
-            last = self._last_energy.get(source.name, {})
+            last = self.reads.last_energy.get(source.name, {})
             delta = 0.0
             for d, e in energy.items():
                 step = e - last.get(d, e)
                 if step > 0:
                     delta += step * (shares.get(d, 1.0) if shares else 1.0)
-            self._last_energy[source.name] = energy
+            self.reads.last_energy[source.name] = energy
             component: Component = source.component
             if component == "gpu":
                 gpu_j += delta

@@ -73,7 +73,11 @@ class Sampler:
 
     @property
     def latest(self) -> Totals:
-        """The totals of the last sample taken."""
+        """The totals of the last whole sample (a checkpoint's are always fresh).
+
+        Where the meter gathers samples raw (:meth:`Meter.gather`), this may be
+        up to a batch of intervals old; :meth:`sample` is always current.
+        """
         with self._cond:
             return self._latest
 
@@ -159,55 +163,92 @@ class Sampler:
         self._spawn()
 
     def _loop(self, generation: int) -> None:
+        if isinstance(self._clock, SystemClock):
+            self._loop_real(generation)
+            return
         clock = self._clock
-        bell = self._bell if isinstance(clock, SystemClock) else None
         next_due = clock.monotonic_s() + self._interval_s
         last_checkpoint = clock.monotonic_s()
         while True:
-            if bell is not None:
-                # Unlocked reads: a caller changes these, then rings, so a change
-                # is either seen here or ends the wait below at once.
-                if self._generation != generation:
-                    return
-                wanted = self._wanted
-                if wanted <= self._served:
-                    timeout_s = next_due - time.monotonic()
-                    if timeout_s > 0:
-                        bell.acquire(True, timeout_s)
-                        continue
-            else:
-                with self._cond:
-                    while True:
-                        if self._generation != generation:
-                            return
-                        if self._wanted > self._served:
-                            break
-                        now = clock.monotonic_s()
-                        if now >= next_due:
-                            break
-                        clock.wait(self._cond, next_due - now)
-                    wanted = self._wanted
-            try:
-                totals = self.meter.sample(clock.monotonic_s(), clock.wall_s(), generation)
-            except Exception as err:  # the sampler must never die or raise
-                totals = None
-                self._warn_loop(err)
-            now = clock.monotonic_s()
-            if now >= next_due:
-                next_due = now + self._interval_s
-            if totals is not None and now - last_checkpoint >= self._checkpoint_s:
-                last_checkpoint = now
-                with self._cond:
-                    if self._generation == generation:
-                        self._latest = totals
-                self._checkpoint()
             with self._cond:
-                if self._generation != generation:
-                    return
-                if totals is not None:
+                while True:
+                    if self._generation != generation:
+                        return
+                    if self._wanted > self._served:
+                        break
+                    now = clock.monotonic_s()
+                    if now >= next_due:
+                        break
+                    clock.wait(self._cond, next_due - now)
+                wanted = self._wanted
+            due = self._whole_sample(generation, wanted, next_due, last_checkpoint)
+            if due is None:
+                return
+            next_due, last_checkpoint = due
+
+    def _loop_real(self, generation: int) -> None:
+        """Run the loop on the real clock: wake on the doorbell, gather where the meter batches.
+
+        This is what a tracker costs while nothing else happens, run once a
+        second with cold caches: the path of a gathered sample is kept short.
+        """
+        monotonic, wall = time.monotonic, time.time
+        gather, acquire = self.meter.gather, self._bell.acquire
+        interval_s, checkpoint_s = self._interval_s, self._checkpoint_s
+        next_due = monotonic() + interval_s
+        last_checkpoint = monotonic()
+        while True:
+            # Unlocked reads: a caller changes these, then rings, so a change is
+            # either seen here or ends the wait below at once.
+            if self._generation != generation:
+                return
+            wanted = self._wanted
+            if wanted <= self._served:
+                now = monotonic()
+                if now < next_due:
+                    acquire(True, next_due - now)
+                    continue
+                if now - last_checkpoint < checkpoint_s:
+                    try:
+                        gathered = gather(now, wall(), generation)
+                    except Exception as err:  # the sampler must never die or raise
+                        gathered = False
+                        self._warn_loop(err)
+                    if gathered:  # worked out with the next whole sample
+                        next_due = now + interval_s
+                        continue
+            due = self._whole_sample(generation, wanted, next_due, last_checkpoint)
+            if due is None:
+                return
+            next_due, last_checkpoint = due
+
+    def _whole_sample(
+        self, generation: int, wanted: int, next_due: float, last_checkpoint: float
+    ) -> tuple[float, float] | None:
+        """Sample, checkpoint when due, answer the callers; the next due times (None: end)."""
+        clock = self._clock
+        try:
+            totals = self.meter.sample(clock.monotonic_s(), clock.wall_s(), generation)
+        except Exception as err:  # the sampler must never die or raise
+            totals = None
+            self._warn_loop(err)
+        now = clock.monotonic_s()
+        if now >= next_due:
+            next_due = now + self._interval_s
+        if totals is not None and now - last_checkpoint >= self._checkpoint_s:
+            last_checkpoint = now
+            with self._cond:
+                if self._generation == generation:
                     self._latest = totals
-                self._served = max(self._served, wanted)
-                self._cond.notify_all()
+            self._checkpoint()
+        with self._cond:
+            if self._generation != generation:
+                return None
+            if totals is not None:
+                self._latest = totals
+            self._served = max(self._served, wanted)
+            self._cond.notify_all()
+        return next_due, last_checkpoint
 
     def _checkpoint(self) -> None:
         try:

@@ -272,8 +272,15 @@ class CloudProfileSource:
 
     def read(self) -> Reading:
         """Integrate the profile up to now and return the cumulative energy (J)."""
+        return self.read_at(None)
+
+    def read_at(self, now_s: float | None) -> Reading:
+        """Integrate the profile up to ``now_s`` (on its clock; None: now).
+
+        The CPU times handed to :attr:`machine` are those of that moment.
+        """
         integral = self._integral
-        now = integral.advance(self._usable, self.power_w)
+        now = integral.advance(self._usable, self.power_w, now_s)
         return Reading(
             source=self.name,
             component=self.component,

@@ -34,17 +34,22 @@ class LoadIntegral:
         self._last_s = 0.0
         self._last: MachineCpuTimes | None = None
 
-    def advance(self, usable_cpus: float, power_w: Callable[[float], float]) -> float:
+    def advance(
+        self, usable_cpus: float, power_w: Callable[[float], float], now: float | None = None
+    ) -> float:
         """Add the energy since the last call and return the time now (the first call: 0 J).
 
         Args:
             usable_cpus: the CPUs the load is a fraction of.
             power_w: the power at a load (0..1). Units: W.
+            now: the time of the reading, on this integral's clock (default: the
+                clock now), for a reading taken earlier and worked out later.
 
         Returns:
             The clock's time of this reading. Units: s.
         """
-        now = self._clock()
+        if now is None:
+            now = self._clock()
         times = self.machine.times()
         dt = now - self._last_s
         if self._last is not None and dt > 0:

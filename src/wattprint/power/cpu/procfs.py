@@ -179,6 +179,11 @@ class ProcfsReader:
         """Return the content of ``/proc/stat`` now (parse it with :meth:`parse`)."""
         return self._stat.read()
 
+    @property
+    def machine_file(self) -> ProcFile:
+        """``/proc/stat``, kept open (its ``read`` is :meth:`machine_raw`, one call less)."""
+        return self._stat
+
     def parse(self, raw: bytes, cpus: Collection[int] | None = None) -> MachineCpuTimes:
         """Parse a ``/proc/stat`` content read by :meth:`machine_raw`."""
         return parse_machine(raw, self.ticks_per_s, cpus)

@@ -86,8 +86,16 @@ class TdpModelSource:
 
         The first read only takes the starting point (energy 0).
         """
+        return self.read_at(None)
+
+    def read_at(self, now_s: float | None) -> Reading:
+        """Integrate the model up to ``now_s`` (on its clock; None: now).
+
+        The CPU times handed to :attr:`machine` are those of that moment
+        (see :class:`~wattprint.power.base.ReadAt`).
+        """
         integral = self._integral
-        now = integral.advance(self._cpu.usable_cpus, self.power_w)
+        now = integral.advance(self._cpu.usable_cpus, self.power_w, now_s)
         return Reading(
             source=self.name,
             component=self.component,
