@@ -105,7 +105,7 @@ class EarlySpawn:
         self, command: Sequence[str], *, own_group: bool, cgroup: RunCgroup | None
     ) -> None:
         self._command = list(command)
-        self._steps = _steps(cgroup, own_group)
+        self._cgroup, self._own_group = cgroup, own_group  # steps found in the thread
         # One byte tells the held child to run ("g") or to end without running.
         self._go_read, self._go_write = os.pipe()  # both closed in the child at its exec
         self._started = threading.Event()
@@ -128,7 +128,8 @@ class EarlySpawn:
     def _fork(self) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
         try:
-            self._child = _popen(self._command, [*self._steps, self._wait_for_go])
+            steps = _steps(self._cgroup, self._own_group)  # (prctl's lookup loads ctypes)
+            self._child = _popen(self._command, [*steps, self._wait_for_go])
         except BaseException as err:  # handed to the caller of release()
             self._error = err
         finally:
