@@ -92,3 +92,21 @@ def test_a_tracker_on_the_real_clock_loses_no_gathered_sample() -> None:
     assert len(result.series) >= 15
     assert not meter._pending
     assert result.energy_kwh > 0
+
+
+def test_a_reading_stamped_before_the_last_one_moves_nothing_back(tmp_path: Path) -> None:
+    """Two threads' samples may take turns out of time order: nothing is counted twice."""
+    from wattprint.power.cpu.load_integral import LoadIntegral
+
+    host = FakeHost(tmp_path, 2)
+    integral = LoadIntegral(MachineCpu(procfs_root=tmp_path), lambda: 0.0)
+    flat = lambda load: 10.0 + 10.0 * load  # noqa: E731
+    integral.advance(2.0, flat, 0.0)
+    host.step(10.0, {0: 1.0}, None)  # one CPU of two busy for 10 s: 15 W
+    integral.advance(2.0, flat, 10.0)
+    host.step(1.0, {0: 1.0, 1: 1.0}, None)  # both busy for 1 s: 20 W
+    integral.advance(2.0, flat, 9.5)  # stamped before the last reading: ignored
+    host.step(9.0, {}, None)  # idle for 9 s: 10 W
+    integral.advance(2.0, flat, 20.0)
+    # 10 s at 15 W, then 10 s at 11 W on average (the busy second is not lost).
+    assert integral.energy_j == pytest.approx(15.0 * 10 + 20.0 + 10.0 * 9, rel=1e-9)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def test_a_command_that_cannot_start_raises_at_its_release(cgroup: RunCgroup) ->
 def test_the_forking_thread_holds_sigint_and_sigterm(cgroup: RunCgroup) -> None:
     with EarlySpawn(["sleep", "5"], own_group=True, cgroup=cgroup) as starter:
         child = starter.release()
-        thread = next(t for t in __import__("threading").enumerate() if t.name == "wattprint-spawn")
+        thread = next(t for t in threading.enumerate() if t.name == "wattprint-spawn")
         status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
         for sig in HELD:
             assert _mask(status, "SigBlk") & (1 << (sig - 1))

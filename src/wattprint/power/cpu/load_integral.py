@@ -52,7 +52,12 @@ class LoadIntegral:
             now = self._clock()
         times = self.machine.times()
         dt = now - self._last_s
-        if self._last is not None and dt > 0:
+        if self._last is not None:
+            if dt <= 0:
+                # A reading stamped before the last one (two threads' samples taking
+                # turns): keep the last point, so the next interval counts this one's
+                # CPU time once, over its whole length.
+                return now
             busy = max(0.0, times.busy_s - self._last.busy_s)
             utilization = min(1.0, busy / (dt * max(usable_cpus, 1e-9)))
             if math.isfinite(utilization):
