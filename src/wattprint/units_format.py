@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from wattprint.units import J_PER_KWH
+
 _PREFIXES: tuple[tuple[float, str], ...] = (
     (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""),
     (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f"),
@@ -47,7 +49,7 @@ def _range(low: float, high: float, scale: float, factor: float) -> str:
 
 def energy_range_text(kwh: float, low_kwh: float, high_kwh: float) -> str:
     """Return ``low–high`` in the unit :func:`energy_text` writes ``kwh`` in (no unit shown)."""
-    scale = 1000.0 if abs(kwh * 1000.0) >= 1.0 else 3.6e6
+    scale = 1000.0 if abs(kwh * 1000.0) >= 1.0 else J_PER_KWH
     factor, _ = _prefix(kwh * scale) if kwh else (1.0, "")
     return _range(low_kwh, high_kwh, scale, factor)
 
@@ -65,7 +67,7 @@ def energy_text(kwh: float) -> str:
     wh = kwh * 1000.0
     if abs(wh) >= 1.0:
         return si(wh, "Wh")
-    return si(kwh * 3.6e6, "J")
+    return si(kwh * J_PER_KWH, "J")
 
 
 def mass_text(kg: float, suffix: str = "") -> str:

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,9 +92,9 @@ class LiveServer:
     app: Any
 
 
-@pytest.fixture(scope="session")
-def live(app: Any) -> Iterator[LiveServer]:
-    """Serve ``app`` with uvicorn on a free loopback port, in a thread."""
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port, in a thread; yield its URL."""
     import uvicorn
 
     port = free_port()
@@ -104,9 +105,18 @@ def live(app: Any) -> Iterator[LiveServer]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
-    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app)
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def live(app: Any) -> Iterator[LiveServer]:
+    """Serve ``app`` with uvicorn on a free loopback port, in a thread."""
+    with serving(app) as url:
+        yield LiveServer(url=url, app=app)
 
 
 @dataclass

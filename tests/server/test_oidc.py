@@ -11,8 +11,6 @@ with a page saying why, a log line, and no session.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from tests.server.conftest import ADMIN, Setup, free_port, make_setup
+from tests.server.conftest import ADMIN, Setup, free_port, make_setup, serving
 
 httpx = pytest.importorskip("httpx", reason="needs wattprint[server-test]")
 pytest.importorskip("authlib", reason="needs wattprint[server]")
@@ -54,20 +52,6 @@ class Site:
     setup: Setup
 
 
-def _serve(app: Any) -> tuple[str, Any, threading.Thread]:
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    return f"http://127.0.0.1:{port}", server, thread
-
-
 def _settings(db_target: tuple[str, str | None], oidc: OidcSettings) -> ServerSettings:
     url, schema = db_target
     return ServerSettings(db_url=url, db_schema=schema, admin_token=ADMIN, oidc=oidc)
@@ -85,10 +69,8 @@ def site(db_target: tuple[str, str | None], app: Any, provider: StandInProvider)
                         client_secret=provider.client_secret, name="Stand-in ID",
                         organisation_id=setup.org, role="viewer")  # fmt: skip
     oidc_app = create_app(_settings(db_target, oidc))
-    url, server, thread = _serve(oidc_app)
-    yield Site(url=url, app=oidc_app, setup=setup)
-    server.should_exit = True
-    thread.join(10)
+    with serving(oidc_app) as url:
+        yield Site(url=url, app=oidc_app, setup=setup)
 
 
 def _browser() -> Any:
@@ -395,15 +377,10 @@ def test_without_an_organisation_a_new_account_sees_none(
     oidc = OidcSettings(issuer=provider.issuer, client_id=provider.client_id,
                         client_secret=provider.client_secret)  # fmt: skip
     app = create_app(_settings(db_target, oidc))
-    url, server, thread = _serve(app)
-    try:
-        with httpx.Client(follow_redirects=True, timeout=20) as browser:
-            answer = browser.get(url + "/oidc/login")
-            assert answer.status_code == 200 and urlsplit(str(answer.url)).path == "/ui"
-            assert browser.get(url + "/api/organizations").json() == []
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(app) as url, httpx.Client(follow_redirects=True, timeout=20) as browser:
+        answer = browser.get(url + "/oidc/login")
+        assert answer.status_code == 200 and urlsplit(str(answer.url)).path == "/ui"
+        assert browser.get(url + "/api/organizations").json() == []
     from wattprint.server import models as m
 
     with app.state.sessions() as db:

@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wattprint.errors import ConfigError
+from wattprint.units import J_PER_KWH
 
-_J_PER_KWH = 3.6e6
 _MAD_TO_SD = 1.4826
 _Z = 2.5
 _DRIFT_FLOOR = 0.05
@@ -215,13 +215,13 @@ def predict(
     return Prediction(
         done=last.done,
         total=total,
-        energy_kwh=energy_j / _J_PER_KWH,
-        energy_kwh_low=low_j / _J_PER_KWH,
-        energy_kwh_high=high_j / _J_PER_KWH,
-        emissions_kg=energy_j / _J_PER_KWH * intensity_g_per_kwh / 1000,
-        emissions_kg_low=low_j / _J_PER_KWH * i_low / 1000,
-        emissions_kg_high=high_j / _J_PER_KWH * i_high / 1000,
-        water_l=energy_j / _J_PER_KWH * water_l_per_kwh,
+        energy_kwh=energy_j / J_PER_KWH,
+        energy_kwh_low=low_j / J_PER_KWH,
+        energy_kwh_high=high_j / J_PER_KWH,
+        emissions_kg=energy_j / J_PER_KWH * intensity_g_per_kwh / 1000,
+        emissions_kg_low=low_j / J_PER_KWH * i_low / 1000,
+        emissions_kg_high=high_j / J_PER_KWH * i_high / 1000,
+        water_l=energy_j / J_PER_KWH * water_l_per_kwh,
         duration_s=duration_s,
         duration_s_low=max(last.elapsed_s, duration_s - half_t),
         duration_s_high=duration_s + half_t,

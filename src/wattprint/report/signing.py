@@ -32,8 +32,12 @@ ALGORITHM = "Ed25519"
 """The only signature algorithm wattprint writes and accepts."""
 
 
-def _crypto() -> Any:
-    """Import ``cryptography``'s Ed25519 and serialisation, or name the extra."""
+def ed25519_modules() -> Any:
+    """Import ``cryptography``'s Ed25519 and serialisation, or name the extra.
+
+    Raises:
+        MissingDependencyError: ``cryptography`` is not installed.
+    """
     try:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -44,17 +48,23 @@ def _crypto() -> Any:
 
 def generate_keypair() -> tuple[bytes, bytes]:
     """Return a new Ed25519 key pair as (private PEM, public PEM)."""
-    ed25519, serialization = _crypto()
+    ed25519, serialization = ed25519_modules()
     key = ed25519.Ed25519PrivateKey.generate()
     private_pem: bytes = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    public_pem: bytes = key.public_key().public_bytes(
+    return private_pem, public_pem(key)
+
+
+def public_pem(private_key: Any) -> bytes:
+    """Return the public half of an Ed25519 private key as a PEM file's bytes."""
+    _, serialization = ed25519_modules()
+    data: bytes = private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return private_pem, public_pem
+    return data
 
 
 def write_keypair(private_path: Path, public_path: Path, *, overwrite: bool = False) -> str:
@@ -66,7 +76,7 @@ def write_keypair(private_path: Path, public_path: Path, *, overwrite: bool = Fa
     for path in (private_path, public_path):
         if path.exists() and not overwrite:
             raise ConfigError("key file", str(path), "a path where no file exists yet (or --force)")
-    private_pem, public_pem = generate_keypair()
+    private_pem, public_bytes = generate_keypair()
     private_path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     fd = os.open(private_path, flags, 0o600)
@@ -74,7 +84,7 @@ def write_keypair(private_path: Path, public_path: Path, *, overwrite: bool = Fa
         os.write(fd, private_pem)
     finally:
         os.close(fd)
-    public_path.write_bytes(public_pem)
+    public_path.write_bytes(public_bytes)
     return key_id(_raw_public(load_public_key(public_path)))
 
 
@@ -91,7 +101,7 @@ def load_private_key(path: Path) -> Any:
     Raises:
         DataError: the file cannot be read or holds no Ed25519 private key.
     """
-    ed25519, serialization = _crypto()
+    ed25519, serialization = ed25519_modules()
     try:
         key = serialization.load_pem_private_key(_read(path), password=None)
     except (ValueError, TypeError) as err:
@@ -107,7 +117,7 @@ def load_public_key(path: Path) -> Any:
     Raises:
         DataError: the file cannot be read or holds no Ed25519 key.
     """
-    ed25519, serialization = _crypto()
+    ed25519, serialization = ed25519_modules()
     data = _read(path)
     try:
         key = serialization.load_pem_public_key(data)
@@ -119,7 +129,7 @@ def load_public_key(path: Path) -> Any:
 
 
 def _raw_public(public_key: Any) -> bytes:
-    _, serialization = _crypto()
+    _, serialization = ed25519_modules()
     raw: bytes = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return raw
 
@@ -166,7 +176,7 @@ class Verification:
 
 
 def _signature_check(data: dict[str, Any], trusted: Any | None) -> Check:
-    ed25519, _ = _crypto()
+    ed25519, _ = ed25519_modules()
     sig = data.get("signature")
     if not isinstance(sig, dict):
         return Check("signature", False, "the report is not signed (no 'signature' member)")

@@ -287,7 +287,7 @@ def run_report(request: Request, who: Caller, db: Db, run_id: str) -> Response:
 @router.get("/signing-key.pub")
 def signing_key_pub(request: Request, db: Db) -> Response:
     """Return the public key that checks the reports this server signs (PEM)."""
-    from wattprint.server.signed_reports import public_pem
+    from wattprint.report.signing import public_pem
 
     try:
         key = _signing_key(request, db)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from wattprint.server import models as m
 from wattprint.server.ranges import bound_columns, range_kind
 from wattprint.server.store import now_utc
+from wattprint.units import J_PER_KWH
 
 DEFAULT_POINTS = 600  # the most points a chart of one run shows; more are averaged.
 
@@ -202,14 +203,13 @@ def run_series(db: Session, run_id: str, *, max_points: int = DEFAULT_POINTS) ->
         .label("bucket"),
     ).where(s.run_id == run_id).subquery()  # fmt: skip
     n = numbered.c
-    j_per_kwh = 3.6e6
     seconds = func.sum(n.duration_s)
     rows = db.execute(
         select(
             func.max(n.timestamp),
-            func.sum(n.cpu_energy_kwh) * j_per_kwh / seconds,
-            func.sum(n.gpu_energy_kwh) * j_per_kwh / seconds,
-            func.sum(n.ram_energy_kwh) * j_per_kwh / seconds,
+            func.sum(n.cpu_energy_kwh) * J_PER_KWH / seconds,
+            func.sum(n.gpu_energy_kwh) * J_PER_KWH / seconds,
+            func.sum(n.ram_energy_kwh) * J_PER_KWH / seconds,
             func.sum(n.energy_kwh),
             func.sum(n.emissions_kg),
         )

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from wattprint.records.record import (
+    COMPONENTS,
     ComponentRecord,
     HostRecord,
     IntensityRecord,
@@ -26,10 +27,7 @@ from wattprint.records.record import (
 )
 from wattprint.server import models as m
 from wattprint.server.access import aware
-from wattprint.units import G_PER_KG
-
-_COMPONENTS = ("cpu", "gpu", "ram")
-_J_PER_KWH = 3.6e6
+from wattprint.units import G_PER_KG, J_PER_KWH
 
 
 def _number(value: object) -> float | None:
@@ -47,14 +45,14 @@ def _components(run: m.Run, methodology: Mapping[str, Any]) -> tuple[ComponentRe
         c.get("component"): c for c in methodology.get("components", []) if isinstance(c, dict)
     }
     out = []
-    for name in _COMPONENTS:
+    for name in COMPONENTS:
         energy = float(getattr(run, f"{name}_energy_kwh"))
         c = said.get(name, {})
         measured = c.get("measured")
         out.append(ComponentRecord(
             component=name,
             it_energy_kwh=energy,
-            power_w=energy * _J_PER_KWH / run.duration_s if run.duration_s > 0 else None,
+            power_w=energy * J_PER_KWH / run.duration_s if run.duration_s > 0 else None,
             method=_text(c.get("method")),
             measured=measured if isinstance(measured, bool) else None,
             detail=str(c.get("detail") or ""),
@@ -87,7 +85,7 @@ def _tasks(run: m.Run) -> tuple[TaskRecord, ...]:
     for t in run.tasks or []:
         if not isinstance(t, dict):
             continue
-        energies = {c: _number(t.get(f"{c}_energy_kwh")) for c in _COMPONENTS}
+        energies = {c: _number(t.get(f"{c}_energy_kwh")) for c in COMPONENTS}
         parts = tuple((c, v) for c, v in energies.items() if v is not None)
         tasks.append(TaskRecord(
             name=str(t.get("name") or t.get("task_name") or ""),

@@ -22,12 +22,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wattprint._version import __version__
-from wattprint.errors import DataError, MissingDependencyError
+from wattprint.errors import DataError
 from wattprint.records.record import RunRecord
 from wattprint.report.aggregate import Aggregate
 from wattprint.report.model import RUNS_LISTED, Scope
 from wattprint.report.render.jsonreport import render_json, report_to_dict
-from wattprint.report.signing import load_private_key, sign_report
+from wattprint.report.signing import (
+    ed25519_modules,
+    generate_keypair,
+    load_private_key,
+    sign_report,
+)
 from wattprint.server import models as m
 from wattprint.server import queries as q
 from wattprint.server.access import Principal, aware, check_project, forbidden
@@ -38,15 +43,6 @@ SECRET_NAME = "report-signing-key"
 """The server secret holding the signing key (PKCS#8 PEM) when no key file is set."""
 
 
-def _serialization() -> Any:
-    try:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ed25519
-    except ImportError as err:
-        raise MissingDependencyError("cryptography", "sign") from err
-    return ed25519, serialization
-
-
 def signing_key(db: Session, key_file: str | None) -> Any:
     """Return the server's Ed25519 private key: the file's, else the one kept in the database.
 
@@ -54,13 +50,10 @@ def signing_key(db: Session, key_file: str | None) -> Any:
         DataError: the key file cannot be read or holds no Ed25519 private key.
         MissingDependencyError: ``cryptography`` is not installed.
     """
-    ed25519, serialization = _serialization()
+    ed25519, serialization = ed25519_modules()
     if key_file:
         return load_private_key(Path(key_file))
-    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode("ascii")  # fmt: skip
+    pem = generate_keypair()[0].decode("ascii")
     insert_ignore(db, m.ServerSecret, {"name": SECRET_NAME, "value": pem})
     db.commit()
     kept = db.execute(
@@ -70,15 +63,6 @@ def signing_key(db: Session, key_file: str | None) -> Any:
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise DataError(f"the server secret {SECRET_NAME!r} holds no Ed25519 private key")
     return key
-
-
-def public_pem(private_key: Any) -> bytes:
-    """Return the public half of ``private_key`` as a PEM file's bytes."""
-    _, serialization = _serialization()
-    data: bytes = private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return data
 
 
 def signed_run_report(record: RunRecord, private_key: Any) -> str:

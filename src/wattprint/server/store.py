@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from wattprint.server import models as m
 from wattprint.server import schemas as s
 from wattprint.server.access import Principal, check_project, check_write, forbidden
+from wattprint.units import J_PER_KWH
 
 _RUN_ID_NAMESPACE = uuid.UUID("6f1d3c1e-5a43-4f3e-9a57-0d8f1b0c2a11")
-_KWH_TO_J = 3.6e6
 
 
 def utc(value: datetime) -> datetime:
@@ -343,9 +343,9 @@ def _add_sample(db: Session, run_id: str, seq: int, p: s.NativeSample) -> bool:
         "received_at": now_utc(), "duration_s": d, "energy_kwh": p.energy_kwh,
         "cpu_energy_kwh": p.cpu_energy_kwh, "gpu_energy_kwh": p.gpu_energy_kwh,
         "ram_energy_kwh": p.ram_energy_kwh, "emissions_kg": p.emissions_kg,
-        "emissions_rate": p.emissions_kg / d, "cpu_power_w": p.cpu_energy_kwh * _KWH_TO_J / d,
-        "gpu_power_w": p.gpu_energy_kwh * _KWH_TO_J / d,
-        "ram_power_w": p.ram_energy_kwh * _KWH_TO_J / d, "wue": 0.0, "water_l": p.water_l,
+        "emissions_rate": p.emissions_kg / d, "cpu_power_w": p.cpu_energy_kwh * J_PER_KWH / d,
+        "gpu_power_w": p.gpu_energy_kwh * J_PER_KWH / d,
+        "ram_power_w": p.ram_energy_kwh * J_PER_KWH / d, "wue": 0.0, "water_l": p.water_l,
         "intensity_g_per_kwh": p.intensity_g_per_kwh,
     }).first() is not None  # fmt: skip
 
@@ -365,7 +365,7 @@ def _series_samples(db: Session, run_id: str, msg: s.IngestMessage) -> None:
         if d <= 0:
             continue
         previous = point.elapsed_s
-        kwh = [w * d / _KWH_TO_J for w in (point.cpu_power_w, point.gpu_power_w, point.ram_power_w)]
+        kwh = [w * d / J_PER_KWH for w in (point.cpu_power_w, point.gpu_power_w, point.ram_power_w)]
         rows.append(
             {"id": m.new_id(), "run_id": run_id, "seq": 1_000_000_000 + i,
              "timestamp": start + timedelta(seconds=point.elapsed_s), "received_at": now_utc(),

@@ -20,6 +20,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from wattprint.errors import ConfigError, WattprintError
+from wattprint.units import J_PER_KWH
 
 if TYPE_CHECKING:
     from wattprint.advice.prediction import Prediction, Progress
@@ -146,7 +147,7 @@ class RunApi:
             delta = joules - before.get(hour, 0.0)
             if delta > 0:
                 grams_j += delta * active.timeline.known_g_per_kwh(hour)
-        return it_j / 3.6e6 * pue, grams_j / 3.6e6 * pue / 1000.0
+        return it_j / J_PER_KWH * pue, grams_j / J_PER_KWH * pue / 1000.0
 
     def _check_budget(self, active: ActiveRun, end: Totals) -> None:
         if self._budgets is None:
@@ -184,7 +185,7 @@ class RunApi:
                 raise ConfigError(
                     "done", done, f"more than the last call's {self._progress[-1].done:g}"
                 )
-            self._progress.append(Progress(done, energy_kwh * 3.6e6, elapsed_s))
+            self._progress.append(Progress(done, energy_kwh * J_PER_KWH, elapsed_s))
             intensity = self.grid.intensity.intensity_g_per_kwh
             band = INTENSITY_BANDS["set" if self.grid.intensity_is_set else "average"]
             prediction = predict(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
+from wattprint.units import J_PER_KWH
 from wattprint.units_format import si
 
 UNKNOWN = "unknown"
@@ -32,7 +33,7 @@ def energy(kwh: float | None) -> str:
     if kwh == 0:
         return "0 kWh"
     if abs(kwh) < 1e-6:
-        return si(kwh * 3.6e6, "J")
+        return si(kwh * J_PER_KWH, "J")
     return _scaled(kwh, _ENERGY)
 
 
@@ -80,7 +81,7 @@ def energy_unit(values: Sequence[float | None]) -> Unit:
     """Return the unit of a column of energies given in kWh (J below 1 mWh)."""
     largest = max((abs(v) for v in values if v), default=0.0)
     if 0 < largest < 1e-6:
-        return (1 / 3.6e6, "J")
+        return (1 / J_PER_KWH, "J")
     return column_unit(values, _ENERGY)
 
 
@@ -117,7 +118,7 @@ def energy_range(kwh: float | None, low: float | None, high: float | None) -> st
     if kwh is None:
         return UNKNOWN
     if abs(kwh) < 1e-6:
-        return energy(kwh) + _bounds(kwh, low, high, ((1 / 3.6e6, "J"),))
+        return energy(kwh) + _bounds(kwh, low, high, ((1 / J_PER_KWH, "J"),))
     return energy(kwh) + _bounds(kwh, low, high, _ENERGY)
 
 
