@@ -13,7 +13,8 @@ from wattprint.power.cpu.procfs import MachineCpu
 from wattprint.power.cpu.tdp import TdpModelSource
 from wattprint.power.discovery import Discovery
 from wattprint.power.ram import RamModelSource
-from wattprint.tracking.meter import BATCH, Meter
+from wattprint.tracking.gathering import BATCH
+from wattprint.tracking.meter import Meter
 from wattprint.tracking.process_tree import ProcessTree
 
 

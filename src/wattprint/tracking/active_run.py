@@ -49,6 +49,7 @@ def begin_run(
     interval_s: float,
     checkpoint_s: float,
     on_checkpoint: Callable[[ActiveRun], None],
+    wants_checkpoint: Callable[[], bool] | None = None,
 ) -> ActiveRun:
     """Make a run's meter over ``discovery`` and ``tree`` (None: the machine) and start it.
 
@@ -62,6 +63,7 @@ def begin_run(
         interval_s: time between samples. Units: s.
         checkpoint_s: time between checkpoints. Units: s.
         on_checkpoint: called with the run in the sampling thread when a checkpoint is due.
+        wants_checkpoint: whether a checkpoint would write anything now (default: always).
     """
     from wattprint.grid.tables import default_tables
 
@@ -77,6 +79,7 @@ def begin_run(
         interval_s=interval_s,
         checkpoint_s=checkpoint_s,
         on_checkpoint=on_checkpoint,
+        wants_checkpoint=wants_checkpoint,
     )
 
 
@@ -108,6 +111,7 @@ class ActiveRun:
         interval_s: float,
         checkpoint_s: float,
         on_checkpoint: Callable[[ActiveRun], None],
+        wants_checkpoint: Callable[[], bool] | None = None,
     ) -> None:
         self.run_id = _uuid4()
         self.meter = meter
@@ -122,6 +126,7 @@ class ActiveRun:
             interval_s=interval_s,
             checkpoint_s=checkpoint_s,
             on_checkpoint=lambda: on_checkpoint(self),
+            wants_checkpoint=wants_checkpoint,
         )
         self.window = Window(self.sampler.start(), clock.wall_s())
 

@@ -33,24 +33,19 @@ import threading
 from pathlib import Path
 
 from wattprint.power.base import Component, PowerSource, ReadAt
-from wattprint.power.cpu.procfs import MachineCpu, MemInfo, ProcfsReader, make_reader
+from wattprint.power.cpu.procfs import MachineCpu, MemInfo, ProcFile, ProcfsReader, make_reader
 from wattprint.power.discovery import Discovery
 from wattprint.tracking.attribution import CpuSplit, describe_rule
 from wattprint.tracking.cgroup import CgroupTree
+from wattprint.tracking.gathering import Gathering
 from wattprint.tracking.process_tree import ProcessTree, TreeSample
 from wattprint.tracking.source_reads import NEVER_BLOCK, SourceReads
-from wattprint.tracking.totals import Totals, difference, split_by_hour
+from wattprint.tracking.totals import Totals, add_point, difference, split_by_hour
 
 logger = logging.getLogger("wattprint")
 
-MAX_POINTS = 240
-"""Points of the power series kept for reports (more are averaged pairwise)."""
-
 RAM_MACHINE_EVERY_S = 5.0
 """Least time between two reads of the machine's memory in use (``/proc/meminfo``). Units: s."""
-
-BATCH = 10
-"""Samples of the sampling thread taken raw and worked out together (see :meth:`Meter.gather`)."""
 
 
 def _share(part: float, whole: float) -> float:
@@ -59,7 +54,7 @@ def _share(part: float, whole: float) -> float:
     return min(1.0, max(0.0, part / whole))
 
 
-class Meter:
+class Meter(Gathering):
     """Sample the sources and keep the run's attributed totals.
 
     Args:
@@ -128,6 +123,12 @@ class Meter:
         rule = describe_rule(self.discovery.source_for("cpu") or self.discovery.source_for("soc"))
         method = getattr(self.tree, "method", "")
         return f"{rule}; the tree read through {method}" if method else rule
+
+    @property
+    def stat_file(self) -> ProcFile | None:
+        """``/proc/stat``, kept open where procfs is (raw ticks read it: :mod:`.ticks`)."""
+        reader = self._reader
+        return reader.machine_file if isinstance(reader, ProcfsReader) else None
 
     def _machine_times(self, raw: bytes | None = None) -> tuple[float, float, float]:
         """Read ``/proc/stat`` once (or parse ``raw``, read earlier).
@@ -224,38 +225,6 @@ class Meter:
         with self._whole:  # no read can hang: samples from two threads take turns
             return self._sample_once(now_s, wall_s, generation)
 
-    def gather(self, now_s: float, wall_s: float, generation: int | None = None) -> bool:
-        """Take a sample's raw figures now; the next :meth:`sample` works them out first.
-
-        The sampling thread wakes each interval with cold caches, and working
-        a sample out then costs several times what it does warm: so it only
-        reads ``/proc/stat`` (and the tree), and BATCH samples are worked out
-        together, each exactly as it would have been at its own time. Only
-        where :attr:`batches` (every source a model read for a moment).
-
-        Returns:
-            False when nothing was taken (no batching here, no baseline yet, or
-            a batch is full): the caller takes a whole sample instead.
-        """
-        pending = self._pending
-        if not self.batches or len(pending) >= BATCH - 1 or not self._has_baseline:
-            return False
-        with self._whole:
-            tree = self.tree.sample() if self.tree is not None else None
-            pending.append((now_s, wall_s, self._read_stat(), tree, generation))
-        return True
-
-    def _work_out_pending(self) -> None:
-        """Work out the gathered samples, in order (the caller holds ``_whole``)."""
-        pending, self._pending = self._pending, []
-        for now_s, wall_s, stat, tree, generation in pending:
-            if generation is not None and generation < self.newest_generation:
-                continue
-            cpu = self._machine_times(stat)
-            readings = self.reads.read_all(now_s)
-            with self._lock:
-                self._sample(now_s, wall_s, cpu, readings, tree)
-
     def _sample_once(self, now_s: float, wall_s: float, generation: int | None) -> Totals | None:
         if not self._has_baseline:  # only the sampling thread gets here, once
             self._baseline(now_s, wall_s)
@@ -337,7 +306,7 @@ class Meter:
             split_by_hour(self._last_wall_s, wall_s, cpu_j + gpu_j + ram_j)
         )
         if dt > 0:
-            self._add_point(now_s - self._start_s, dt, cpu_j, gpu_j, ram_j)
+            self.series = add_point(self.series, now_s - self._start_s, dt, cpu_j, gpu_j, ram_j)
         self._last_wall_s = max(wall_s, self._last_wall_s)
         new = Totals(
             max(now_s, t.monotonic_s),
@@ -367,21 +336,6 @@ class Meter:
             return self._last_ram_machine
         self._ram_machine_at_s = now_s
         return self._meminfo.used_bytes()
-
-    def _add_point(
-        self, elapsed_s: float, dt: float, cpu_j: float, gpu_j: float, ram_j: float
-    ) -> None:
-        """Keep the interval's mean powers; past MAX_POINTS, halve the resolution."""
-        cpu_w, gpu_w, ram_w = cpu_j / dt, gpu_j / dt, ram_j / dt
-        self.series.append((
-            elapsed_s, cpu_w if cpu_w > 0 else 0.0, gpu_w if gpu_w > 0 else 0.0,
-            ram_w if ram_w > 0 else 0.0,
-        ))  # fmt: skip
-        if len(self.series) >= 2 * MAX_POINTS:
-            pairs = zip(self.series[::2], self.series[1::2], strict=False)
-            self.series = [
-                (b[0], (a[1] + b[1]) / 2, (a[2] + b[2]) / 2, (a[3] + b[3]) / 2) for a, b in pairs
-            ]
 
     def close(self) -> None:
         """Close the sources (and the files of the tree)."""

@@ -178,6 +178,43 @@ class ProcessTree:
             self._scan()
         elif self._children_files:
             self._main_thread_children()
+        return self._total()
+
+    def tick_files(self) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+        """Return the tracked processes and their open ``stat`` descriptors, for raw ticks.
+
+        Returns:
+            (pids, fds), or None where the tree cannot be read that way (not
+            the children-files method, or a ``stat`` file not kept open).
+        """
+        if not self._children_files:
+            return None
+        pids, fds = [], []
+        for pid, t in self._tracked.items():
+            fd = t.file.fileno() if t.file is not None else -1
+            if fd < 0:
+                return None
+            pids.append(pid)
+            fds.append(fd)
+        return tuple(pids), tuple(fds)
+
+    def replay(self, pids: tuple[int, ...], raws: tuple[bytes | None, ...]) -> TreeSample:
+        """Return the tree at a tick whose ``stat`` files were read raw (:meth:`tick_files`).
+
+        ``raws[i]`` is what ``pids[i]``'s file held then (None: the read failed,
+        the process is gone). No new descendant is looked for: the caller
+        calls :meth:`discover` once a process was created on the machine. A
+        pid no longer tracked is ignored, and one tracked since is left as it is.
+        """
+        self._refresh(dict(zip(pids, raws, strict=True)))
+        return self._total()
+
+    def discover(self) -> TreeSample:
+        """Look for new descendants now (a process was created on the machine)."""
+        self._scan()
+        return self._total()
+
+    def _total(self) -> TreeSample:
         ticks = self._departed_ticks
         rss = 0
         for t in self._tracked.values():
@@ -203,18 +240,29 @@ class ProcessTree:
             return reader.read_stat(t.file)
         return reader.stat(pid)
 
-    def _refresh(self) -> None:
+    def _refresh(self, raws: dict[int, bytes | None] | None = None) -> None:
+        """Read the tracked processes (or take ``raws``, read earlier: see :meth:`replay`)."""
         gone: list[int] = []
         procfs = isinstance(self._reader, ProcfsReader)
         for pid, t in self._tracked.items():
-            if procfs and t.file is not None:
-                # Unchanged bytes: the process was not scheduled (a running or
-                # forking process moves its CPU or fault counters), so skip it.
+            if raws is not None:
+                if pid not in raws:
+                    continue  # tracked since those reads: read at the next sample
+                raw = raws[pid]
+                if raw is None:
+                    gone.append(pid)
+                    continue
+            elif procfs and t.file is not None:
                 try:
                     raw = t.file.read()
                 except OSError:
                     gone.append(pid)
                     continue
+            else:
+                raw = None
+            if raw is not None:
+                # Unchanged bytes: the process was not scheduled (a running or
+                # forking process moves its CPU or fault counters), so skip it.
                 if raw == t.raw:
                     t.moved = False
                     continue

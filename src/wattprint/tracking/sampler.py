@@ -15,14 +15,18 @@ whatever a sensor does, and the other sources go on being counted.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 
+from wattprint.tracking import ticks
 from wattprint.tracking.clock import Clock, SystemClock
 from wattprint.tracking.meter import Meter, Totals
 
 logger = logging.getLogger("wattprint")
+
+INF = float("inf")
 
 DEFAULT_ANSWER_S = 3.0
 """Real seconds a caller waits for a sample before the reading is abandoned."""
@@ -39,6 +43,8 @@ class Sampler:
         on_checkpoint: called in the thread after a sample when a checkpoint is due.
         answer_s: real time a caller waits for a sample (default
             :data:`DEFAULT_ANSWER_S`). Units: s.
+        wants_checkpoint: whether a checkpoint would write anything now
+            (default: always); where not, gathered samples wait for a full batch.
     """
 
     def __init__(
@@ -50,12 +56,14 @@ class Sampler:
         checkpoint_s: float,
         on_checkpoint: Callable[[], None],
         answer_s: float | None = None,
+        wants_checkpoint: Callable[[], bool] | None = None,
     ) -> None:
         self.meter = meter
         self._clock = clock
         self._interval_s = interval_s
         self._checkpoint_s = checkpoint_s
         self._on_checkpoint = on_checkpoint
+        self._wants_checkpoint = wants_checkpoint or (lambda: True)
         self._answer_s = DEFAULT_ANSWER_S if answer_s is None else answer_s
         self._cond = threading.Condition()
         # The thread's doorbell on the real clock: held while no sample is asked for.
@@ -63,6 +71,7 @@ class Sampler:
         # (no waiter lock made, queued and removed each time); a caller rings it.
         self._bell = threading.Lock()
         self._bell.acquire()
+        self._bell_fd = -1  # the C extension's doorbell (an eventfd), made with its thread
         self._generation = 0
         self._wanted = 0
         self._served = 0
@@ -136,12 +145,17 @@ class Sampler:
         current = self._threads[-1] if self._threads else None
         if current is not None and current is not threading.current_thread():
             current.join(self._answer_s)
+        if self._bell_fd >= 0 and not self._threads_alive():
+            os.close(self._bell_fd)
+            self._bell_fd = -1
         return totals
 
     def _ring(self) -> None:
         """Wake the thread waiting on the real clock (the caller holds the condition)."""
         if self._bell.locked():
             self._bell.release()
+        if self._bell_fd >= 0:
+            ticks.ring(self._bell_fd)
 
     def _threads_alive(self) -> bool:
         return any(t.is_alive() for t in self._threads)
@@ -164,7 +178,15 @@ class Sampler:
 
     def _loop(self, generation: int) -> None:
         if isinstance(self._clock, SystemClock):
-            self._loop_real(generation)
+            native = ticks.native_module() if self.meter.batches else None
+            with self._cond:
+                if native is not None and self._bell_fd < 0:
+                    self._bell_fd = ticks.make_bell()
+                bell = self._bell_fd
+            if native is not None and bell >= 0:
+                self._loop_native(generation, ticks.NativeTicks(self.meter, native), bell)
+            else:
+                self._loop_real(generation)
             return
         clock = self._clock
         next_due = clock.monotonic_s() + self._interval_s
@@ -195,6 +217,7 @@ class Sampler:
         monotonic, wall = time.monotonic, time.time
         gather, acquire = self.meter.gather, self._bell.acquire
         interval_s, checkpoint_s = self._interval_s, self._checkpoint_s
+        wants_checkpoint = self._wants_checkpoint
         next_due = monotonic() + interval_s
         last_checkpoint = monotonic()
         while True:
@@ -208,7 +231,7 @@ class Sampler:
                 if now < next_due:
                     acquire(True, next_due - now)
                     continue
-                if now - last_checkpoint < checkpoint_s:
+                if now - last_checkpoint < checkpoint_s or not wants_checkpoint():
                     try:
                         gathered = gather(now, wall(), generation)
                     except Exception as err:  # the sampler must never die or raise
@@ -221,6 +244,38 @@ class Sampler:
             if due is None:
                 return
             next_due, last_checkpoint = due
+
+    def _loop_native(self, generation: int, native: ticks.NativeTicks, bell: int) -> None:
+        """Run the loop on the real clock with the ticks taken outside the interpreter.
+
+        The thread wakes once a batch (or when rung, or when a process was
+        created) instead of once an interval; see :mod:`wattprint.tracking.ticks`.
+        """
+        monotonic, interval_s = time.monotonic, self._interval_s
+        next_due = monotonic() + interval_s
+        last_checkpoint = monotonic()
+        while True:
+            if self._generation != generation:
+                return
+            wanted = self._wanted
+            if wanted <= self._served:
+                until = INF
+                if self._wants_checkpoint():
+                    until = last_checkpoint + self._checkpoint_s
+                try:
+                    next_due, due = native.tick(bell, next_due, interval_s, until, generation)
+                except Exception as err:  # the sampler must never die or raise: go on in Python
+                    self._warn_loop(err)
+                    self._loop_real(generation)
+                    return
+                ticks.drain(bell)
+                if not due:
+                    continue
+                wanted = self._wanted
+            sampled = self._whole_sample(generation, wanted, next_due, last_checkpoint)
+            if sampled is None:
+                return
+            next_due, last_checkpoint = sampled
 
     def _whole_sample(
         self, generation: int, wanted: int, next_due: float, last_checkpoint: float

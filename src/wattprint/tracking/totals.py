@@ -144,3 +144,31 @@ def hours_between(end: Totals, start: Totals) -> _Hours:
         for hour, energy in end.hourly_j
         if energy > before.get(hour, 0.0)
     )
+
+
+MAX_POINTS = 240
+"""Points of the power series kept for reports (more are averaged pairwise)."""
+
+
+def add_point(
+    series: list[tuple[float, float, float, float]],
+    elapsed_s: float,
+    dt: float,
+    cpu_j: float,
+    gpu_j: float,
+    ram_j: float,
+) -> list[tuple[float, float, float, float]]:
+    """Add an interval's mean powers to ``series``; past MAX_POINTS, halve the resolution.
+
+    Returns:
+        ``series`` itself, or its halved copy.
+    """
+    cpu_w, gpu_w, ram_w = cpu_j / dt, gpu_j / dt, ram_j / dt
+    series.append((
+        elapsed_s, cpu_w if cpu_w > 0 else 0.0, gpu_w if gpu_w > 0 else 0.0,
+        ram_w if ram_w > 0 else 0.0,
+    ))  # fmt: skip
+    if len(series) < 2 * MAX_POINTS:
+        return series
+    pairs = zip(series[::2], series[1::2], strict=False)
+    return [(b[0], (a[1] + b[1]) / 2, (a[2] + b[2]) / 2, (a[3] + b[3]) / 2) for a, b in pairs]

@@ -267,6 +267,7 @@ class Tracker(RunApi):
                 self.discovery, tree, self.clock, builder=self._builder, plan=self.grid,
                 live=self._live, interval_s=self.settings.interval_s,
                 checkpoint_s=self.settings.checkpoint_s, on_checkpoint=self._checkpoint,
+                wants_checkpoint=self._wants_checkpoint,
             )  # fmt: skip
             self._run_id = active.run_id
             self._progress = []
@@ -290,13 +291,17 @@ class Tracker(RunApi):
             rank=group.rank if group is not None else None,
         )
 
+    def _wants_checkpoint(self) -> bool:
+        """Whether a checkpoint would write anything (a journal, an observer)."""
+        return self._safety.journaling or self._observers.want_checkpoints
+
     def _checkpoint(self, active: ActiveRun) -> None:
         """Journal ``active`` so far and tell the observers (in the sampling thread).
 
         Takes no tracker lock, so a checkpoint is never skipped because the
         program is busy in a task; a run that has ended is left alone.
         """
-        if not self._safety.journaling and not self._observers.want_checkpoints:
+        if not self._wants_checkpoint():
             return  # nothing would be written: build nothing
         if self._active is not active:
             return

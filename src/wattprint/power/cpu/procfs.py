@@ -81,6 +81,16 @@ class ProcFile:
         raw = os.pread(fd, self._size, 0)
         return raw if len(raw) < self._size else self._whole(fd)
 
+    def fileno(self) -> int:
+        """Return the descriptor kept open (opened now if need be); -1 where none is kept.
+
+        Raises:
+            OSError: the file cannot be opened.
+        """
+        if self._fd < 0 and self._keep:
+            self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        return self._fd
+
     def _whole(self, fd: int) -> bytes:
         while True:
             raw = os.pread(fd, self._size, 0)

@@ -1,0 +1,19 @@
+"""Types of the optional C extension ``wattprint.tracking._ticks`` (see ``_ticks.c``)."""
+
+from collections.abc import Sequence
+
+DONE: int
+RUNG: int
+CHANGED: int
+
+def gather(
+    bell_fd: int,
+    fds: Sequence[int],
+    due_s: float,
+    interval_s: float,
+    max_ticks: int,
+    until_s: float,
+    watch_fd: int,
+    watch_pid: int,
+    /,
+) -> tuple[list[tuple[float, float, tuple[bytes | None, ...]]], int, float, int]: ...
