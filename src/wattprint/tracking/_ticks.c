@@ -9,24 +9,29 @@
  * reads with the GIL released, for up to a batch of ticks, and hands the raw
  * bytes back; Python works them out later, each as at its own moment.
  *
- * gather(bell_fd, fds, due_s, interval_s, max_ticks, until_s, watch_fd, watch_pid)
- *     -> (ticks, reason, due_s, pid)
+ * gather(bell_fd, fds, pids, due_s, interval_s, max_ticks, until_s, watch_fd, watch_pid)
+ *     -> (ticks, reason, due_s, pid, parents)
  *
  *   bell_fd     an eventfd (or pipe) that becomes readable when a caller wants
  *               the thread: the wait ends at once (reason RUNG); it is not read.
  *   fds         descriptors to read with pread at each tick (may be empty: then a
  *               tick is only the wait).
+ *   pids        the tracked processes (for new processes: see watch_fd).
  *   due_s       when the first tick is due (time.monotonic()). Units: s.
  *   interval_s  time between ticks; the next is due interval_s after a tick.
  *   max_ticks   ticks to take at most (reason DONE after the last one).
  *   until_s     no tick is waited for at or after this moment (reason DONE).
- *   watch_fd    /proc/loadavg (or -1): its last field is the newest process id;
- *               when it differs from watch_pid after a tick, the call ends
- *               (reason CHANGED): a process or thread was created somewhere.
+ *   watch_fd    /proc/loadavg (or -1): its last field is the newest process id,
+ *               read after the files. Each process created since watch_pid is
+ *               looked up in /proc: one whose parent is tracked ends the call
+ *               (reason CHANGED) and its parent is in ``parents``. Where that
+ *               cannot be told (too many new ids, the ids wrapped), the call ends
+ *               with ``parents`` None: look everywhere.
  *   ticks       a list of (monotonic_s, wall_s, (bytes or None, ...)); None where
- *               a read failed (that also ends the call with reason CHANGED).
+ *               a read failed (that also ends the call, reason CHANGED).
  *   due_s       when the next tick is due.
- *   pid         the newest process id seen (watch_pid when none was read).
+ *   pid         the newest process id looked at (watch_pid when none was read).
+ *   parents     the tracked parents of new processes: a tuple, or None.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -35,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -82,6 +88,48 @@ static long newest_pid(int fd) {
     return strtol(last != NULL ? last + 1 : text, NULL, 10);
 }
 
+/* The parent of process ``pid`` from /proc/PID/stat (-1: gone or unreadable). */
+static long parent_of(long pid) {
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    text[n] = '\0';
+    char *end = strrchr(text, ')'); /* the command name may hold spaces or ')' */
+    if (end == NULL || end[1] == '\0' || end[2] == '\0') return -1;
+    char *after_state = strchr(end + 3, ' ');
+    return after_state == NULL ? -1 : strtol(after_state + 1, NULL, 10);
+}
+
+enum { MAX_NEW = 64 }; /* new process ids looked up per tick; more: look everywhere */
+
+/* Look up the processes created after *last up to newest; add tracked parents to found.
+ * Returns 1 when the call should end (a tracked parent, or too many to tell: *unsure). */
+static int new_processes(long *last, long newest, const long *pids, Py_ssize_t npids,
+                         long *found, Py_ssize_t *nfound, int *unsure) {
+    if (newest == *last || newest < 0) return 0;
+    long from = *last;
+    *last = newest;
+    if (newest < from || newest - from > MAX_NEW) {
+        *unsure = 1;
+        return 1;
+    }
+    for (long p = from + 1; p <= newest; p++) {
+        long parent = parent_of(p);
+        for (Py_ssize_t i = 0; parent > 0 && i < npids; i++) {
+            if (pids[i] != parent) continue;
+            Py_ssize_t k = 0;
+            while (k < *nfound && found[k] != parent) k++;
+            if (k == *nfound && *nfound < MAX_NEW) found[(*nfound)++] = parent;
+            break;
+        }
+    }
+    return *nfound > 0;
+}
+
 /* Wait until due_s (monotonic) or the bell; 1 when the bell rang. */
 static int wait_until(int bell_fd, double due_s) {
     for (;;) {
@@ -106,46 +154,59 @@ static void free_ticks(tick_t *ticks, Py_ssize_t count, Py_ssize_t nfds) {
     free(ticks);
 }
 
+/* A sequence of ints as a PyMem array (*n items); NULL with an exception set on error. */
+static long *longs_of(PyObject *seq, const char *what, Py_ssize_t *n) {
+    PyObject *fast = PySequence_Fast(seq, what);
+    if (fast == NULL) return NULL;
+    *n = PySequence_Fast_GET_SIZE(fast);
+    long *out = PyMem_Calloc(*n ? (size_t)*n : 1, sizeof(long));
+    if (out == NULL) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t j = 0; j < *n; j++) {
+        out[j] = PyLong_AsLong(PySequence_Fast_GET_ITEM(fast, j));
+        if (out[j] == -1 && PyErr_Occurred()) {
+            Py_DECREF(fast);
+            PyMem_Free(out);
+            return NULL;
+        }
+    }
+    Py_DECREF(fast);
+    return out;
+}
+
 static PyObject *gather(PyObject *self, PyObject *args) {
     int bell_fd, watch_fd;
-    PyObject *fd_seq;
+    PyObject *fd_seq, *pid_seq;
     double due_s, interval_s, until_s;
-    Py_ssize_t max_ticks;
+    Py_ssize_t max_ticks, nfds = 0, npids = 0, nfound = 0;
     long watch_pid;
     (void)self;
-    if (!PyArg_ParseTuple(args, "iOddndil", &bell_fd, &fd_seq, &due_s, &interval_s, &max_ticks,
-                          &until_s, &watch_fd, &watch_pid))
+    if (!PyArg_ParseTuple(args, "iOOddndil", &bell_fd, &fd_seq, &pid_seq, &due_s, &interval_s,
+                          &max_ticks, &until_s, &watch_fd, &watch_pid))
         return NULL;
     if (!(interval_s > 0)) {
         PyErr_Format(PyExc_ValueError, "interval_s must be above 0, not %R",
-                     PyTuple_GetItem(args, 3));
+                     PyTuple_GetItem(args, 4));
         return NULL;
     }
     if (max_ticks < 0) max_ticks = 0;
-    PyObject *fast = PySequence_Fast(fd_seq, "fds must be a sequence of descriptors");
-    if (fast == NULL) return NULL;
-    Py_ssize_t nfds = PySequence_Fast_GET_SIZE(fast);
-    int *fds = PyMem_Calloc(nfds ? (size_t)nfds : 1, sizeof(int));
+    long *fds = longs_of(fd_seq, "fds must be a sequence of descriptors", &nfds);
+    long *pids = fds == NULL ? NULL : longs_of(pid_seq, "pids must be a sequence of ids", &npids);
     char **bufs = PyMem_Calloc(nfds ? (size_t)nfds : 1, sizeof(char *));
     size_t *caps = PyMem_Calloc(nfds ? (size_t)nfds : 1, sizeof(size_t));
+    long *found = PyMem_Calloc(MAX_NEW, sizeof(long));
     tick_t *ticks = calloc(max_ticks ? (size_t)max_ticks : 1, sizeof(tick_t));
-    if (fds == NULL || bufs == NULL || caps == NULL || ticks == NULL) {
-        Py_DECREF(fast);
-        PyMem_Free(fds), PyMem_Free(bufs), PyMem_Free(caps), free(ticks);
-        return PyErr_NoMemory();
+    if (fds == NULL || pids == NULL || bufs == NULL || caps == NULL || found == NULL ||
+        ticks == NULL) {
+        PyMem_Free(fds), PyMem_Free(pids), PyMem_Free(bufs), PyMem_Free(caps);
+        PyMem_Free(found), free(ticks);
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
     }
-    for (Py_ssize_t j = 0; j < nfds; j++) {
-        long fd = PyLong_AsLong(PySequence_Fast_GET_ITEM(fast, j));
-        if (fd == -1 && PyErr_Occurred()) {
-            Py_DECREF(fast);
-            PyMem_Free(fds), PyMem_Free(bufs), PyMem_Free(caps), free(ticks);
-            return NULL;
-        }
-        fds[j] = (int)fd;
-    }
-    Py_DECREF(fast);
 
-    int reason = DONE, oom = 0;
+    int reason = DONE, oom = 0, unsure = 0;
     long pid = watch_pid;
     Py_ssize_t count = 0;
     Py_BEGIN_ALLOW_THREADS
@@ -163,7 +224,6 @@ static PyObject *gather(PyObject *self, PyObject *args) {
             oom = 1;
             break;
         }
-        long seen = watch_fd >= 0 ? newest_pid(watch_fd) : watch_pid;
         t->mono = now_of(CLOCK_MONOTONIC);
         t->wall = now_of(CLOCK_REALTIME);
         int failed = 0;
@@ -176,7 +236,7 @@ static PyObject *gather(PyObject *self, PyObject *args) {
                     break;
                 }
             }
-            ssize_t n = read_whole(fds[j], &bufs[j], &caps[j]);
+            ssize_t n = read_whole((int)fds[j], &bufs[j], &caps[j]);
             if (n < 0) {
                 failed = 1;
                 continue;
@@ -192,18 +252,34 @@ static PyObject *gather(PyObject *self, PyObject *args) {
         count++;
         if (oom) break;
         due_s = t->mono + interval_s;
-        if (seen >= 0 && seen != pid) pid = seen;
-        if (failed || pid != watch_pid) {
+        int created = watch_fd >= 0 && new_processes(&pid, newest_pid(watch_fd), pids, npids,
+                                                     found, &nfound, &unsure);
+        if (failed || created) {
             reason = CHANGED;
             break;
         }
     }
     Py_END_ALLOW_THREADS
     for (Py_ssize_t j = 0; j < nfds; j++) free(bufs[j]);
-    PyMem_Free(fds), PyMem_Free(bufs), PyMem_Free(caps);
+    PyMem_Free(fds), PyMem_Free(pids), PyMem_Free(bufs), PyMem_Free(caps);
     if (oom) {
+        PyMem_Free(found);
         free_ticks(ticks, count, nfds);
         return PyErr_NoMemory();
+    }
+    PyObject *parents = unsure ? Py_NewRef(Py_None) : PyTuple_New(nfound);
+    for (Py_ssize_t k = 0; parents != NULL && !unsure && k < nfound; k++) {
+        PyObject *parent = PyLong_FromLong(found[k]);
+        if (parent == NULL) {
+            Py_CLEAR(parents);
+            break;
+        }
+        PyTuple_SET_ITEM(parents, k, parent);
+    }
+    PyMem_Free(found);
+    if (parents == NULL) {
+        free_ticks(ticks, count, nfds);
+        return NULL;
     }
 
     PyObject *list = PyList_New(count);
@@ -232,14 +308,17 @@ static PyObject *gather(PyObject *self, PyObject *args) {
         PyList_SET_ITEM(list, i, tick);
     }
     free_ticks(ticks, count, nfds);
-    if (list == NULL) return NULL;
-    return Py_BuildValue("(Nidl)", list, reason, due_s, pid);
+    if (list == NULL) {
+        Py_DECREF(parents);
+        return NULL;
+    }
+    return Py_BuildValue("(NidlN)", list, reason, due_s, pid, parents);
 }
 
 static PyMethodDef methods[] = {
     {"gather", gather, METH_VARARGS,
-     "gather(bell_fd, fds, due_s, interval_s, max_ticks, until_s, watch_fd, watch_pid)\n"
-     "-> (ticks, reason, due_s, pid): wait and read raw ticks with the GIL released."},
+     "gather(bell_fd, fds, pids, due_s, interval_s, max_ticks, until_s, watch_fd, watch_pid)\n"
+     "-> (ticks, reason, due_s, pid, parents): wait and read raw ticks, GIL released."},
     {NULL, NULL, 0, NULL},
 };
 

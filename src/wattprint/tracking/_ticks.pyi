@@ -9,11 +9,15 @@ CHANGED: int
 def gather(
     bell_fd: int,
     fds: Sequence[int],
+    prev: Sequence[bytes | None],
     due_s: float,
     interval_s: float,
     max_ticks: int,
     until_s: float,
     watch_fd: int,
     watch_pid: int,
+    moved: bool,
     /,
-) -> tuple[list[tuple[float, float, tuple[bytes | None, ...]]], int, float, int]: ...
+) -> tuple[
+    list[tuple[float, float, tuple[bytes | None, ...]]], int, float, int, tuple[int, ...] | None
+]: ...

@@ -97,14 +97,15 @@ class Gathering:
         pids: tuple[int, ...],
         generation: int | None,
         *,
-        discover: bool,
+        parents: tuple[int, ...] | None = (),
     ) -> None:
         """Keep ticks read raw outside the interpreter (``/proc/stat``, then the tree's files).
 
         Each is kept as :meth:`gather` would have kept it at its moment; one
         older than the newest sample (a caller's, taken meanwhile) is dropped,
-        that sample covers its interval. ``discover``: a process was created,
-        look for new descendants after the last tick.
+        that sample covers its interval. ``parents``: tracked processes that
+        made new ones; their descendants are looked for after the last tick
+        (None: below every tracked process).
         """
         tree = self.tree
         with self._whole:
@@ -119,8 +120,8 @@ class Gathering:
                     tree_read = tree.replay(pids, raws[1:])
                 pending.append((now_s, wall_s, stat, tree_read, generation))
                 newest = now_s
-            if discover and isinstance(tree, ProcessTree):
-                tree.discover()
+            if (parents is None or parents) and isinstance(tree, ProcessTree):
+                tree.discover(parents)
 
     def _work_out_pending(self) -> None:
         """Work out the gathered samples, in order (the caller holds ``_whole``)."""

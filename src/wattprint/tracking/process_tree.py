@@ -181,11 +181,10 @@ class ProcessTree:
         return self._total()
 
     def tick_files(self) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
-        """Return the tracked processes and their open ``stat`` descriptors, for raw ticks.
+        """Return the tracked processes and their ``stat`` descriptors, for raw ticks.
 
-        Returns:
-            (pids, fds), or None where the tree cannot be read that way (not
-            the children-files method, or a ``stat`` file not kept open).
+        None where the tree is not read that way: not the children-files
+        method, or a ``stat`` file not kept open.
         """
         if not self._children_files:
             return None
@@ -203,16 +202,16 @@ class ProcessTree:
 
         ``raws[i]`` is what ``pids[i]``'s file held then (None: the read failed,
         the process is gone). No new descendant is looked for: the caller
-        calls :meth:`discover` once a process was created on the machine. A
+        calls :meth:`discover` once a tracked process made one. A
         pid no longer tracked is ignored, and one tracked since is left as it is.
         """
         self._refresh(dict(zip(pids, raws, strict=True)))
         return self._total()
 
-    def discover(self) -> TreeSample:
-        """Look for new descendants now (a process was created on the machine)."""
-        self._scan()
-        return self._total()
+    def discover(self, parents: tuple[int, ...] | None) -> None:
+        """Look for new descendants below ``parents`` now (None: below every tracked process)."""
+        wanted = self._tracked if parents is None else parents
+        self._walk([p for p in wanted if p in self._tracked])
 
     def _total(self) -> TreeSample:
         ticks = self._departed_ticks
@@ -346,6 +345,10 @@ class ProcessTree:
             if st is not None and pid not in self._tracked:
                 self._add(pid, st)
                 stack.append(pid)
+        self._walk(stack)
+
+    def _walk(self, stack: list[int]) -> None:
+        """Add the untracked descendants of the processes in ``stack`` (emptied)."""
         while stack:
             pid = stack.pop()
             for child in self._children_of(pid):

@@ -9,9 +9,11 @@ extension ``wattprint.tracking._ticks`` was built, the thread calls it once a
 batch: it waits and reads with the GIL released and hands the raw bytes back.
 
 New processes: instead of reading the tracked processes' children files at
-each tick, the extension watches the newest process id of ``/proc/loadavg``;
-when a process or thread was created anywhere, it returns and the tree looks
-for new descendants at once.
+each tick, the extension watches the newest process id of ``/proc/loadavg``.
+Each process created since is looked up (its parent, in ``/proc/PID/stat``);
+when one's parent is tracked, it returns and the tree looks for new
+descendants below that parent at once (below every tracked process where it
+cannot tell: too many new processes in one interval).
 
 Without the extension (no C compiler at install, not Linux), or where the
 tree is not read through procfs files kept open, the ticks are taken in
@@ -93,7 +95,7 @@ class NativeTicks:
             return -1
 
     def _files(self) -> tuple[tuple[int, ...], tuple[int, ...], int] | None:
-        """(pids, fds, the loadavg descriptor) of a tick, or None: ticks in Python."""
+        """Return a tick's pids, fds (``/proc/stat`` first) and loadavg's fd; None: Python."""
         if self._stat is None:
             return None
         tree = self._meter.tree
@@ -104,10 +106,10 @@ class NativeTicks:
             if tree is not None:
                 if not isinstance(tree, ProcessTree):
                     return None
-                files = tree.tick_files()
-                if files is None or self._newest_pid < 0:
+                found = tree.tick_files()
+                if found is None or self._newest_pid < 0:
                     return None
-                pids, fds = files
+                pids, fds = found
                 watch = self._loadavg.fileno()
             stat = self._stat.fileno()
         except OSError:
@@ -123,32 +125,31 @@ class NativeTicks:
 
         Returns:
             (when the next tick is due, whether a whole sample is due now). Not
-            due: the thread was rung or a process was created (the caller
+            due: the thread was rung or a tracked process made one (the caller
             looks at its work and calls again).
         """
         meter = self._meter
-        files = self._files()
+        found = self._files()
         room = meter.gather_room(self._stat_bytes) if due_s < until_s else 0
-        if files is None or room <= 0:
+        if found is None or room <= 0:
             return self._wait(bell, due_s, interval_s, room > 0, generation)
-        pids, fds, watch = files
-        ticks, reason, next_due, newest = self._gather(
-            bell, fds, due_s, interval_s, room, until_s, watch, self._newest_pid
+        pids, fds, watch = found
+        ticks, reason, next_due, self._newest_pid, parents = self._gather(
+            bell, fds, pids, due_s, interval_s, room, until_s, watch, self._newest_pid
         )
-        changed = reason == self._changed
         if ticks:
             raw = ticks[-1][2][0]
             if raw is not None:
                 self._stat_bytes = len(raw)
-        meter.add_ticks(ticks, pids, generation, discover=changed and newest != self._newest_pid)
-        self._newest_pid = newest
+        changed = reason == self._changed and (parents is None or len(parents) > 0)
+        meter.add_ticks(ticks, pids, generation, parents=parents if changed else ())
         return next_due, False
 
     def _wait(
         self, bell: int, due_s: float, interval_s: float, gather: bool, generation: int
     ) -> tuple[float, bool]:
         """Wait for ``due_s`` (or a ring); then gather in Python, or say a whole sample is due."""
-        ticks, reason, _, _ = self._gather(bell, (), due_s, interval_s, 1, INF, -1, -1)
+        ticks, reason, _, _, _ = self._gather(bell, (), (), due_s, interval_s, 1, INF, -1, -1)
         if reason == self._rung or not ticks:
             return due_s, False
         now_s, wall_s, _ = ticks[0]
