@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from wattprint.tracking.journal import JOURNAL_DIR, SUFFIX
+
 WATTPRINT = [sys.executable, "-m", "wattprint"]
 PROC = Path("/proc")
 
@@ -88,6 +90,11 @@ def killer() -> Iterator[list[int]]:
             pass
 
 
+def _journaled(work: Path) -> bool:
+    """Whether the run's journal was written (its folder alone is made a moment before)."""
+    return any((work / JOURNAL_DIR).glob(f"*{SUFFIX}"))
+
+
 def _recovered_status(work: Path, env: dict[str, str]) -> list[str]:
     done = subprocess.run(
         [*WATTPRINT, "recover", str(work)], env=env, capture_output=True, timeout=60, check=False
@@ -119,7 +126,7 @@ def test_sigkill_of_wattprint_ends_the_whole_tree(
         _wait(lambda: len(_with(marker)) == 2, 30, f"two '{marker}' sleepers")
         sleepers = _with(marker)
         killer.extend(sleepers)
-        _wait(lambda: (work / ".wattprint").is_dir(), 30, "the run's journal")
+        _wait(lambda: _journaled(work), 30, "the run's journal")
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         _wait(lambda: not any(_alive(p) for p in sleepers), 15, "the sleepers to end")
@@ -144,7 +151,7 @@ def test_sigkill_with_a_terminal_ends_the_tree(
         _wait(lambda: len(_with("sleep 181")) == 1, 30, "the sleeper")
         sleeper = _with("sleep 181")
         killer.extend(sleeper)
-        _wait(lambda: (work / ".wattprint").is_dir(), 30, "the run's journal")
+        _wait(lambda: _journaled(work), 30, "the run's journal")
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         _wait(lambda: not any(_alive(p) for p in sleeper), 15, "the sleeper to end")
