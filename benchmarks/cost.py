@@ -1,7 +1,7 @@
 """Every figure of the cost table, wattprint and CodeCarbon side by side, in one run.
 
 Run: PYTHONPATH=src python benchmarks/cost.py --codecarbon /path/to/venv/bin/python
-         [--seconds 60] [--rows 100000] [--quick] [--json]
+         [--seconds 190] [--python-ticks] [--rows 100000] [--quick] [--json]
 
 ``--codecarbon`` names a Python where CodeCarbon is installed (its own venv: its
 dependencies need not meet wattprint's); without it only wattprint is measured.
@@ -12,11 +12,18 @@ then wattprint again...), each in fresh processes, and the medians are printed w
 their ratio and the target. Nothing is asserted: close other work first, since the
 machine's load changes every figure. Building blocks: ``overhead.py`` (imports,
 lifecycle, CPU) and ``floor.py`` (a sample, a task, ``wattprint run``, a report).
+
+The idle CPU runs last ``--seconds`` (190 s) each: where the sampling thread
+gathers, it works its ticks out once a minute, and a shorter window could
+leave that work out (a 60 s window after 2.5 s of warm-up holds none of it).
+``--python-ticks`` also measures process mode with the C extension turned off
+(the ticks taken in Python, as where it could not be built).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -150,7 +157,11 @@ def main(argv: list[str] | None = None) -> None:
     """Print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codecarbon", metavar="PYTHON", help="a Python that has codecarbon")
-    parser.add_argument("--seconds", type=float, default=60.0, help="each idle-CPU run")
+    parser.add_argument("--seconds", type=float, default=190.0, help="each idle-CPU run")
+    parser.add_argument(
+        "--python-ticks", action="store_true",
+        help="also measure process mode with the ticks taken in Python (no C extension)",
+    )  # fmt: skip
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per figure")
     parser.add_argument("--cpu-runs", type=int, default=2, help="idle-CPU runs per tracker")
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the report's file")
@@ -174,11 +185,18 @@ def main(argv: list[str] | None = None) -> None:
         *overhead.make_tools("machine", cc is not None, cc or ""),
     ]
     ccs = [t for t in rest if t.label == "CodeCarbon"]
+    pure = [
+        dataclasses.replace(
+            process, label="wattprint (ticks in Python)",
+            from_stmt="import wattprint.tracking.ticks as _ticks\n_ticks.NATIVE = False\n"
+            + process.from_stmt,
+        )
+    ] if args.python_ticks else []  # fmt: skip
     rows: list[tuple[str, float | None, float | None, str, str]] = []
 
     with tempfile.TemporaryDirectory(prefix="wattprint-cost-") as workdir:
         print("idle CPU at interval 1 s", file=log)
-        cpu = idle_cpu([process, machine, *ccs], args.cpu_runs, args.seconds, workdir)
+        cpu = idle_cpu([process, machine, *pure, *ccs], args.cpu_runs, args.seconds, workdir)
         c = cpu.get("CodeCarbon")
         rows.append(
             ("tracker CPU, idle, 1 s, process mode", cpu[process.label], c, "% core", "1/10")
@@ -186,6 +204,8 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(
             ("tracker CPU, idle, 1 s, machine mode", cpu[machine.label], c, "% core", "1/10")
         )
+        for tool in pure:
+            rows.append(("same, process mode, ticks in Python", cpu[tool.label], c, "% core", ""))
         floor_pct = bare_thread_pct(args.seconds)
         rows.append(("(floor: a bare Python thread, 3 procfs reads each 1 s)", floor_pct, c,
                      "% core", ""))  # fmt: skip

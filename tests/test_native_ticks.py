@@ -59,7 +59,7 @@ def test_ticks_read_each_file_at_each_interval(native, bell: int, tmp_path: Path
     fds = [_open(tmp_path / "a"), _open(tmp_path / "b")]
     start = time.monotonic()
     got, reason, due, pid, parents = native.gather(
-        bell, fds, (), start + 0.02, 0.02, 4, INF, -1, -1
+        bell, fds, (), start + 0.02, 0.02, 4, INF, -1, -1, -1, -1
     )
     assert reason == native.DONE and len(got) == 4 and parents == ()
     assert pid == -1  # nothing watched
@@ -76,7 +76,9 @@ def test_ticks_read_each_file_at_each_interval(native, bell: int, tmp_path: Path
 def test_no_tick_is_waited_for_at_or_after_until(native, bell: int) -> None:  # type: ignore[no-untyped-def]
     fd = _open("/proc/stat")
     start = time.monotonic()
-    got, reason, due, _, _ = native.gather(bell, [fd], (), start, 0.05, 100, start + 0.12, -1, -1)
+    got, reason, due, _, _ = native.gather(
+        bell, [fd], (), start, 0.05, 100, start + 0.12, -1, -1, -1, -1
+    )
     assert reason == native.DONE
     assert len(got) == 3  # at about 0, 0.05 and 0.10 s
     assert due >= start + 0.12
@@ -87,13 +89,17 @@ def test_no_tick_is_waited_for_at_or_after_until(native, bell: int) -> None:  # 
 def test_a_ring_ends_the_wait_at_once(native, bell: int) -> None:  # type: ignore[no-untyped-def]
     threading.Timer(0.1, ticks.ring, (bell,)).start()
     start = time.monotonic()
-    got, reason, due, _, _ = native.gather(bell, [], (), start + 0.03, 0.03, 1000, INF, -1, -1)
+    got, reason, due, _, _ = native.gather(
+        bell, [], (), start + 0.03, 0.03, 1000, INF, -1, -1, -1, -1
+    )
     assert reason == native.RUNG
     assert 0.08 < time.monotonic() - start < 1.0
     assert 2 <= len(got) <= 4  # ticks with nothing read: only waits
     assert all(raws == () for _, _, raws in got)
     ticks.drain(bell)
-    got, reason, _, _, _ = native.gather(bell, [], (), time.monotonic(), 0.01, 1, INF, -1, -1)
+    got, reason, _, _, _ = native.gather(
+        bell, [], (), time.monotonic(), 0.01, 1, INF, -1, -1, -1, -1
+    )
     assert reason == native.DONE and len(got) == 1  # drained: the bell is quiet again
 
 
@@ -104,7 +110,7 @@ def test_a_failed_read_ends_the_call_with_none_in_its_place(native, bell: int) -
     child.kill()
     child.wait()  # reaped: its stat file reads ESRCH from now on
     got, reason, _, _, _ = native.gather(
-        bell, [stat, gone], (), time.monotonic(), 0.01, 50, INF, -1, -1
+        bell, [stat, gone], (), time.monotonic(), 0.01, 50, INF, -1, -1, -1, -1
     )
     assert reason == native.CHANGED and len(got) == 1
     assert got[0][2][0] is not None and got[0][2][1] is None
@@ -119,7 +125,7 @@ def test_a_child_of_a_tracked_process_ends_the_call_and_names_its_parent(native,
     maker.start()
     start = time.monotonic()
     got, reason, _, pid, parents = native.gather(
-        bell, [], (os.getpid(),), start + 0.05, 0.05, 100, INF, watch, newest
+        bell, [], (os.getpid(),), start + 0.05, 0.05, 100, INF, watch, newest, -1, -1
     )
     maker.join()
     try:
@@ -143,7 +149,7 @@ def test_processes_made_by_others_do_not_end_the_call(native, bell: int) -> None
     start = time.monotonic()
     try:
         got, reason, _, pid, parents = native.gather(
-            bell, [], (sleeper.pid,), start + 0.1, 0.1, 3, INF, watch, newest
+            bell, [], (sleeper.pid,), start + 0.1, 0.1, 3, INF, watch, newest, -1, -1
         )
         made.join()
         assert reason == native.DONE and len(got) == 3 and parents == ()
@@ -159,7 +165,7 @@ def test_too_many_new_processes_to_tell_asks_to_look_everywhere(native, bell: in
     for _ in range(70):  # more than the extension looks up in one interval
         subprocess.run(["true"], check=True)
     got, reason, _, _, parents = native.gather(
-        bell, [], (os.getpid(),), time.monotonic(), 0.05, 10, INF, watch, newest
+        bell, [], (os.getpid(),), time.monotonic(), 0.05, 10, INF, watch, newest, -1, -1
     )
     assert reason == native.CHANGED and parents is None and len(got) == 1
     os.close(watch)
@@ -167,11 +173,11 @@ def test_too_many_new_processes_to_tell_asks_to_look_everywhere(native, bell: in
 
 def test_bad_arguments_are_refused_with_their_value(native, bell: int) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="interval_s must be above 0, not 0.0"):
-        native.gather(bell, [], (), 0.0, 0.0, 1, INF, -1, -1)
+        native.gather(bell, [], (), 0.0, 0.0, 1, INF, -1, -1, -1, -1)
     with pytest.raises(TypeError, match="fds must be a sequence of descriptors"):
-        native.gather(bell, 3, (), 0.0, 1.0, 1, INF, -1, -1)
+        native.gather(bell, 3, (), 0.0, 1.0, 1, INF, -1, -1, -1, -1)
     with pytest.raises(TypeError):
-        native.gather(bell, ["/proc/stat"], (), 0.0, 1.0, 1, INF, -1, -1)
+        native.gather(bell, ["/proc/stat"], (), 0.0, 1.0, 1, INF, -1, -1, -1, -1)
 
 
 def test_a_tree_replayed_from_raw_reads_equals_the_tree_read() -> None:
@@ -284,3 +290,25 @@ def test_stop_and_checkpoints_do_not_wait_for_a_batch(
     assert calls
     assert len(seen) >= 3  # every 0.2 s, though a batch would last 3 s
     assert seen[0] - start < 0.6
+
+
+def test_this_process_is_read_from_times_and_statm(native, bell: int) -> None:  # type: ignore[no-untyped-def]
+    from wattprint.power.cpu.procfs import parse_stat
+
+    pid = os.getpid()
+    stat, statm = _open(f"/proc/{pid}/stat"), _open(f"/proc/{pid}/statm")
+    t = time.process_time()
+    while time.process_time() - t < 0.05:  # some CPU time of our own
+        pass
+    got, reason, _, _, _ = native.gather(
+        bell, [stat], (pid,), time.monotonic(), 0.01, 1, INF, -1, -1, 0, statm
+    )
+    read = parse_stat(os.pread(stat, 4096, 0), os.sysconf("SC_PAGE_SIZE"))
+    assert reason == native.DONE and read is not None
+    word, ticks, pages = got[0][2][0].split()
+    assert word == b"self"
+    # The same sum as the stat file's utime + stime + cutime + cstime (a tick may pass).
+    assert 0 <= read.cpu_ticks - int(ticks) <= 2
+    assert abs(int(pages) * os.sysconf("SC_PAGE_SIZE") - read.rss_bytes) < 4 << 20
+    os.close(stat)
+    os.close(statm)

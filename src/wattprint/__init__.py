@@ -16,7 +16,6 @@ Importing wattprint does no work: no files read, no probes, no network.
 from __future__ import annotations
 
 import importlib
-import logging
 from typing import TYPE_CHECKING, Any
 
 from wattprint._version import __version__
@@ -24,7 +23,6 @@ from wattprint.errors import (
     BudgetExceeded,
     ConfigError,
     DataError,
-    LogBridge,
     MissingDependencyError,
     ProviderError,
     SourceUnavailableError,
@@ -45,9 +43,9 @@ if TYPE_CHECKING:
     from wattprint.tracking.decorator import track
     from wattprint.tracking.tracker import Tracker
 
-# A NullHandler that, while no logging is configured, turns warnings into
-# WattprintWarning (see wattprint.errors.LogBridge).
-logging.getLogger("wattprint").addHandler(LogBridge())
+# The "wattprint" logger gets its bridge to warnings (WattprintWarning while no
+# logging is configured: wattprint.log_bridge) when wattprint first logs
+# (wattprint._log): logging is not imported before.
 
 # Public names loaded on first use (PEP 562), so that ``import wattprint``
 # costs a few milliseconds and a program that never tracks pays nothing.

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from wattprint._log import wattprint_logger
 from wattprint._version import __version__
 from wattprint.cli.run_advice import advice_options
 from wattprint.errors import ConfigError, WattprintError
@@ -33,7 +34,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def _setup_logging() -> None:
     """Show the library's warnings on stderr (an application may configure logging)."""
-    log = logging.getLogger("wattprint")
+    log = wattprint_logger()
     if not any(isinstance(h, _StderrHandler) for h in log.handlers):
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wattprint._log import wattprint_logger
 from wattprint.settings.schema import by_name, closest, codecarbon_names
 
 PARAMETERS: tuple[str, ...] = (
@@ -79,7 +80,7 @@ _ONLY_DEFAULT: dict[str, tuple[object, str]] = {
     ),
 }  # fmt: skip
 
-logger = logging.getLogger("wattprint")
+logger = wattprint_logger()
 
 
 def bind(owner: str, names: Sequence[str], args: Sequence[object], kwargs: Mapping[str, Any]

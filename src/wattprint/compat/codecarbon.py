@@ -34,6 +34,7 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any, ClassVar
 
+from wattprint._log import wattprint_logger
 from wattprint.compat._emissions_data import (
     EmissionsData,
     OutputMethod,
@@ -65,7 +66,7 @@ __all__ = [
 __version__ = "3.3.2"
 """The CodeCarbon release whose interface this module follows."""
 
-logger = logging.getLogger("wattprint")
+logger = wattprint_logger()
 
 
 @contextmanager
@@ -76,7 +77,7 @@ def _quiet_here() -> Iterator[None]:
     def drop(record: logging.LogRecord) -> bool:
         return record.thread != here
 
-    log = logging.getLogger("wattprint")
+    log = wattprint_logger()
     log.addFilter(drop)
     try:
         yield

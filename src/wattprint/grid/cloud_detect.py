@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import math
 import os
 import re
@@ -46,10 +45,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from wattprint import net
+from wattprint import _log, net
 from wattprint.errors import ConfigError, ProviderError
 
-log = logging.getLogger(__name__)
+log = _log.get(__name__)
 
 DEFAULT_DMI_DIR = Path("/sys/class/dmi/id")
 DEFAULT_BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")

@@ -12,11 +12,11 @@ two mappings :class:`Resolved` holds.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, NamedTuple
 
+from wattprint._log import logger
 from wattprint.errors import ConfigError, ProviderError
 from wattprint.grid.basis import basis_label
 from wattprint.grid.plan import GridPlan
@@ -27,8 +27,6 @@ from wattprint.units import j_to_kwh
 
 if TYPE_CHECKING:  # the live providers' module loads with a provider
     from wattprint.grid.live.base import LiveProvider
-
-logger = logging.getLogger("wattprint")
 
 
 class Resolved(NamedTuple):

@@ -10,14 +10,12 @@ code so that a failure is one warning (per hook) and the caller goes on.
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import TypeVar
 
+from wattprint._log import logger
 from wattprint.errors import MissingDependencyError, WattprintError
-
-logger = logging.getLogger("wattprint")
 
 T = TypeVar("T")
 
@@ -42,7 +40,7 @@ class FrameworkVersionError(WattprintError, ImportError):
     def __str__(self) -> str:
         return (
             f"{self.framework} {self.found} lacks {', '.join(self.missing)}, which wattprint's "
-            f'integration uses; it needs {self.framework}>={self.needed} '
+            f"integration uses; it needs {self.framework}>={self.needed} "
             f'(pip install "{self.framework}>={self.needed}")'
         )
 

@@ -7,12 +7,12 @@ per sample: later notes of the same cause only count.
 
 from __future__ import annotations
 
-import logging
 import threading
+
+from wattprint._log import logger
 
 __all__ = ["SourceNotes"]
 
-logger = logging.getLogger("wattprint")
 
 MAX_NOTES = 8
 """Distinct notes kept per source; more are counted, not kept."""

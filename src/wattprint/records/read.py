@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from wattprint._log import logger
 from wattprint.errors import DataError
 from wattprint.records.codecarbon import TASK_MARKER, codecarbon_record, codecarbon_task
 from wattprint.records.columns import CORE, MARKER, row_converter
@@ -40,8 +40,6 @@ from wattprint.records.lines import OnDamaged as OnDamaged  # told of damaged re
 from wattprint.records.record import RunRecord, TaskRecord
 from wattprint.records.rows import RunRow, row_reader
 from wattprint.records.run_dict import SCHEMA
-
-logger = logging.getLogger("wattprint")
 
 _T = TypeVar("_T")
 _Convert = Callable[[Sequence[str], str], dict[str, object]]

@@ -7,7 +7,6 @@ also holds the session-signing key.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from wattprint import _log
 from wattprint._version import __version__
 from wattprint.server import models as m
 from wattprint.server.config import ServerSettings
@@ -30,7 +30,7 @@ from wattprint.server.db import make_engine, migrate, session_factory
 from wattprint.server.security import RateLimiter
 from wattprint.server.store import insert_ignore
 
-logger = logging.getLogger("wattprint.server")
+logger = _log.get("wattprint.server")
 DB_RETRY_AFTER_S = 2  # what a 503 asks a client to wait while the database is away. Units: s.
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import warnings
 from typing import Any
 
@@ -34,6 +33,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from wattprint import _log
 from wattprint.errors import MissingDependencyError
 from wattprint.server.access import Principal
 from wattprint.server.config import OidcSettings
@@ -41,7 +41,7 @@ from wattprint.server.dashboard import signin_page, start_session
 from wattprint.server.deps import Caller
 from wattprint.server.oidc_accounts import Identity, SignInRefused, account_for
 
-logger = logging.getLogger("wattprint.server.oidc")
+logger = _log.get("wattprint.server.oidc")
 
 FLOW_COOKIE = "wattprint_oidc"
 FLOW_MAX_AGE_S = 600  # a sign-in must come back from the provider within this. Units: s.
@@ -197,8 +197,11 @@ async def _verified_claims(request: Request) -> dict[str, Any]:
         if not claims.get("email") and metadata.get("userinfo_endpoint"):
             claims = _completed(claims, dict(await client.userinfo(token=token)))
     except MismatchingStateError as err:
-        raise SignInRefused("This sign-in was not started in this browser, or took longer than "
-                            "10 minutes (the state did not match); start again.", 400) from err
+        raise SignInRefused(
+            "This sign-in was not started in this browser, or took longer than "
+            "10 minutes (the state did not match); start again.",
+            400,
+        ) from err
     except JoseError as err:
         raise SignInRefused(_token_problem(err, oidc), 401) from err
     except AuthlibBaseError as err:

@@ -11,7 +11,6 @@ joins the organisation the settings name with their role, or none.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,11 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from wattprint import _log
 from wattprint.server import models as m
 from wattprint.server.config import OidcSettings
 from wattprint.server.store import now_utc
 
-logger = logging.getLogger("wattprint.server.oidc")
+logger = _log.get("wattprint.server.oidc")
 
 
 class SignInRefused(Exception):
@@ -92,8 +92,10 @@ def _account_for(db: Session, oidc: OidcSettings, who: Identity) -> str:
         db.commit()
         return known.user_id
     if not who.email:
-        raise SignInRefused("The identity provider sent no email address; this server needs "
-                            "one (ask for the 'email' scope, or give the account an email).")
+        raise SignInRefused(
+            "The identity provider sent no email address; this server needs "
+            "one (ask for the 'email' scope, or give the account an email)."
+        )
     if not who.email_verified:
         raise SignInRefused(f"The identity provider has not verified the email address "
                             f"{who.email}; verify it there, then sign in again.")  # fmt: skip

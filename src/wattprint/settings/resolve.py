@@ -25,13 +25,13 @@ made when the row is written) and the environment is only read.
 from __future__ import annotations
 
 import enum
-import logging
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from wattprint._log import logger
 from wattprint.errors import ConfigError
 from wattprint.settings.schema import (
     CODECARBON_PREFIX,
@@ -45,8 +45,6 @@ from wattprint.settings.schema import (
     codecarbon_names,
     suggest,
 )
-
-logger = logging.getLogger("wattprint")
 
 
 class Unset(enum.Enum):

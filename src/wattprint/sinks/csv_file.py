@@ -12,11 +12,11 @@ and a warning names it.
 from __future__ import annotations
 
 import csv
-import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wattprint._log import logger
 from wattprint.sinks._append import Write, append_whole
 
 if TYPE_CHECKING:
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from wattprint.results import RunResult
 
 __all__ = ["CODECARBON_COLUMNS", "COLUMNS", "WATTPRINT_COLUMNS", "CsvSink", "row_of"]
-
-logger = logging.getLogger("wattprint")
 
 
 def __getattr__(name: str) -> Any:

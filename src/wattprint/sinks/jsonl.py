@@ -13,18 +13,16 @@ line number, or skips it when asked.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
+from wattprint._log import logger
 from wattprint.records.jsonl_form import run_to_line, to_json
 from wattprint.records.read import read_jsonl
 from wattprint.results import RunResult
 from wattprint.sinks._append import Write, append_whole
 
 __all__ = ["JsonLinesSink", "read_jsonl", "run_to_line", "to_json"]
-
-logger = logging.getLogger("wattprint")
 
 
 class JsonLinesSink:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from wattprint._log import wattprint_logger
 from wattprint.records.run_dict import SCHEMA
 from wattprint.results import RunResult
 
@@ -80,7 +81,7 @@ class LoggerSink:
     def __init__(
         self, *, logger_name: str = "wattprint.results", level: int = logging.INFO
     ) -> None:
-        self.logger = logging.getLogger(logger_name)
+        self.logger = wattprint_logger(logger_name)
         self.level = level
 
     def write(self, result: RunResult) -> None:

@@ -22,12 +22,12 @@ only, so concurrent runs never overwrite each other.
 
 from __future__ import annotations
 
-import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from wattprint._log import logger
 from wattprint.errors import ConfigError, MissingDependencyError
 from wattprint.net import DEFAULT_TIMEOUT_S, Transport, request
 from wattprint.results import RunResult, TaskResult
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge
     from prometheus_client.metrics_core import Metric
 
-logger = logging.getLogger("wattprint")
 
 LABELS = ("project", "experiment", "run_id", "component")
 """Labels of every series."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
-import logging
 import math
 import os
 import threading
@@ -33,6 +32,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
+from wattprint._log import logger
 from wattprint.errors import ConfigError, ProviderError
 from wattprint.net import (
     HTTPStatusError,
@@ -46,8 +46,6 @@ from wattprint.records.run_dict import run_to_dict
 from wattprint.results import RunResult
 from wattprint.sinks.jsonl import to_json
 from wattprint.sinks.outbox import default_outbox_dir, outbox_file_name, try_lock
-
-logger = logging.getLogger("wattprint")
 
 DEFAULT_MAX_ATTEMPTS = 8  # consecutive failed sends before giving up until the next run
 FIRST_BACKOFF_S = 0.5  # wait after the first failure, doubled after each one. Units: s.

@@ -19,18 +19,17 @@ once as soon as it is likely.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
+from wattprint._log import logger
 from wattprint.errors import BudgetExceeded, ConfigError
 
 if TYPE_CHECKING:  # advice's budgets load only for a run that has one
     from wattprint.advice.budget import Budget
     from wattprint.settings.resolve import Settings
 
-logger = logging.getLogger("wattprint")
 
 OnBudget = Literal["warn", "stop"] | Callable[["Budget", float], object]
 

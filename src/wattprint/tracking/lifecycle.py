@@ -21,9 +21,7 @@ exit hook is used.
 from __future__ import annotations
 
 import atexit
-import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -31,13 +29,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from wattprint._log import logger
+
 if TYPE_CHECKING:
     from wattprint.results import Status
     from wattprint.tracking.journal import Journal
 
-logger = logging.getLogger("wattprint")
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @runtime_checkable
@@ -70,7 +67,9 @@ class ExitGuard:
         atexit.register(self._at_exit)
         if threading.current_thread() is not threading.main_thread():
             return
-        for sig in _SIGNALS:
+        import signal  # here: its import builds three enums, a few hundred µs
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 self._previous[sig] = signal.getsignal(sig)
                 signal.signal(sig, self._handle)
@@ -83,6 +82,8 @@ class ExitGuard:
             return
         self._installed = False
         atexit.unregister(self._at_exit)
+        import signal
+
         for sig, previous in self._previous.items():
             try:
                 if signal.getsignal(sig) == self._handle:
@@ -92,6 +93,8 @@ class ExitGuard:
         self._previous.clear()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        import signal
+
         previous = self._previous.get(signum, signal.SIG_DFL)
         if previous == signal.SIG_IGN:
             return

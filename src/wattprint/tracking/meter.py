@@ -27,7 +27,6 @@ of a run as in the first).
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from pathlib import Path
@@ -41,8 +40,6 @@ from wattprint.tracking.gathering import Gathering
 from wattprint.tracking.process_tree import ProcessTree, TreeSample
 from wattprint.tracking.source_reads import NEVER_BLOCK, SourceReads
 from wattprint.tracking.totals import Totals, add_point, difference, split_by_hour
-
-logger = logging.getLogger("wattprint")
 
 RAM_MACHINE_EVERY_S = 5.0
 """Least time between two reads of the machine's memory in use (``/proc/meminfo``). Units: s."""

@@ -18,17 +18,15 @@ others are still told. Nothing raises out of it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
+from wattprint._log import logger
 from wattprint.errors import ConfigError
 from wattprint.sinks.base import Observer, RunStart, Sink
 
 if TYPE_CHECKING:
     from wattprint.results import RunResult, TaskResult
-
-logger = logging.getLogger("wattprint")
 
 
 class _SinkObserver:

@@ -267,6 +267,11 @@ class ProcessTree:
                     continue
                 t.raw = raw
                 t.moved = t.moved_since_walk = True
+                if raw.startswith(b"self "):  # this process, read by a raw tick (.ticks)
+                    _, ticks, pages = raw.split()
+                    t.last_ticks = max(t.last_ticks, int(ticks))
+                    t.rss_bytes = int(pages) * self._reader.page_bytes  # type: ignore[union-attr]
+                    continue
                 st = parse_stat(raw, self._reader.page_bytes)  # type: ignore[union-attr]
             else:
                 st = self._read(pid, t)

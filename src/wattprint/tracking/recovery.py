@@ -8,13 +8,13 @@ tracker had, unless they already hold its run id.
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wattprint._log import logger
 from wattprint.errors import DataError
 from wattprint.tracking.journal import (
     JOURNAL_DIR,
@@ -26,8 +26,6 @@ from wattprint.tracking.journal import (
 if TYPE_CHECKING:  # the record's machinery loads only when there is a run to recover
     from wattprint.results import RunResult
     from wattprint.sinks.base import Sink
-
-logger = logging.getLogger("wattprint")
 
 
 def _file_sink(name: str, path: Path) -> Sink | None:

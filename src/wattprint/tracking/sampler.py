@@ -14,19 +14,15 @@ whatever a sensor does, and the other sources go on being counted.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 
+from wattprint._log import logger
 from wattprint.tracking import ticks
 from wattprint.tracking.clock import Clock, SystemClock
 from wattprint.tracking.meter import Meter, Totals
-
-logger = logging.getLogger("wattprint")
-
-INF = float("inf")
 
 DEFAULT_ANSWER_S = 3.0
 """Real seconds a caller waits for a sample before the reading is abandoned."""
@@ -259,8 +255,11 @@ class Sampler:
                 return
             wanted = self._wanted
             if wanted <= self._served:
-                until = INF
-                if self._wants_checkpoint():
+                until = last_checkpoint + self._checkpoint_s
+                if next_due >= until and not self._wants_checkpoint():
+                    # Nothing would be written: go on gathering, and ask again a
+                    # checkpoint later (a journal or an observer may come meanwhile).
+                    last_checkpoint = next_due
                     until = last_checkpoint + self._checkpoint_s
                 try:
                     next_due, due = native.tick(bell, next_due, interval_s, until, generation)

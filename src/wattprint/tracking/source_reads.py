@@ -9,14 +9,12 @@ sampler can tell a stuck read from a slow thread.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Collection
 
+from wattprint._log import logger
 from wattprint.errors import SourceUnavailableError
 from wattprint.power.base import PerProcessShares, PowerSource
-
-logger = logging.getLogger("wattprint")
 
 NEVER_BLOCK = frozenset(
     {"rapl", "tdp-x-load", "tdp-per-thread", "cloud-instance-profile", "constant", "gb-x-w-per-gb"}

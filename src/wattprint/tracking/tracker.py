@@ -13,13 +13,13 @@ run goes on; nothing raises into the user's code once tracking has started.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from wattprint._log import logger, set_level
 from wattprint.errors import ConfigError, WattprintError
 from wattprint.grid.plan import GridPlan, plan_grid
 from wattprint.grid.request import live_for
@@ -42,8 +42,6 @@ if TYPE_CHECKING:  # what a run needs is loaded at its first start
     from wattprint.tracking.budgets import BudgetWatch, OnBudget
     from wattprint.tracking.cgroup import CgroupTree
     from wattprint.tracking.meter import Meter
-
-logger = logging.getLogger("wattprint")
 
 
 class Tracker(RunApi):
@@ -155,7 +153,7 @@ class Tracker(RunApi):
         if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
             raise ConfigError("pid", pid, "a positive process id")
         if self.settings.log_level is not None:
-            logger.setLevel(self.settings.log_level)
+            set_level(self.settings.log_level)
         request = request_from(self.settings)
         plan = grid_plan if grid_plan is not None else plan_grid(request, env=self._env)
         self.grid: GridPlan = plan

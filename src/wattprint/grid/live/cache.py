@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -34,10 +33,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from wattprint import _log
 from wattprint.errors import ProviderError
 from wattprint.grid.live.base import IntensityPoint, json_time, utc_now
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 LATEST_TTL_S = 300.0
 """How long a ``latest`` answer stays fresh. Units: s."""

@@ -8,15 +8,16 @@ Zones are ``<control type>:<id>[:<subzone id>]`` directories (ids in hex) with
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from wattprint import _log
+
 __all__ = ["RaplDomain", "find_domains"]
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 _RAPL = "intel-rapl"
 _RAPL_MMIO = "intel-rapl-mmio"

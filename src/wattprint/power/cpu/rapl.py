@@ -27,7 +27,6 @@ elsewhere and point ``WATTPRINT_RAPL_DIR`` at it.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -35,6 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wattprint import _log
 from wattprint.errors import ConfigError, SourceUnavailableError
 from wattprint.power.base import Component, DeviceEnergy, ProbeOutcome, Reading
 from wattprint.power.counter import EnergyCounter
@@ -52,7 +52,7 @@ __all__ = [
     "probe_rapl",
 ]
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 DEFAULT_POWERCAP_DIR = Path("/sys/class/powercap")
 """Where the kernel's powercap class lives."""

@@ -27,7 +27,6 @@ charges every GPU whole without looking.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import time
@@ -35,6 +34,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from wattprint._log import logger
 from wattprint.provenance import GpuAttribution
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "nested_pid_namespace",
 ]
 
-logger = logging.getLogger("wattprint")
 
 WHOLE_RULE = "charged whole, as dedicated to the run (gpu_attribution = 'whole')"
 """The rule of every GPU when ``gpu_attribution = "whole"``."""

@@ -13,16 +13,15 @@ owner reports) is logged as one warning, never as a thread's traceback.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 
+from wattprint._log import logger
 from wattprint.errors import ConfigError, SourceUnavailableError
 
 __all__ = ["DEFAULT_POLL_INTERVAL_S", "PowerPoller", "TrapezoidIntegrator"]
 
-logger = logging.getLogger("wattprint")
 
 DEFAULT_POLL_INTERVAL_S = 0.1
 """Time between two power samples of the polling thread (10 Hz). Units: s."""
