@@ -17,6 +17,7 @@ loading anything before it is needed.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import TYPE_CHECKING, Any, cast
 
@@ -52,8 +53,6 @@ def wattprint_logger(name: str = "wattprint") -> logging.Logger:
 def set_level(level: int) -> None:
     """Set the ``wattprint`` logger's level (now if it was made, else when it is)."""
     global _level
-    import sys
-
     if "logging" in sys.modules:
         wattprint_logger().setLevel(level)
     else:

@@ -18,9 +18,7 @@ from typing import TYPE_CHECKING
 from wattprint.tracking.process_tree import ProcessTree, TreeSample
 
 if TYPE_CHECKING:
-    from wattprint.power.base import PowerSource
     from wattprint.tracking.cgroup import CgroupTree
-    from wattprint.tracking.source_reads import SourceReads
     from wattprint.tracking.totals import Totals
 
 BATCH = 60
@@ -36,26 +34,10 @@ class Gathering:
     batches: bool
     tree: ProcessTree | CgroupTree | None
     totals: Totals
-    reads: SourceReads
-    newest_generation: int
     _has_baseline: bool
     _whole: threading.Lock
-    _lock: threading.Lock
     _pending: list[tuple[float, float, bytes, TreeSample | None, int | None]]
     _read_stat: Callable[[], bytes]
-
-    def _machine_times(self, raw: bytes | None = None) -> tuple[float, float, float]:
-        raise NotImplementedError
-
-    def _sample(
-        self,
-        now_s: float,
-        wall_s: float,
-        cpu: tuple[float, float, float],
-        readings: list[tuple[PowerSource, dict[str, float], dict[str, float] | None]],
-        tree_read: TreeSample | None = None,
-    ) -> Totals:
-        raise NotImplementedError
 
     def gather(self, now_s: float, wall_s: float, generation: int | None = None) -> bool:
         """Take a sample's raw figures now; the next :meth:`sample` works them out first.
@@ -122,14 +104,3 @@ class Gathering:
                 newest = now_s
             if (parents is None or parents) and isinstance(tree, ProcessTree):
                 tree.discover(parents)
-
-    def _work_out_pending(self) -> None:
-        """Work out the gathered samples, in order (the caller holds ``_whole``)."""
-        pending, self._pending = self._pending, []
-        for now_s, wall_s, stat, tree, generation in pending:
-            if generation is not None and generation < self.newest_generation:
-                continue
-            cpu = self._machine_times(stat)
-            readings = self.reads.read_all(now_s)
-            with self._lock:
-                self._sample(now_s, wall_s, cpu, readings, tree)

@@ -222,6 +222,17 @@ class Meter(Gathering):
         with self._whole:  # no read can hang: samples from two threads take turns
             return self._sample_once(now_s, wall_s, generation)
 
+    def _work_out_pending(self) -> None:
+        """Work out the gathered samples, in order (the caller holds ``_whole``)."""
+        pending, self._pending = self._pending, []
+        for now_s, wall_s, stat, tree, generation in pending:
+            if generation is not None and generation < self.newest_generation:
+                continue
+            cpu = self._machine_times(stat)
+            readings = self.reads.read_all(now_s)
+            with self._lock:
+                self._sample(now_s, wall_s, cpu, readings, tree)
+
     def _sample_once(self, now_s: float, wall_s: float, generation: int | None) -> Totals | None:
         if not self._has_baseline:  # only the sampling thread gets here, once
             self._baseline(now_s, wall_s)

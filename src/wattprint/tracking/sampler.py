@@ -213,7 +213,6 @@ class Sampler:
         monotonic, wall = time.monotonic, time.time
         gather, acquire = self.meter.gather, self._bell.acquire
         interval_s, checkpoint_s = self._interval_s, self._checkpoint_s
-        wants_checkpoint = self._wants_checkpoint
         next_due = monotonic() + interval_s
         last_checkpoint = monotonic()
         while True:
@@ -227,7 +226,8 @@ class Sampler:
                 if now < next_due:
                     acquire(True, next_due - now)
                     continue
-                if now - last_checkpoint < checkpoint_s or not wants_checkpoint():
+                last_checkpoint = self._unwanted_checkpoint(last_checkpoint, now)
+                if now - last_checkpoint < checkpoint_s:
                     try:
                         gathered = gather(now, wall(), generation)
                     except Exception as err:  # the sampler must never die or raise
@@ -255,12 +255,8 @@ class Sampler:
                 return
             wanted = self._wanted
             if wanted <= self._served:
+                last_checkpoint = self._unwanted_checkpoint(last_checkpoint, next_due)
                 until = last_checkpoint + self._checkpoint_s
-                if next_due >= until and not self._wants_checkpoint():
-                    # Nothing would be written: go on gathering, and ask again a
-                    # checkpoint later (a journal or an observer may come meanwhile).
-                    last_checkpoint = next_due
-                    until = last_checkpoint + self._checkpoint_s
                 try:
                     next_due, due = native.tick(bell, next_due, interval_s, until, generation)
                 except Exception as err:  # the sampler must never die or raise: go on in Python
@@ -275,6 +271,16 @@ class Sampler:
             if sampled is None:
                 return
             next_due, last_checkpoint = sampled
+
+    def _unwanted_checkpoint(self, last_checkpoint: float, at_s: float) -> float:
+        """Return the last checkpoint's time, counting one due at ``at_s`` that writes nothing.
+
+        Such a checkpoint takes no whole sample: the thread goes on gathering and
+        asks again a checkpoint period later (a journal or an observer may come).
+        """
+        if at_s - last_checkpoint >= self._checkpoint_s and not self._wants_checkpoint():
+            return at_s
+        return last_checkpoint
 
     def _whole_sample(
         self, generation: int, wanted: int, next_due: float, last_checkpoint: float
