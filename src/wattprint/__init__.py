@@ -15,9 +15,6 @@ Importing wattprint does no work: no files read, no probes, no network.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 from wattprint._version import __version__
 from wattprint.errors import (
     BudgetExceeded,
@@ -30,7 +27,12 @@ from wattprint.errors import (
     WattprintWarning,
 )
 
+# Not typing.TYPE_CHECKING: importing typing (re, enum, collections ...) would cost
+# ``import wattprint`` several milliseconds; type checkers read this name the same way.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from wattprint.grid.intensity import Intensity
     from wattprint.grid.location import Location
     from wattprint.results import ComponentMethod, Host, Methodology, RunResult, TaskResult
@@ -74,6 +76,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'wattprint' has no attribute {name!r}")
+    import importlib  # here: the package imports nothing it need not
+
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

@@ -23,7 +23,9 @@ and can be filtered (``warnings.filterwarnings("ignore", category=WattprintWarni
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 class WattprintError(Exception):
