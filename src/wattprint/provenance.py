@@ -16,8 +16,9 @@ carry them without importing the hardware (``power/``) or the grid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from wattprint._record import record
 
 Component = Literal["cpu", "gpu", "ram", "soc"]
 COMPONENTS: tuple[Component, ...] = ("cpu", "gpu", "ram", "soc")
@@ -38,7 +39,7 @@ one of place or time."""
 BASES: tuple[IntensityBasis, ...] = ("lifecycle", "direct")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Intensity:
     """A grid carbon intensity and where it came from.
 
@@ -62,7 +63,7 @@ class Intensity:
     basis: IntensityBasis = "lifecycle"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Location:
     """The place whose grid supplies the run.
 

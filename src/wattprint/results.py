@@ -7,17 +7,17 @@ was measured by a counter or estimated by a model, and from which inputs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from wattprint._record import record
 from wattprint.provenance import Component, Intensity, Location
 from wattprint.settings.schema import Mode as Mode  # declared once, with the settings
 
 Status = Literal["running", "completed", "interrupted", "crashed", "budget_exceeded"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ComponentMethod:
     """How one component's energy was obtained.
 
@@ -36,7 +36,7 @@ class ComponentMethod:
     attribution: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Methodology:
     """How every number of a result was obtained.
 
@@ -63,7 +63,7 @@ class Methodology:
         return next((c for c in self.components if c.component == name), None)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Host:
     """The machine the run was on (the fields CodeCarbon's CSV reports).
 
@@ -88,7 +88,7 @@ class Host:
     hostname: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class PowerPoint:
     """Mean power attributed to the run over one sampling interval.
 
@@ -105,7 +105,7 @@ class PowerPoint:
     ram_power_w: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(frozen=True, slots=True, kw_only=True)
 class Footprint:
     """Fields shared by a run's and a task's result.
 
@@ -164,7 +164,7 @@ class Footprint:
         return measured / total
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(frozen=True, slots=True, kw_only=True)
 class TaskResult(Footprint):
     """What one named task within a run cost.
 
@@ -175,7 +175,7 @@ class TaskResult(Footprint):
     name: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(frozen=True, slots=True, kw_only=True)
 class RunResult(Footprint):
     """What a whole run cost.
 

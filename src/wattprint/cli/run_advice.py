@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import click
 
+from wattprint._record import NamedTuple
 from wattprint.errors import ConfigError, WattprintError
 
 BUDGET_EXIT_CODE = 3

@@ -19,8 +19,8 @@ import csv
 import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
+from wattprint._record import NamedTuple
 from wattprint.errors import ConfigError, DataError
 from wattprint.grid.basis import checked_basis
 from wattprint.provenance import IntensityBasis

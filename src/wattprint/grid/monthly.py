@@ -18,8 +18,8 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
-from typing import NamedTuple
 
+from wattprint._record import NamedTuple
 from wattprint.errors import ConfigError, DataError
 from wattprint.grid.basis import checked_basis
 from wattprint.provenance import IntensityBasis

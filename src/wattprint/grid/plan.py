@@ -25,8 +25,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from wattprint._record import NamedTuple
 from wattprint.errors import ConfigError, ProviderError
 from wattprint.grid.choice import choose_efficiency, choose_intensity
 from wattprint.grid.request import GridRequest

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from wattprint._record import NamedTuple
 
 if TYPE_CHECKING:
     from wattprint.grid.live.base import LiveProvider

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from wattprint._log import logger
+from wattprint._record import NamedTuple
 from wattprint.errors import ConfigError, ProviderError
 from wattprint.grid.basis import basis_label
 from wattprint.grid.plan import GridPlan

@@ -22,8 +22,9 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from wattprint._record import NamedTuple
 from wattprint.errors import DataError
 from wattprint.tables import find_line, read_table, table_label
 

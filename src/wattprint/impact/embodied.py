@@ -33,9 +33,8 @@ is checked against Dell's R710 LCA in ``SOURCES.md``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import NamedTuple
 
+from wattprint._record import NamedTuple, record
 from wattprint.errors import ConfigError
 
 S_PER_YEAR = 365 * 24 * 3600
@@ -104,7 +103,7 @@ GPU_BOARD_CLASSES: tuple[GpuBoardClass, ...] = (
 and inference cards) get the A100 figure, which likely overstates them."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class EmbodiedPart:
     """One line of an embodied estimate: ``count`` x ``kg_each`` kg CO2e.
 
@@ -121,7 +120,7 @@ class EmbodiedPart:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class EmbodiedEstimate:
     """A machine's total embodied emissions and the parts they come from.
 

@@ -16,13 +16,13 @@ unit are reported beside it because the same R makes them comparable.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+from wattprint._record import record
 from wattprint.errors import ConfigError
 from wattprint.units import G_PER_KG
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Sci:
     """A run's SCI score and the parts it is made of.
 

@@ -36,12 +36,11 @@ A method not listed gets the widest model band, :data:`UNKNOWN_BAND`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from wattprint._record import record
 from wattprint.units import G_PER_KG
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Interval:
     """A figure and its bounds, ``low <= value <= high``, in the figure's unit."""
 
@@ -63,7 +62,7 @@ class Interval:
         return Interval(self.low * factor, self.value * factor, self.high * factor)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Band:
     """How far the truth may lie from a figure: ``value x low_factor .. value x high_factor``.
 

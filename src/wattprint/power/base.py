@@ -13,7 +13,9 @@ could not, so ``wattprint doctor`` and the tracker see the same list.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
+
+from wattprint._record import NamedTuple
 
 # The component class is a provenance type, declared below the layers; re-exported here.
 from wattprint.provenance import COMPONENTS as COMPONENTS

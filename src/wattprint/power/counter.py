@@ -24,7 +24,7 @@ Each refusal is returned as a note (for the methodology); the owner logs it.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from wattprint._record import NamedTuple
 
 __all__ = ["SLACK_S", "EnergyCounter", "Refusal"]
 

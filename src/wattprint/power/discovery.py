@@ -13,8 +13,8 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import NamedTuple
 
+from wattprint._record import NamedTuple
 from wattprint.errors import ConfigError
 from wattprint.paths import user_cache_dir
 from wattprint.power.base import COMPONENTS, Component, PowerSource, ProbeOutcome

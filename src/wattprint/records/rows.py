@@ -29,8 +29,9 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
+from wattprint._record import NamedTuple
 from wattprint.records.columns import TABLE
 from wattprint.records.record import COMPONENTS, RunRecord
 

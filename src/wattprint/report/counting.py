@@ -24,8 +24,9 @@ from its row adds exactly what its record would.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import cast
 
+from wattprint._record import NamedTuple
 from wattprint.impact.embodied import embodied_share_kg
 from wattprint.records.record import COMPONENTS, RunRecord
 from wattprint.records.rows import RunRow

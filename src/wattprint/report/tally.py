@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from wattprint._record import NamedTuple
 from wattprint.impact.equivalents import FACTORS
 from wattprint.records.record import RunRecord
 from wattprint.report.sources import (

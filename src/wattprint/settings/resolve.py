@@ -29,9 +29,10 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from wattprint._log import logger
+from wattprint._record import NamedTuple
 from wattprint.errors import ConfigError
 from wattprint.settings.schema import (
     CODECARBON_PREFIX,

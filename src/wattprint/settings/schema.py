@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, get_args
 
+from wattprint._record import NamedTuple
 from wattprint.provenance import GpuAttribution as GpuAttribution
 from wattprint.settings.parsers import (
     BudgetAction,

@@ -8,8 +8,9 @@ simplest output: it only takes the finished run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from wattprint._record import record
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -28,7 +29,7 @@ class Sink(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class RunStart:
     """What is known of a run when it starts.
 

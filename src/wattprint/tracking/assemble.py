@@ -6,15 +6,14 @@ emissions and utilisation sits in one place that tests can call directly.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import sys
 from collections.abc import Callable, Collection
-from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from typing import Any
 
+from wattprint._record import NamedTuple, field_names, replace
 from wattprint.grid.plan import GridPlan
 from wattprint.grid.timeline import IntensityTimeline, Resolved
 from wattprint.impact.carbon import facility_energy_kwh
@@ -60,7 +59,7 @@ _NO_SOURCE = {
 
 def footprint_kwargs(footprint: Footprint) -> dict[str, Any]:
     """Return a footprint's fields as keyword arguments for a TaskResult or RunResult."""
-    return {f.name: getattr(footprint, f.name) for f in dataclasses.fields(Footprint)}
+    return {name: getattr(footprint, name) for name in field_names(Footprint)}
 
 
 def _attribution(component: Component, mode: Mode, pid: int, cpu_rule: str = "") -> str:

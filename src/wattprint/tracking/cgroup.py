@@ -25,8 +25,8 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import NamedTuple
 
+from wattprint._record import NamedTuple
 from wattprint.power.cpu.procfs import ProcFile
 from wattprint.tracking.process_tree import TreeSample
 

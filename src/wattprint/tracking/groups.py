@@ -20,7 +20,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from wattprint._record import NamedTuple
 
 if TYPE_CHECKING:
     from wattprint.power.base import Component

@@ -17,8 +17,9 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from wattprint._record import NamedTuple
 from wattprint.tracking.groups import host_name
 
 JOURNAL_DIR = ".wattprint"

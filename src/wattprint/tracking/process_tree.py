@@ -37,8 +37,8 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
+from wattprint._record import NamedTuple
 from wattprint.power.cpu.procfs import ProcFile, ProcfsReader, ProcStat, make_reader, parse_stat
 
 MAX_OPEN_FILES = 512

@@ -8,8 +8,9 @@ twice. This module keeps the open windows and the finished tasks.
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from wattprint._record import NamedTuple
 from wattprint.errors import ConfigError
 from wattprint.tracking.totals import Totals, hours_between
 

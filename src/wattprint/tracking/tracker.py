@@ -369,7 +369,7 @@ class Tracker(RunApi):
                 self._observers.task_end(active.close_task(name, end))
             result = active.result(end, status)
             if self._notes:
-                from dataclasses import replace
+                from wattprint._record import replace
 
                 notes = (*result.methodology.notes, *self._notes)
                 result = replace(result, methodology=replace(result.methodology, notes=notes))

@@ -23,8 +23,8 @@ import csv
 import io
 import time
 from collections.abc import Callable
-from typing import NamedTuple
 
+from wattprint._record import NamedTuple
 from wattprint.errors import DataError
 from wattprint.power.base import Component, DeviceEnergy, Reading
 from wattprint.power.cpu.load_integral import LoadIntegral

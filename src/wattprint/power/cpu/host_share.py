@@ -19,8 +19,7 @@ share, and the server it is a share of, depend on where the run is:
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from wattprint._record import NamedTuple
 from wattprint.power.cpu.cloud_profiles import InstanceType
 from wattprint.power.cpu.hardware import Hardware
 from wattprint.power.cpu.per_thread import ChipShare

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple
+
+from wattprint._record import NamedTuple
 
 
 class CpuInfo(NamedTuple):

@@ -29,8 +29,9 @@ import math
 import re
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal
 
+from wattprint._record import NamedTuple
 from wattprint.errors import ConfigError, DataError
 from wattprint.tables import read_table, table_label
 

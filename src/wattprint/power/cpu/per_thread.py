@@ -29,8 +29,8 @@ import math
 import re
 import time
 from collections.abc import Callable
-from typing import NamedTuple
 
+from wattprint._record import NamedTuple
 from wattprint.errors import SourceUnavailableError
 from wattprint.power.cpu.hardware import Hardware
 from wattprint.power.cpu.models import CpuTable, LoadCurve

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from wattprint import _log
+from wattprint._record import NamedTuple
 
 __all__ = ["RaplDomain", "find_domains"]
 

@@ -22,7 +22,8 @@ import sys
 import time
 from collections.abc import Collection
 from pathlib import Path
-from typing import NamedTuple
+
+from wattprint._record import NamedTuple
 
 
 class MachineCpuTimes(NamedTuple):

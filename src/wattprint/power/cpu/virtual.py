@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+
+from wattprint._record import NamedTuple
 
 DEFAULT_DMI_DIR = Path("/sys/class/dmi/id")
 AZURE_CHASSIS_ASSET_TAG = "7783-7084-3265-9085-8269-3286-77"
