@@ -224,7 +224,7 @@ def _init(
 def _too_many(
     qualname: str, positional: tuple[str, ...], defaults: dict[str, object], given: int
 ) -> str:
-    """The interpreter's words for too many positional arguments (``self`` counted)."""
+    """Word the error for too many positional arguments as the interpreter does."""
     most = len(positional) + 1
     least = most - sum(1 for n in positional if n in defaults)
     takes = f"from {least} to {most}" if least < most else str(most)
@@ -243,7 +243,7 @@ def _missing(
     args: tuple[object, ...],
     kwargs: dict[str, object],
 ) -> str:
-    """The interpreter's words for missing arguments: positional ones first, all named."""
+    """Word the error for missing arguments as the interpreter does: positional ones first."""
     left = [n for n in names[len(args) :] if n not in kwargs and n not in defaults]
     pos = [n for n in left if n in positional]
     kind, missing = ("positional", pos) if pos else ("keyword-only", left)
