@@ -203,3 +203,33 @@ def test_a_process_start_is_read_as_psutil_reads_it() -> None:
     for pid in (os.getpid(), os.getppid(), 1):
         assert _process_start(pid) == pytest.approx(psutil.Process(pid).create_time(), abs=0.02)
     assert _process_start(2**22 + 12345) is None
+
+
+def test_the_command_line_pauses_the_collector_only_while_it_loads(tmp_path: Path) -> None:
+    """Collection is off while the commands load, on again once ``run``'s command started."""
+    code = (
+        "import gc, sys\n"
+        "import wattprint.tracking.supervisor as sup\n"
+        "real = sup._wait\n"
+        "seen = []\n"
+        "def wait(*a, **k):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    return real(*a, **k)\n"
+        "sup._wait = wait\n"
+        "from wattprint.cli import main\n"
+        "sys.argv = ['wattprint', 'run', '--no-save', '--country', 'FR', '--', 'true']\n"
+        "assert main() == 0\n"
+        "print(seen, gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+        "frozen = gc.get_freeze_count()\n"
+        "main(['run', '--no-save', '--country', 'FR', '--', 'true'])\n"
+        "print(gc.isenabled(), gc.get_freeze_count() == frozen)\n"
+        "gc.disable()\n"
+        "main(['--version'])\n"
+        "print(gc.isenabled())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    ).stdout.splitlines()
+    assert out[0] == "[True] True True"  # resumed before the wait, the loaded modules frozen
+    assert out[1] == "True True"  # main(argv) in a caller's process: on again, nothing frozen
+    assert out[-1] == "False"  # a collector the caller had turned off stays off

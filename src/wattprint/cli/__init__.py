@@ -2,51 +2,56 @@
 
 Results go to stdout (``--json`` for machines), diagnostics to stderr. Errors
 print ``Error: ...`` and exit 1; usage errors (a bad option value) exit 2.
+
+Importing this package loads nothing: :func:`main` loads the commands.
 """
 
 from __future__ import annotations
 
-import sys
+import gc
 from collections.abc import Sequence
-
-import click
-
-from wattprint.cli.main import cli
-
-# The commands of other modules join the group here, imported when first asked
-# for, so that main.py imports none of them (each of them may import main.py's
-# helpers: no import circle) and ``wattprint run`` loads none of them.
-for _name, _module in (
-    ("intensity", "grid_commands"), ("regions", "grid_commands"),
-    ("report", "report_commands"), ("keygen", "report_commands"),
-    ("verify", "report_commands"), ("advise", "advise_commands"),
-    ("serve", "serve_commands"), ("push", "serve_commands"),
-    ("monitor", "monitor_commands"), ("card", "card_commands"),
-):  # fmt: skip
-    cli.add_elsewhere(_name, f"wattprint.cli.{_module}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    The cyclic garbage collector is paused while the command line loads and
+    the command starts (click, the tracker's modules: thousands of new
+    objects, none of them garbage, that it would walk a dozen times over, a
+    tenth of a short ``wattprint run``). :func:`resume_collection` restarts it
+    early (``wattprint run`` does once its command has started); else it is
+    restarted when the command returns. Where ``argv`` is None (the process is
+    the command line's own), the objects loaded meanwhile are frozen first.
+    """
+    global _paused, _freeze
+    _paused, _freeze = gc.isenabled(), argv is None
+    gc.disable()
     try:
-        cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="wattprint",
-            standalone_mode=False,
-        )
-    except SystemExit as exit_:
-        return int(exit_.code or 0) if isinstance(exit_.code, int) or exit_.code is None else 1
-    except click.ClickException as err:
-        err.show()
-        return int(err.exit_code)
-    except click.Abort as err:
-        # click turns a Ctrl-C (or an EOF at a prompt) into Abort and, outside
-        # its standalone mode, raises it: say so as click would, no traceback.
-        print("Aborted!", file=sys.stderr)
-        return 130 if isinstance(err.__context__, KeyboardInterrupt) else 1
-    except KeyboardInterrupt:
-        return 130
-    return 0
+        from wattprint.cli.app import run_main
+
+        return run_main(argv)
+    finally:
+        resume_collection()
 
 
-__all__ = ["main"]
+_paused = _freeze = False
+
+
+def resume_collection() -> None:
+    """Restart the collector :func:`main` paused, if it did.
+
+    In a process of its own, ``gc.freeze()`` first moves every object alive
+    now (the modules loaded) out of the collector's reach, so the collections
+    of a long run look only at what the run makes. A caller's process (a test
+    calling :func:`main` with arguments) is left unfrozen: freezing would keep
+    whatever cyclic garbage it holds for good.
+    """
+    global _paused
+    if _paused:
+        _paused = False
+        if _freeze:
+            gc.freeze()
+        gc.enable()
+
+
+__all__ = ["main", "resume_collection"]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from wattprint.cli.main import _usage_error, given, place_options
+from wattprint.cli.group import _usage_error, given, place_options
 from wattprint.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from wattprint.cli.main import _usage_error, given
+from wattprint.cli.group import _usage_error, given
 from wattprint.errors import ConfigError, MissingDependencyError
 from wattprint.settings.cli import setting_options
 

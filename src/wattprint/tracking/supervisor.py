@@ -34,7 +34,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from wattprint.errors import WattprintError
@@ -233,8 +233,12 @@ def _started(starter: EarlySpawn | _NowStarter, command: Sequence[str]) -> subpr
         raise WattprintError(f"command {command[0]!r} cannot be started: {err}") from err
 
 
-def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResult | None]:
+def run_tracked(
+    tracker: Tracker, command: Sequence[str], started: Callable[[], None] | None = None
+) -> tuple[int, RunResult | None]:
     """Run ``command`` tracked by ``tracker``; return its exit code and the result.
+
+    ``started`` is called once the command runs and the tracker has started.
 
     The exit code is the command's own, or 128 + N when signal N ended it
     (as shells report it).
@@ -266,6 +270,8 @@ def run_tracked(tracker: Tracker, command: Sequence[str]) -> tuple[int, RunResul
             tracker._follow(child.pid, root_is_new=True, cgroup=tree)
             with _Forwarder(child, own_group=own_group) as forwarder:
                 tracker.start()
+                if started is not None:
+                    started()
                 returncode = _wait(child, tracker, own_group=own_group)
                 # Stop while signals are still held: the run ends when the command
                 # does (not when the signal thread notices), and a late SIGTERM

@@ -1,4 +1,4 @@
-"""The command group and its options."""
+"""The command group and its options (the group's other commands join it in :mod:`.app`)."""
 
 from __future__ import annotations
 
@@ -152,6 +152,7 @@ def run(
     to stderr. Options not given come from WATTPRINT_* variables, config
     files, or the defaults (see 'wattprint config show').
     """
+    from wattprint.cli import resume_collection
     from wattprint.cli.render import print_json, print_summary
     from wattprint.cli.run_advice import BUDGET_EXIT_CODE, apply_budget, wait_for_start
     from wattprint.tracking.supervisor import run_tracked
@@ -171,7 +172,7 @@ def run(
         with json_destination(json_out) as write_json, _codecarbon(
             as_codecarbon or shadow_codecarbon, shadow_codecarbon
         ):
-            code, result = run_tracked(tracker, list(command))
+            code, result = run_tracked(tracker, list(command), started=resume_collection)
             if result is not None:
                 write_json(result)
     except WattprintError as err:
