@@ -312,3 +312,32 @@ def test_this_process_is_read_from_times_and_statm(native, bell: int) -> None:  
     assert abs(int(pages) * os.sysconf("SC_PAGE_SIZE") - read.rss_bytes) < 4 << 20
     os.close(stat)
     os.close(statm)
+
+
+def test_die_with_parent_ends_the_child_when_its_parent_ends(native, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A grandchild that asked for SIGTERM at its parent's end gets it, and the call checks."""
+    code = (
+        "import os, sys, time\n"
+        "from wattprint.tracking import _ticks\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    _ticks.die_with_parent(15)\n"
+        "    time.sleep(30)\n"
+        "    os._exit(0)\n"
+        "print(pid, flush=True)\n"
+        "time.sleep(0.3)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=20
+    )
+    grandchild = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{grandchild}").exists():
+        state = Path(f"/proc/{grandchild}/stat").read_text().split(") ")[-1].split()[0]
+        if state == "Z":
+            break  # ended, not yet reaped by init
+        time.sleep(0.05)
+    else:
+        assert not Path(f"/proc/{grandchild}").exists(), "the grandchild outlived its parent"
+    with pytest.raises(ValueError, match="0 is not a signal number"):
+        native.die_with_parent(0)

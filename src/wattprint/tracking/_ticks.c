@@ -37,6 +37,12 @@
  *   due_s       when the next tick is due.
  *   pid         the newest process id looked at (watch_pid when none was read).
  *   parents     the tracked parents of new processes: a tuple, or None.
+ *
+ * die_with_parent(signum) -> None
+ *
+ *   prctl(PR_SET_PDEATHSIG, signum): this process gets signum when the thread
+ *   that forked it ends (wattprint run's command, between its fork and its
+ *   exec). Here so that wattprint run need not load ctypes for one call.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -48,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/times.h>
 #include <time.h>
 #include <unistd.h>
@@ -342,11 +349,26 @@ static PyObject *gather(PyObject *self, PyObject *args) {
     return Py_BuildValue("(NidlN)", list, reason, due_s, pid, parents);
 }
 
+static PyObject *die_with_parent(PyObject *self, PyObject *arg) {
+    long signum = PyLong_AsLong(arg);
+    if (signum == -1 && PyErr_Occurred()) return NULL;
+    if (signum < 1 || signum > 64) {
+        PyErr_Format(PyExc_ValueError, "die_with_parent: %ld is not a signal number (1 to 64)",
+                     signum);
+        return NULL;
+    }
+    if (prctl(PR_SET_PDEATHSIG, (unsigned long)signum, 0, 0, 0) != 0)
+        return PyErr_SetFromErrno(PyExc_OSError);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"gather", gather, METH_VARARGS,
      "gather(bell_fd, fds, pids, due_s, interval_s, max_ticks, until_s, watch_fd, watch_pid,\n"
      "       self_at, statm_fd)\n"
      "-> (ticks, reason, due_s, pid, parents): wait and read raw ticks, GIL released."},
+    {"die_with_parent", die_with_parent, METH_O,
+     "die_with_parent(signum): prctl(PR_SET_PDEATHSIG, signum)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -42,18 +42,25 @@ def _own_group_dying_with_parent() -> Callable[[], None]:
     Out of wattprint's group, a supervisor's kill of that group would miss the
     command; SIGTERM on wattprint's death keeps it from being left behind. The
     ``prctl`` call is found here, in the parent: the child only calls it
-    between its fork and its exec.
+    between its fork and its exec. It is the C extension's where it was built
+    (loading :mod:`ctypes` for it costs several milliseconds of a short run).
     """
-    prctl: Callable[[int, int], object] | None = None
+    die_with_parent: Callable[[int], object] | None = None
     if sys.platform.startswith("linux"):
-        import ctypes
+        try:
+            from wattprint.tracking._ticks import die_with_parent
+        except ImportError:
+            import ctypes
 
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+            def die_with_parent(signum: int) -> object:
+                return prctl(PR_SET_PDEATHSIG, signum)
 
     def step() -> None:  # pragma: no cover - runs in the child
         os.setpgrp()
-        if prctl is not None:
-            prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if die_with_parent is not None:
+            die_with_parent(signal.SIGTERM)
 
     return step
 
