@@ -114,3 +114,35 @@ def test_a_reading_stamped_before_the_last_one_moves_nothing_back(tmp_path: Path
     integral.advance(2.0, flat, 20.0)
     # 10 s at 15 W, then 10 s at 11 W on average (the busy second is not lost).
     assert integral.energy_j == pytest.approx(15.0 * 10 + 20.0 + 10.0 * 9, rel=1e-9)
+
+
+def test_a_caller_reads_the_cpu_times_at_most_once_a_millisecond(tmp_path: Path) -> None:
+    """Boundaries within REREAD_S of the last read reuse it; the next read counts the rest."""
+    from wattprint.tracking.meter import REREAD_S
+
+    host = FakeHost(tmp_path, 2)
+    now = [0.0]
+    meter = _meter(tmp_path, now, tree=True)
+    reads = []
+    real = meter._machine_times
+
+    def counted(raw: bytes | None = None) -> tuple[float, float, float]:
+        reads.append(now[0])
+        return real(raw)
+
+    meter._machine_times = counted  # type: ignore[method-assign]
+    host.step(1.0, {0: 1.0}, 0)  # the job busy on CPU 0 for 1 s
+    now[0] = 1.0
+    first = meter.sample(1.0, 3591.0)
+    host.step(0.0004, {0: 1.0, 1: 1.0}, 0)  # the counters moved within the millisecond
+    now[0] = 1.0 + REREAD_S / 2
+    second = meter.sample(now[0], 3591.0 + REREAD_S / 2)
+    assert reads == [1.0]  # not read again
+    assert second is not None and first is not None
+    assert second.busy_s == first.busy_s  # its ticks wait for the next read...
+    assert second.monotonic_s == now[0] and second.cpu_j >= first.cpu_j  # ...time still moves
+    now[0] = 1.0 + 2 * REREAD_S
+    third = meter.sample(now[0], 3591.0 + 2 * REREAD_S)
+    assert reads == [1.0, now[0]]
+    assert third is not None
+    assert third.busy_s == pytest.approx(1.0 + 2 * 0.0004, abs=0.011)  # ...which counts them

@@ -32,7 +32,14 @@ import threading
 from pathlib import Path
 
 from wattprint.power.base import Component, PowerSource, ReadAt
-from wattprint.power.cpu.procfs import MachineCpu, MemInfo, ProcFile, ProcfsReader, make_reader
+from wattprint.power.cpu.procfs import (
+    MachineCpu,
+    MachineCpuTimes,
+    MemInfo,
+    ProcFile,
+    ProcfsReader,
+    make_reader,
+)
 from wattprint.power.discovery import Discovery
 from wattprint.tracking.attribution import CpuSplit, describe_rule
 from wattprint.tracking.cgroup import CgroupTree
@@ -43,6 +50,13 @@ from wattprint.tracking.totals import Totals, add_point, difference, split_by_ho
 
 RAM_MACHINE_EVERY_S = 5.0
 """Least time between two reads of the machine's memory in use (``/proc/meminfo``). Units: s."""
+
+REREAD_S = 0.001
+"""Least time between two reads of the CPU times by a caller's sample (a task's start or
+end, ``flush()``). ``/proc/stat`` and a process's CPU times count clock ticks (10 ms):
+read again within a millisecond they have moved by at most one tick, which the next
+read counts, as it counts the ticks of any interval too short to show them. Back-to-back
+tasks then read them once per millisecond, not at each boundary. Units: s."""
 
 
 def _share(part: float, whole: float) -> float:
@@ -79,6 +93,8 @@ class Meter(Gathering):
         self._reader = make_reader(procfs_root)
         self._meminfo = MemInfo(procfs_root)
         self._ram_machine_at_s = float("-inf")  # when /proc/meminfo was last read
+        self._times_at_s = float("-inf")  # when a caller's sample last read the CPU times
+        self._handed: MachineCpuTimes | None = None  # the allowed CPUs' times, as last read
         self._lock = threading.Lock()
         self.reads = SourceReads(discovery.chosen, tree.pids if tree is not None else None)
         self._ram_total = discovery.hardware.ram_total_bytes
@@ -142,11 +158,16 @@ class Meter(Gathering):
         else:
             whole = reader.machine()
             allowed = reader.machine(self._allowed) if self._allowed is not None else whole
+        self._hand(allowed)
+        return whole.busy_s, whole.total_s, allowed.busy_s
+
+    def _hand(self, allowed: MachineCpuTimes) -> None:
+        """Hand the model sources the allowed CPUs' times (they read no ``/proc/stat``)."""
+        self._handed = allowed
         for source in self.discovery.chosen:
             machine = getattr(source, "machine", None)
             if isinstance(machine, MachineCpu):
                 machine.hand(allowed)
-        return whole.busy_s, whole.total_s, allowed.busy_s
 
     def _baseline(self, now_s: float, wall_s: float) -> None:
         """Take the first reading of everything: the run counts from here."""
@@ -161,6 +182,7 @@ class Meter(Gathering):
         if cpus is not None and len(cpus) < logical:
             self._allowed = cpus
         self._last_cpu = self._machine_times()
+        self._times_at_s = now_s
         self.reads.baseline()
         self._last_tree: TreeSample | None = self.tree.start() if self.tree else None
         self._last_ram_used = self._ram_charged(self._last_tree)
@@ -239,14 +261,20 @@ class Meter(Gathering):
             return self.totals
         if self._pending:
             self._work_out_pending()
-        cpu = self._machine_times()
+        tree: TreeSample | None = None
+        if 0.0 <= now_s - self._times_at_s < REREAD_S and self._handed is not None:
+            cpu, tree = self._last_cpu, self._last_tree  # see REREAD_S
+            self._hand(self._handed)
+        else:
+            cpu = self._machine_times()
+            self._times_at_s = now_s
         energies = self.reads.read_all()
         with self._lock:
             if generation is not None and generation < self.newest_generation:
                 return None
             if generation is not None:
                 self.newest_generation = generation
-            return self._sample(now_s, wall_s, cpu, energies)
+            return self._sample(now_s, wall_s, cpu, energies, tree)
 
     def _split(self, source: PowerSource) -> CpuSplit:
         split = self._splits.get(source.name)
