@@ -328,6 +328,17 @@ def test_monthly_lookups(monthly: MonthlyTable) -> None:
     assert "WLD" in monthly.countries() and "FRA" in monthly.countries()
 
 
+def test_a_month_looked_up_by_its_line_is_the_month_of_the_whole_parse() -> None:
+    """The shipped table's one-line lookup (a run's) agrees with each country's full parse."""
+    whole = MonthlyTable()
+    for iso3 in whole.countries():
+        months = whole.months(iso3)
+        for entry in (months[0], months[len(months) // 2], months[-1]):
+            assert MonthlyTable().lookup(iso3.lower(), entry.year, entry.month) == entry
+        last = months[-1]
+        assert MonthlyTable().lookup(iso3, last.year + 1, last.month) is None
+
+
 def test_water_lookups(water: WaterTable) -> None:
     california = water.lookup("USA", "California")
     assert isinstance(california, WaterIntensity) and california.key == "US-CA"

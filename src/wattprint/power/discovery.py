@@ -145,7 +145,7 @@ class ProbeContext:
             if memory is not None and memory < ram:
                 ram = memory
             cache = self.cache_dir if self.cache_dir is not None else user_cache_dir(self.env)
-            self._hardware = Hardware(cpu, ram, self.cpu_table, cache / "cpu-match.json")
+            self._hardware = Hardware(cpu, ram, self.cpu_table, cache / "cpu-match.tsv")
         return self._hardware
 
 

@@ -7,7 +7,6 @@ which both use it.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from pathlib import Path
 
@@ -52,23 +51,41 @@ class Hardware:
         return match
 
 
+_HOWS = ("exact", "normalized", "tokens", "default")  # MatchHow's values
+
+# The cache is one line of tab-separated fields: the key, then the match's fields,
+# None written as an empty field (not JSON: a run would load the json module for it).
+
+
 def _read_match_cache(path: Path | None, key: str) -> CpuMatch | None:
     if path is None:
         return None
     try:
-        entry = json.loads(path.read_text(encoding="utf-8")).get(key)
-        return CpuMatch(**entry) if isinstance(entry, dict) else None
-    except (OSError, ValueError, TypeError):
+        fields = path.read_text(encoding="utf-8").rstrip("\n").split("\t")
+        if len(fields) != 8 or fields[0] != key:
+            return None
+        _, brand, entry, tdp_w, how, detail, threads, cores = fields
+        if how not in _HOWS:
+            return None
+        return CpuMatch(
+            brand, entry or None, float(tdp_w), how, detail,  # type: ignore[arg-type]
+            int(threads) if threads else None, int(cores) if cores else None,
+        )  # fmt: skip
+    except (OSError, ValueError):
         return None
 
 
 def _write_match_cache(path: Path | None, key: str, match: CpuMatch) -> None:
     if path is None:
         return
+    fields = (key, match.brand, match.entry or "", repr(float(match.tdp_w)), match.how,
+              match.detail, str(match.threads or ""), str(match.cores or ""))  # fmt: skip
+    if any("\t" in f or "\n" in f for f in fields):
+        return  # not one line of fields: the next process matches again
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({key: match._asdict()}), encoding="utf-8")
+        tmp.write_text("\t".join(fields) + "\n", encoding="utf-8")
         os.replace(tmp, path)
     except OSError:  # no cache then: the next process matches again
         pass
