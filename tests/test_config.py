@@ -30,6 +30,24 @@ def test_defaults(tmp_path: Path) -> None:
     assert s.source_of("interval_s") == "default" and s.source_of("output_dir") == "argument"
 
 
+def test_a_pyproject_without_wattprint_is_not_parsed_and_one_with_it_must_be_toml(
+    tmp_path: Path,
+) -> None:
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    # Another tool's table, even one this parser would refuse, is none of wattprint's business.
+    (work / "pyproject.toml").write_text('[tool.other]\nkey = "unterminated\n')
+    s = resolve_settings({"output_dir": str(tmp_path)}, env={}, cwd=work, home=home)
+    assert s.experiment == "default" and s.source_of("experiment") == "default"
+    (work / "pyproject.toml").write_text('[tool.wattprint]\nexperiment = "unterminated\n')
+    with pytest.raises(ConfigError, match="valid TOML"):
+        resolve_settings({"output_dir": str(tmp_path)}, env={}, cwd=work, home=home)
+    (work / "pyproject.toml").write_bytes(b"[tool.wattprint]\nexperiment = '\xff'\n")
+    with pytest.raises(ConfigError, match="UTF-8"):
+        resolve_settings({"output_dir": str(tmp_path)}, env={}, cwd=work, home=home)
+
+
 def test_precedence_argument_env_files_codecarbon(tmp_path: Path) -> None:
     work, home = tmp_path / "work", tmp_path / "home"
     work.mkdir()

@@ -107,16 +107,23 @@ class Settings(NamedTuple):
 _Layer = tuple[str, Mapping[str, Any], bool]  # (source, values, values_are_text)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, mentions: bytes = b"") -> dict[str, Any]:
+    """Parse ``path``; one that does not hold ``mentions`` anywhere is not parsed ({})."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return {}
+    if mentions not in data:
+        return {}  # a project's pyproject.toml with no [tool.wattprint]: nothing to parse
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except OSError:
-        return {}
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError("config file", str(path), f"UTF-8 text ({err})") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError("config file", str(path), f"valid TOML ({err})") from err
 
@@ -137,7 +144,7 @@ def _file_layers(cwd: Path, env: Mapping[str, str], home: Path) -> list[_Layer]:
         layers.append((str(local), values, False))
     pyproject = cwd / "pyproject.toml"
     if pyproject.is_file():
-        tool = _read_toml(pyproject).get("tool", {})
+        tool = _read_toml(pyproject, mentions=b"wattprint").get("tool", {})
         values = tool.get("wattprint", {}) if isinstance(tool, dict) else {}
         if values:
             source = f"{pyproject} [tool.wattprint]"
