@@ -233,3 +233,21 @@ def test_the_command_line_pauses_the_collector_only_while_it_loads(tmp_path: Pat
     assert out[0] == "[True] True True"  # resumed before the wait, the loaded modules frozen
     assert out[1] == "True True"  # main(argv) in a caller's process: on again, nothing frozen
     assert out[-1] == "False"  # a collector the caller had turned off stays off
+
+
+def test_the_command_line_loads_logging_only_to_show_a_warning(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from wattprint.cli import main\n"
+        "assert main(['run', '--no-save', '--country', 'FR', '--', 'true']) == 0\n"
+        "print('logging' in sys.modules)\n"
+        "from wattprint._log import logger\n"
+        "logger.warning('wattprint: a warning from the library')\n"
+        "logger.info('wattprint: not shown')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert done.stdout.splitlines() == ["False"]
+    assert "wattprint: a warning from the library" in done.stderr.splitlines()
+    assert "not shown" not in done.stderr

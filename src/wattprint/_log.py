@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import logging
+    from collections.abc import Callable
 
     from wattprint.log_bridge import LogBridge
 
 _lock = threading.Lock()
 _bridge: LogBridge | None = None
 _level: int | None = None  # set before the logger was made
+_when_made: list[Callable[[logging.Logger], None]] = []  # set-ups waiting for the logger
 
 
 def wattprint_logger(name: str = "wattprint") -> logging.Logger:
@@ -47,7 +49,24 @@ def wattprint_logger(name: str = "wattprint") -> logging.Logger:
         if _level is not None:
             root.setLevel(_level)
             _level = None
+        setups = list(_when_made)
+        _when_made.clear()
+    for setup in setups:
+        setup(root)
     return root if name == "wattprint" else logging.getLogger(name)
+
+
+def when_made(setup: Callable[[logging.Logger], None]) -> None:
+    """Call ``setup`` with the ``wattprint`` logger when it is made (now, if it was).
+
+    The command line puts its stderr handler on this way: a command that logs
+    nothing never loads :mod:`logging`.
+    """
+    if "logging" in sys.modules:
+        setup(wattprint_logger())
+        return
+    with _lock:
+        _when_made.append(setup)
 
 
 def set_level(level: int) -> None:

@@ -3,44 +3,38 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from wattprint._log import wattprint_logger
+from wattprint._log import when_made
 from wattprint._version import __version__
 from wattprint.cli.run_advice import advice_options
 from wattprint.errors import ConfigError, WattprintError
 from wattprint.settings.cli import setting_options
 
-
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Write to whatever ``sys.stderr`` is at each record (tests swap it)."""
-
-    @property
-    def stream(self) -> object:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: object) -> None:
-        pass
+if TYPE_CHECKING:
+    import logging
 
 
 def _setup_logging() -> None:
-    """Show the library's warnings on stderr (an application may configure logging)."""
-    log = wattprint_logger()
-    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-    if log.level == logging.NOTSET:
-        log.setLevel(logging.WARNING)
+    """Show the library's warnings on stderr (an application may configure logging).
+
+    The handler is put on when the logger is first used: a command that logs
+    nothing never loads :mod:`logging`.
+    """
+
+    def to_stderr(log: logging.Logger) -> None:
+        from wattprint.cli.stderr_log import to_stderr
+
+        to_stderr(log)
+
+    when_made(to_stderr)
 
 
 def _usage_error(err: ConfigError) -> click.UsageError:
@@ -131,8 +125,12 @@ def place_options(func: Any) -> Any:
     help="With --as-codecarbon: use the drop-in even where CodeCarbon is installed.",
 )
 @advice_options
-@click.option("--summary-md", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Append a Markdown summary here (default: $GITHUB_STEP_SUMMARY, if set).")
+@click.option(
+    "--summary-md",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append a Markdown summary here (default: $GITHUB_STEP_SUMMARY, if set).",
+)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def run(
     command: tuple[str, ...],
@@ -169,8 +167,9 @@ def run(
     from wattprint.cli.json_out import json_destination
 
     try:
-        with json_destination(json_out) as write_json, _codecarbon(
-            as_codecarbon or shadow_codecarbon, shadow_codecarbon
+        with (
+            json_destination(json_out) as write_json,
+            _codecarbon(as_codecarbon or shadow_codecarbon, shadow_codecarbon),
         ):
             code, result = run_tracked(tracker, list(command), started=resume_collection)
             if result is not None:
