@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -218,6 +217,8 @@ def doctor(country: str | None, as_json: bool) -> None:
     except ConfigError as err:
         raise _usage_error(err) from err
     if as_json:
+        import json
+
         click.echo(json.dumps(diagnosis.to_dict(), indent=2))
     else:
         print_diagnosis(diagnosis)
@@ -270,6 +271,8 @@ def config_show(as_json: bool) -> None:
         raise click.ClickException(str(err)) from err
     rows = describe(settings)
     if as_json:
+        import json
+
         click.echo(json.dumps({k: {"value": v, "source": src} for k, v, src in rows}, indent=2))
         return
     width = max(len(k) for k, _, _ in rows)

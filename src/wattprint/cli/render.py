@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -111,6 +110,8 @@ def print_summary(result: RunResult, tracker: Tracker) -> None:
 
 def print_json(result: RunResult) -> None:
     """Print the whole result as JSON on stdout."""
+    import json
+
     from wattprint.records.run_dict import run_to_dict
 
     print(json.dumps(run_to_dict(result), indent=2))
