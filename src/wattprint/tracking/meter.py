@@ -95,6 +95,8 @@ class Meter(Gathering):
         self._ram_machine_at_s = float("-inf")  # when /proc/meminfo was last read
         self._times_at_s = float("-inf")  # when a caller's sample last read the CPU times
         self._handed: MachineCpuTimes | None = None  # the allowed CPUs' times, as last read
+        machines = (getattr(source, "machine", None) for source in discovery.chosen)
+        self._machines = tuple(m for m in machines if isinstance(m, MachineCpu))
         self._lock = threading.Lock()
         self.reads = SourceReads(discovery.chosen, tree.pids if tree is not None else None)
         self._ram_total = discovery.hardware.ram_total_bytes
@@ -164,10 +166,8 @@ class Meter(Gathering):
     def _hand(self, allowed: MachineCpuTimes) -> None:
         """Hand the model sources the allowed CPUs' times (they read no ``/proc/stat``)."""
         self._handed = allowed
-        for source in self.discovery.chosen:
-            machine = getattr(source, "machine", None)
-            if isinstance(machine, MachineCpu):
-                machine.hand(allowed)
+        for machine in self._machines:
+            machine.hand(allowed)
 
     def _baseline(self, now_s: float, wall_s: float) -> None:
         """Take the first reading of everything: the run counts from here."""
