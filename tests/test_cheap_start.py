@@ -57,17 +57,21 @@ def test_a_water_lookup_reads_one_row_and_finds_what_the_whole_table_holds() -> 
 # -- nothing loaded before it is needed ----------------------------------------
 
 
-def _modules_after(code: str, cwd: Path) -> set[str]:
-    """Run ``code`` in a fresh interpreter in ``cwd``, with this wattprint; return its modules."""
+def _fresh(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter in ``cwd``, with this wattprint (it must succeed)."""
     import wattprint
 
     src = str(Path(wattprint.__file__).resolve().parents[1])
     path = os.pathsep.join(filter(None, (src, os.environ.get("PYTHONPATH"))))
     env = {**os.environ, "PYTHONPATH": path}
-    out = subprocess.run(
-        [sys.executable, "-c", f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
-        check=True, capture_output=True, text=True, cwd=cwd, env=env,
-    )  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=cwd, env=env
+    )
+
+
+def _modules_after(code: str, cwd: Path) -> set[str]:
+    """Run ``code`` in a fresh interpreter in ``cwd``, with this wattprint; return its modules."""
+    out = _fresh(f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))", cwd)
     return set(json.loads(out.stdout.splitlines()[-1]))
 
 
@@ -227,9 +231,7 @@ def test_the_command_line_pauses_the_collector_only_while_it_loads(tmp_path: Pat
         "main(['--version'])\n"
         "print(gc.isenabled())\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
-    ).stdout.splitlines()
+    out = _fresh(code, tmp_path).stdout.splitlines()
     assert out[0] == "[True] True True"  # resumed before the wait, the loaded modules frozen
     assert out[1] == "True True"  # main(argv) in a caller's process: on again, nothing frozen
     assert out[-1] == "False"  # a collector the caller had turned off stays off
@@ -245,9 +247,7 @@ def test_the_command_line_loads_logging_only_to_show_a_warning(tmp_path: Path) -
         "logger.warning('wattprint: a warning from the library')\n"
         "logger.info('wattprint: not shown')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
-    )
+    done = _fresh(code, tmp_path)
     assert done.stdout.splitlines() == ["False"]
     assert "wattprint: a warning from the library" in done.stderr.splitlines()
     assert "not shown" not in done.stderr

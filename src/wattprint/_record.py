@@ -146,18 +146,20 @@ def _own_fields(cls: type, kw_only: bool) -> list[Spec]:
     return fields
 
 
-def _all_fields(cls: type, kw_only: bool) -> tuple[Spec, ...]:
+def _all_fields(cls: type, own: list[Spec]) -> tuple[Spec, ...]:
+    """Return the base records' fields, then ``own`` (a field declared again keeps its place)."""
     merged: dict[str, Spec] = {}
     for base in reversed(cls.__mro__[1:]):
         for field in base.__dict__.get("__record_fields__", ()):
             merged[field[0]] = field
-    for field in _own_fields(cls, kw_only):
+    for field in own:
         merged[field[0]] = field
     return tuple(merged.values())
 
 
 def _make(cls: type, kw_only: bool) -> type:
-    fields = _all_fields(cls, kw_only)
+    own_fields = _own_fields(cls, kw_only)
+    fields = _all_fields(cls, own_fields)
     qualname = cls.__qualname__
     positional = tuple(n for n, _, k in fields if not k)
     keyword = tuple(n for n, _, k in fields if k)
@@ -170,7 +172,7 @@ def _make(cls: type, kw_only: bool) -> type:
             raise TypeError(f"non-default argument {name!r} follows default argument")
     names = positional + keyword
     inherited = {n for base in cls.__mro__[1:] for n in base.__dict__.get("__slots__", ())}
-    own = tuple(n for n, _, _ in _own_fields(cls, kw_only) if n not in inherited)
+    own = tuple(n for n, _, _ in own_fields if n not in inherited)
 
     space = {k: v for k, v in cls.__dict__.items() if k not in own}
     space.pop("__dict__", None)
